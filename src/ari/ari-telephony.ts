@@ -1,0 +1,213 @@
+// Telephony over Asterisk ARI with ari-client. Owns the connection lifecycle (connect forever with
+// capped backoff, resync after a drop) and routes events to channels and playbacks by id.
+import { setTimeout as sleep } from 'node:timers/promises';
+import ari from 'ari-client';
+import type { Logger } from '../log.js';
+import type { ConnectionState, IncomingCall, Telephony } from '../telephony/port.js';
+import { AriChannel, AriPlayback } from './channel.js';
+import { ariErrorMessage, isPlaybackGone, withTimeout } from './errors.js';
+import { AriRest, type AriClientLike } from './rest.js';
+
+export interface AriOptions {
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  readonly app: string;
+  readonly reconnectMaxDelayMs: number;
+  readonly requestTimeoutMs: number;
+  readonly log: Logger;
+  /** Observability hooks (metrics); optional. */
+  readonly onStateChange?: (state: ConnectionState) => void;
+  readonly onReconnectAttempt?: () => void;
+}
+
+const FIRST_RETRY_DELAY_MS = 500;
+
+export function backoffDelay(attempt: number, capMs: number): number {
+  const exponential = Math.min(capMs, FIRST_RETRY_DELAY_MS * 2 ** Math.min(attempt - 1, 20));
+  // Jitter keeps a fleet of engines from reconnecting in lockstep after an Asterisk restart.
+  return Math.round(exponential * (0.8 + Math.random() * 0.4));
+}
+
+export class AriTelephony implements Telephony {
+  private currentState: ConnectionState = 'connecting';
+  private readonly rest: AriRest;
+  private readonly channels = new Map<string, AriChannel>();
+  private readonly playbacks = new Map<string, AriPlayback>();
+  private callHandler: ((call: IncomingCall) => void) | undefined;
+  private readonly stopController = new AbortController();
+  private maxRetryRounds = 0;
+
+  constructor(private readonly options: AriOptions) {
+    this.rest = new AriRest(options.requestTimeoutMs, options.log);
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  get liveChannelCount(): number {
+    return this.channels.size;
+  }
+
+  onCall(handler: (call: IncomingCall) => void): void {
+    this.callHandler = handler;
+  }
+
+  /** Starts connecting in the background; the engine serves its API whether or not Asterisk is up. */
+  start(): void {
+    void this.connectLoop().catch((err: unknown) => this.options.log.error({ err }, 'ARI connect loop stopped unexpectedly'));
+  }
+
+  async stop(): Promise<void> {
+    this.setState('stopped');
+    this.stopController.abort();
+    try {
+      this.rest.client?.stop();
+    } catch (err) {
+      this.options.log.debug({ err: String(err) }, 'closing the ARI websocket');
+    }
+    this.rest.client = undefined;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.currentState === state || this.currentState === 'stopped') return;
+    this.currentState = state;
+    this.options.onStateChange?.(state);
+  }
+
+  private async connectLoop(): Promise<void> {
+    const { log, url, username, password, app, reconnectMaxDelayMs, requestTimeoutMs } = this.options;
+    for (let attempt = 1; !this.stopController.signal.aborted; attempt++) {
+      let client: AriClientLike | undefined;
+      try {
+        log.info({ url, app, attempt }, 'connecting to ARI');
+        client = (await withTimeout(ari.connect(url, username, password) as Promise<unknown>, requestTimeoutMs * 2, 'connect', (err) =>
+          log.debug({ err: String(err) }, 'late ARI connect failure'),
+        )) as AriClientLike;
+        if (this.stopController.signal.aborted) return;
+        this.attach(client);
+        await client.start(app);
+        if (this.stopController.signal.aborted) {
+          client.stop();
+          return;
+        }
+        this.rest.client = client;
+        this.setState('connected');
+        log.info({ url, app }, 'connected to ARI');
+        await this.resync('connect');
+        return;
+      } catch (err) {
+        if (this.stopController.signal.aborted) return;
+        this.options.onReconnectAttempt?.();
+        const delay = backoffDelay(attempt, reconnectMaxDelayMs);
+        log.warn({ url, attempt, retry_in_ms: delay, err: ariErrorMessage(err) }, 'ARI not reachable; will retry');
+        await sleep(delay, undefined, { signal: this.stopController.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  private attach(client: AriClientLike): void {
+    const { log } = this.options;
+    client.on('StasisStart', (event) => this.onStasisStart(event));
+    client.on('ChannelDtmfReceived', (event) => this.channels.get(event.channel?.id)?.dtmf(event.digit));
+    client.on('PlaybackFinished', (event) => {
+      this.playbacks.get(event.playback?.id)?.settle(event.playback.state === 'failed' ? 'failed' : 'done');
+    });
+    // A soft hangup request can precede a redirect; only a hard request (the caller's BYE) means gone.
+    client.on('ChannelHangupRequest', (event) => {
+      if (!event.soft) this.forgetChannel(event.channel?.id, 'caller hung up');
+    });
+    client.on('StasisEnd', (event) => this.forgetChannel(event.channel?.id, 'left the Stasis application'));
+    client.on('ChannelDestroyed', (event) => this.forgetChannel(event.channel?.id, 'channel destroyed'));
+    client.on('WebSocketReconnecting', (err) => {
+      if (this.rest.client !== client) return;
+      this.setState('connecting');
+      this.options.onReconnectAttempt?.();
+      log.warn({ err: err ? String(err.message ?? err) : undefined }, 'ARI event stream lost; reconnecting');
+    });
+    client.on('WebSocketConnected', () => {
+      if (this.rest.client !== client) return;
+      this.maxRetryRounds = 0;
+      this.setState('connected');
+      log.info('ARI event stream back');
+      void this.resync('reconnect').catch((err: unknown) => log.error({ err }, 'resync after reconnect failed'));
+    });
+    // ari-client gives up after 10 tries; we never do. Each new round backs off more, up to the cap.
+    client.on('WebSocketMaxRetries', () => {
+      if (this.rest.client !== client || this.stopController.signal.aborted) return;
+      this.maxRetryRounds++;
+      const delay = backoffDelay(this.maxRetryRounds, this.options.reconnectMaxDelayMs);
+      log.warn({ round: this.maxRetryRounds, retry_in_ms: delay }, 'ARI reconnect round exhausted; starting another');
+      void sleep(delay, undefined, { signal: this.stopController.signal })
+        .then(() => client.start(this.options.app))
+        .catch((err: unknown) => log.debug({ err: String(err) }, 'ARI reconnect round ended without a connection'));
+    });
+  }
+
+  private onStasisStart(event: any): void {
+    const id: string | undefined = event.channel?.id;
+    if (!id || this.channels.has(id)) return;
+    this.adopt(id, event.channel.state ?? 'Up', Array.isArray(event.args) ? event.args.map(String) : []);
+  }
+
+  private adopt(id: string, state: string, args: readonly string[]): void {
+    const channel = new AriChannel(id, state, this.rest, this.playbacks, this.options.log);
+    this.channels.set(id, channel);
+    if (this.callHandler) {
+      this.callHandler({ channel, args });
+    } else {
+      void channel.continueInDialplan().catch((err: unknown) => this.options.log.warn({ err: String(err) }, 'continue failed'));
+    }
+  }
+
+  private forgetChannel(id: string | undefined, why: string): void {
+    if (!id) return;
+    const channel = this.channels.get(id);
+    if (!channel) return;
+    this.channels.delete(id);
+    channel.markGone(why);
+  }
+
+  /**
+   * After the event stream was down, events may be missing. Ask Asterisk what is true now:
+   * channels that left meanwhile are settled as gone, playbacks that ended are settled as done,
+   * and channels that entered our app while we were away are adopted (args read from the dialplan).
+   */
+  private async resync(why: 'connect' | 'reconnect'): Promise<void> {
+    const { log, app } = this.options;
+    const application = (await this.rest.call('get application', (client) =>
+      client.applications.get({ applicationName: app }),
+    )) as { channel_ids?: string[] };
+    const live = new Set(application.channel_ids ?? []);
+    for (const id of [...this.channels.keys()]) {
+      if (!live.has(id)) this.forgetChannel(id, `not in application after ${why}`);
+    }
+    await Promise.all(
+      [...this.playbacks.values()].map(async (playback) => {
+        try {
+          await this.rest.call('get playback', (client) => client.playbacks.get({ playbackId: playback.id }));
+        } catch (err) {
+          if (isPlaybackGone(err)) playback.settle('done');
+          else log.warn({ err: ariErrorMessage(err), playback_id: playback.id }, 'could not check playback after reconnect');
+        }
+      }),
+    );
+    for (const id of live) {
+      if (this.channels.has(id)) continue;
+      try {
+        const channel = (await this.rest.call('get channel', (client) => client.channels.get({ channelId: id }))) as {
+          state?: string;
+          dialplan?: { app_name?: string; app_data?: string };
+        };
+        const appData = channel.dialplan?.app_name === 'Stasis' ? (channel.dialplan.app_data ?? '') : '';
+        const args = appData.split(',').slice(1);
+        log.info({ channel_id: id, args }, `adopting a channel that entered ${app} while events were down`);
+        this.adopt(id, channel.state ?? 'Up', args);
+      } catch (err) {
+        log.warn({ channel_id: id, err: ariErrorMessage(err) }, 'could not adopt channel after reconnect');
+      }
+    }
+    if (live.size > 0 || why === 'reconnect') log.info({ live_channels: live.size }, `resynced after ${why}`);
+  }
+}

@@ -1,0 +1,98 @@
+// Second validation pass: references between files and between steps. Each check returns
+// problems instead of throwing, so an operator sees every mistake in one run.
+import { closest, problem } from './problems.js';
+import type { EngineFile, Ivr, QueueConfig } from './schema.js';
+
+function unknownReference(kind: string, name: string, known: Iterable<string>): string {
+  const knownList = [...known];
+  const hint = closest(name, knownList);
+  const suffix = hint ? `did you mean "${hint}"? ` : '';
+  return `unknown ${kind} "${name}" (${suffix}known: ${knownList.join(', ') || 'none'})`;
+}
+
+export function checkQueues(
+  file: string,
+  queues: ReadonlyArray<readonly [index: number, queue: QueueConfig]>,
+  ivrNames: ReadonlySet<string>,
+): string[] {
+  const problems: string[] = [];
+  const firstIndexByName = new Map<string, number>();
+  queues.forEach(([index, queue]) => {
+    const earlier = firstIndexByName.get(queue.name);
+    if (earlier !== undefined) {
+      problems.push(problem(file, ['queue', index, 'name'], `duplicate queue "${queue.name}" (first defined at queue[${earlier}])`));
+    } else {
+      firstIndexByName.set(queue.name, index);
+    }
+    const { csat_enabled, csat_ivr } = queue.after_call;
+    if (csat_enabled && csat_ivr === undefined) {
+      problems.push(problem(file, ['queue', index, 'after_call', 'csat_ivr'], 'is required when csat_enabled = true'));
+    }
+    if (csat_ivr !== undefined && !ivrNames.has(csat_ivr)) {
+      problems.push(problem(file, ['queue', index, 'after_call', 'csat_ivr'], unknownReference('IVR', csat_ivr, ivrNames)));
+    }
+  });
+  return problems;
+}
+
+export function checkIvr(ivr: Ivr): string[] {
+  const problems: string[] = [];
+  const ids = new Map<string, number>();
+  ivr.step.forEach((step, index) => {
+    const earlier = ids.get(step.id);
+    if (earlier !== undefined) {
+      problems.push(problem(ivr.file, ['step', index, 'id'], `duplicate step id "${step.id}" (first used at step[${earlier}])`));
+    } else {
+      ids.set(step.id, index);
+    }
+  });
+  const checkTarget = (index: number, key: string, target: string | undefined): void => {
+    if (target !== undefined && !ids.has(target)) {
+      problems.push(problem(ivr.file, ['step', index, key], unknownReference('step', target, ids.keys())));
+    }
+  };
+  ivr.step.forEach((step, index) => {
+    if (step.type !== 'hangup') checkTarget(index, 'next', step.next);
+    if (step.type !== 'collect') return;
+    checkTarget(index, 'on_failure', step.on_failure);
+    const validKeys = new Set(step.digits);
+    if (validKeys.size !== step.digits.length) {
+      problems.push(problem(ivr.file, ['step', index, 'digits'], `lists a key twice ("${step.digits}")`));
+    }
+    for (const key of validKeys) {
+      if (step.scores[key] === undefined) {
+        problems.push(problem(ivr.file, ['step', index, 'scores'], `key "${key}" is in digits but has no score`));
+      }
+    }
+    for (const key of Object.keys(step.scores)) {
+      if (!validKeys.has(key)) {
+        problems.push(problem(ivr.file, ['step', index, 'scores', key], `key "${key}" has a score but is not in digits "${step.digits}"`));
+      }
+    }
+  });
+  if (!ivr.step.some((step) => step.type === 'collect')) {
+    problems.push(problem(ivr.file, ['step'], 'has no collect step, so it can never store a rating'));
+  }
+  return problems;
+}
+
+export function checkEngine(file: string, engine: EngineFile, env: Readonly<Record<string, string | undefined>>): string[] {
+  const problems: string[] = [];
+  const { password, password_env } = engine.ari;
+  if (password === undefined && password_env === undefined) {
+    problems.push(problem(file, ['ari'], 'set password or password_env (the ARI user\'s password)'));
+  }
+  if (password_env !== undefined && !env[password_env]) {
+    problems.push(problem(file, ['ari', 'password_env'], `environment variable ${password_env} is not set`));
+  }
+  const names = new Map<string, number>();
+  engine.api_keys.forEach((key, index) => {
+    const earlier = names.get(key.name);
+    if (earlier !== undefined) {
+      problems.push(problem(file, ['api_keys', index, 'name'], `duplicate API key name "${key.name}" (first at api_keys[${earlier}])`));
+    } else {
+      names.set(key.name, index);
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,155 @@
+// Reads engine.toml, queues.toml and ivr/*.toml once at startup, validates them in two passes
+// (shape, then cross-references) and returns one frozen, typed config. Nothing else reads config files.
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import type { z } from 'zod';
+import { checkEngine, checkIvr, checkQueues } from './cross-check.js';
+import { ConfigError, describeZodIssues } from './problems.js';
+import {
+  EngineFileSchema,
+  IvrFileSchema,
+  QueueSchema,
+  QueuesFileSchema,
+  type EngineFile,
+  type Ivr,
+  type QueueConfig,
+} from './schema.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface AppConfig {
+  readonly engineFile: string;
+  readonly engine: EngineFile;
+  /** The ARI password, resolved from `password` or the environment variable `password_env` names. */
+  readonly ariPassword: string;
+  readonly queues: ReadonlyMap<string, QueueConfig>;
+  readonly ivrs: ReadonlyMap<string, Ivr>;
+  /** Absolute path of the SQLite file, or ':memory:'. */
+  readonly sqlitePath: string;
+}
+
+export const DEFAULT_CONFIG_PATH = 'config/engine.toml';
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    const children = value instanceof Map ? value.values() : Object.values(value as object);
+    for (const child of children) deepFreeze(child);
+  }
+  return value;
+}
+
+/** Display name: relative to the working directory when inside it, so messages match what ops typed. */
+function displayName(absolutePath: string, cwd: string): string {
+  const rel = relative(cwd, absolutePath);
+  return rel.startsWith('..') || isAbsolute(rel) ? absolutePath : rel;
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+function readToml(path: string, shownAs: string): Parsed<unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { ok: false, problems: [`${shownAs}: cannot read file (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`] };
+  }
+  try {
+    return { ok: true, value: parseToml(text) };
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const reason = err.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '');
+      return { ok: false, problems: [`${shownAs}:${err.line}:${err.column}: TOML syntax error: ${reason}`] };
+    }
+    throw err;
+  }
+}
+
+function parseFile<S extends z.ZodType>(schema: S, path: string, shownAs: string): Parsed<z.infer<S>> {
+  const raw = readToml(path, shownAs);
+  if (!raw.ok) return raw;
+  const result = schema.safeParse(raw.value);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, problems: describeZodIssues(shownAs, schema, raw.value, result.error.issues) };
+}
+
+function wellFormedQueues(path: string): Array<readonly [number, QueueConfig]> {
+  const raw = readToml(path, path);
+  if (!raw.ok) return [];
+  const list = (raw.value as { queue?: unknown }).queue;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((entry, index) => {
+    const parsed = QueueSchema.safeParse(entry);
+    return parsed.success ? [[index, parsed.data] as const] : [];
+  });
+}
+
+function loadIvrs(ivrDir: string, cwd: string, problems: string[]): { ivrs: Map<string, Ivr>; names: Set<string> } {
+  const ivrs = new Map<string, Ivr>();
+  // Names of every IVR file, broken ones too, so queues pointing at a broken IVR are not also reported as dangling.
+  const names = new Set<string>();
+  let entries: string[];
+  try {
+    entries = readdirSync(ivrDir).filter((entry) => entry.endsWith('.toml')).sort();
+  } catch {
+    problems.push(`${displayName(ivrDir, cwd)}: cannot read IVR directory`);
+    return { ivrs, names };
+  }
+  for (const entry of entries) {
+    const path = join(ivrDir, entry);
+    const shownAs = displayName(path, cwd);
+    const name = basename(entry, '.toml');
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+      problems.push(`${shownAs}: IVR file names are letters, digits, "_" and "-" (the name is what queues refer to)`);
+      continue;
+    }
+    names.add(name);
+    const parsed = parseFile(IvrFileSchema, path, shownAs);
+    if (!parsed.ok) {
+      problems.push(...parsed.problems);
+      continue;
+    }
+    const ivr: Ivr = { ...parsed.value, name, file: shownAs };
+    problems.push(...checkIvr(ivr));
+    ivrs.set(name, ivr);
+  }
+  return { ivrs, names };
+}
+
+export function loadConfig(options: { configPath?: string | undefined; cwd: string; env: Env }): AppConfig {
+  const { cwd, env } = options;
+  const enginePath = resolve(cwd, options.configPath ?? env['CC_CSAT_CONFIG'] ?? DEFAULT_CONFIG_PATH);
+  const engineShown = displayName(enginePath, cwd);
+  const engineParsed = parseFile(EngineFileSchema, enginePath, engineShown);
+  if (!engineParsed.ok) throw new ConfigError(engineParsed.problems);
+  const engine = engineParsed.value;
+
+  const problems: string[] = checkEngine(engineShown, engine, env);
+  const { ivrs, names: ivrNames } = loadIvrs(resolve(cwd, engine.paths.ivr_dir), cwd, problems);
+
+  const queuesPath = resolve(cwd, engine.paths.queues);
+  const queuesShown = displayName(queuesPath, cwd);
+  const queuesParsed = parseFile(QueuesFileSchema, queuesPath, queuesShown);
+  const queues = new Map<string, QueueConfig>();
+  if (queuesParsed.ok) {
+    problems.push(...checkQueues(queuesShown, queuesParsed.value.queue.map((queue, index) => [index, queue] as const), ivrNames));
+    for (const queue of queuesParsed.value.queue) if (!queues.has(queue.name)) queues.set(queue.name, queue);
+  } else {
+    problems.push(...queuesParsed.problems);
+    // Cross-check the entries that are well-formed, so a duplicate or dangling IVR elsewhere shows in the same run.
+    problems.push(...checkQueues(queuesShown, wellFormedQueues(queuesPath), ivrNames));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dbTarget = engine.database.url.slice('sqlite:'.length);
+  return deepFreeze({
+    engineFile: engineShown,
+    engine,
+    ariPassword: engine.ari.password ?? env[engine.ari.password_env!]!,
+    queues,
+    ivrs,
+    sqlitePath: dbTarget === ':memory:' ? ':memory:' : resolve(cwd, dbTarget),
+  });
+}

@@ -1,0 +1,201 @@
+// The zod schemas here are the single source of every config type (z.infer below).
+// Shape errors come from these; cross-file references are checked in cross-check.ts.
+import { validate as isValidCron } from 'node-cron';
+import { z } from 'zod';
+
+const isIanaTimeZone = (name: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+// ---------------------------------------------------------------- engine.toml
+
+const HttpSchema = z.strictObject({
+  host: nonEmpty.default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+});
+
+const AriSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default('http://127.0.0.1:8088'),
+    username: nonEmpty.default('csat'),
+    password: z.string().min(1).optional(),
+    password_env: nonEmpty.optional(),
+    app: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a plain Stasis application name').default('csat'),
+    // ari-client gives up after 10 tries; we keep trying forever, backing off up to this cap.
+    reconnect_max_delay_ms: z.number().int().min(100).max(300_000).default(15_000),
+    // A playback that never reports PlaybackFinished (bad media scheme) must not hold a caller in silence.
+    request_timeout_ms: z.number().int().min(100).max(60_000).default(5_000),
+  })
+  .refine((ari) => !(ari.password !== undefined && ari.password_env !== undefined), {
+    message: 'set either password or password_env, not both',
+  });
+
+const DatabaseSchema = z.strictObject({
+  url: z
+    .string()
+    .regex(/^sqlite:.+/, 'only sqlite:PATH (or sqlite::memory:) is supported for now')
+    .default('sqlite:data/cc_csat.db'),
+});
+
+const ResultsSchema = z.strictObject({
+  schedule: z
+    .string()
+    .refine((expr) => isValidCron(expr), { message: 'not a valid cron expression' })
+    .default('*/5 * * * *'),
+  timezone: z
+    .string()
+    .refine(isIanaTimeZone, { message: 'not an IANA time zone name (e.g. "Europe/Paris")' })
+    .default('UTC'),
+  min_ratings_to_rank: z.number().int().min(1).default(1),
+  trend_days: z.number().int().min(1).max(366).default(30),
+});
+
+const PathsSchema = z.strictObject({
+  queues: nonEmpty.default('config/queues.toml'),
+  ivr_dir: nonEmpty.default('ivr'),
+});
+
+const SurveySchema = z.strictObject({
+  // On SIGTERM, live surveys get this long to finish before the process exits anyway.
+  shutdown_grace_ms: z.number().int().min(0).max(600_000).default(30_000),
+});
+
+const LogSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const API_SCOPES = ['csat:read', 'csat:write'] as const;
+
+const ApiKeySchema = z.strictObject({
+  name: nonEmpty,
+  key_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the key (64 characters)'),
+  scopes: z.array(z.enum(API_SCOPES)).min(1),
+  rate_limit_per_minute: z.number().int().min(1).optional(),
+});
+
+export const EngineFileSchema = z.strictObject({
+  http: HttpSchema.prefault({}),
+  ari: AriSchema.prefault({}),
+  database: DatabaseSchema.prefault({}),
+  results: ResultsSchema.prefault({}),
+  paths: PathsSchema.prefault({}),
+  survey: SurveySchema.prefault({}),
+  log: LogSchema.prefault({}),
+  api: z
+    .strictObject({ rate_limit_per_minute: z.number().int().min(1).default(300) })
+    .prefault({}),
+  api_keys: z.array(ApiKeySchema).default([]),
+});
+export type EngineFile = z.infer<typeof EngineFileSchema>;
+
+// ---------------------------------------------------------------- queues.toml
+
+export const QueueSchema = z.strictObject({
+  name: nonEmpty,
+  after_call: z
+    .strictObject({
+      csat_enabled: z.boolean().default(false),
+      csat_ivr: nonEmpty.optional(),
+    })
+    .prefault({}),
+});
+export type QueueConfig = z.infer<typeof QueueSchema>;
+
+export const QueuesFileSchema = z.strictObject({
+  queue: z.array(QueueSchema).default([]),
+});
+
+// ---------------------------------------------------------------- ivr/*.toml
+
+// Asterisk media URI schemes a survey may play. Anything else is refused at boot,
+// because Asterisk accepts an unknown scheme with 201 and then never finishes it.
+const MEDIA_URI = /^(sound|digits|number|characters|recording|tone):[^\s,]+$/;
+const mediaUri = z
+  .string()
+  .regex(MEDIA_URI, 'must be a media URI such as "sound:csat/rate-intro" or "digits:4" (no spaces or commas)');
+const mediaList = z.array(mediaUri).min(1, 'needs at least one media URI');
+
+// confirm may speak the key or the score back: "digits:{digit}", "number:{score}".
+const confirmMedia = z
+  .array(
+    z
+      .string()
+      .regex(
+        /^(sound|digits|number|characters|recording|tone):[^\s,]+$/,
+        'must be a media URI; {digit} and {score} are replaced by what the caller pressed',
+      ),
+  )
+  .min(1, 'needs at least one media URI');
+
+const stepId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'step ids are letters, digits, "_" and "-"');
+
+const PlayStepSchema = z.strictObject({
+  id: stepId,
+  type: z.literal('play'),
+  media: mediaList,
+  // Barge-in: a key pressed during an interruptible play stops it and is kept for the next collect.
+  interruptible: z.boolean().default(false),
+  next: stepId.optional(),
+});
+
+const DtmfKey = z.string().regex(/^[0-9*#]$/, 'must be one DTMF key: 0-9, * or #');
+
+const CollectStepSchema = z.strictObject({
+  id: stepId,
+  type: z.literal('collect'),
+  prompt: mediaList,
+  interruptible: z.boolean().default(true),
+  digits: z.string().regex(/^[0-9*#]+$/, 'must list the valid keys, e.g. "12345"'),
+  scores: z.record(DtmfKey, z.number().int().min(1).max(5)),
+  // Counted from the end of the prompt: a caller who listens to the whole question still gets the full time.
+  timeout_ms: z.number().int().min(500).max(60_000).default(5_000),
+  max_retries: z.number().int().min(0).max(10).default(2),
+  invalid_prompt: mediaList.optional(),
+  no_input_prompt: mediaList.optional(),
+  next: stepId.optional(),
+  on_failure: stepId.optional(),
+});
+
+const ConfirmStepSchema = z.strictObject({
+  id: stepId,
+  type: z.literal('confirm'),
+  media: confirmMedia,
+  interruptible: z.boolean().default(false),
+  next: stepId.optional(),
+});
+
+const HangupStepSchema = z.strictObject({
+  id: stepId,
+  type: z.literal('hangup'),
+});
+
+export const StepSchema = z.discriminatedUnion('type', [
+  PlayStepSchema,
+  CollectStepSchema,
+  ConfirmStepSchema,
+  HangupStepSchema,
+]);
+export type Step = z.infer<typeof StepSchema>;
+export type StepType = Step['type'];
+export type StepOf<K extends StepType> = Extract<Step, { type: K }>;
+export const STEP_TYPES = ['play', 'collect', 'confirm', 'hangup'] as const satisfies readonly StepType[];
+
+export const IvrFileSchema = z.strictObject({
+  description: z.string().optional(),
+  // A playback that never reports PlaybackFinished is abandoned after this long.
+  playback_guard_ms: z.number().int().min(1_000).max(600_000).default(30_000),
+  // Whole-survey ceiling: a `next` loop or a stuck channel can never keep a session alive forever.
+  max_duration_ms: z.number().int().min(5_000).max(3_600_000).default(180_000),
+  step: z.array(StepSchema).min(1, 'an IVR needs at least one [[step]]'),
+});
+export type IvrFile = z.infer<typeof IvrFileSchema>;
+export type Ivr = IvrFile & { readonly name: string; readonly file: string };

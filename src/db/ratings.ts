@@ -1,0 +1,26 @@
+// Repository for cc_csat: free functions taking `db` first; transactions belong to the caller.
+import type { Kysely } from 'kysely';
+import type { Database, NewRating, Rating } from './schema.js';
+
+export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
+
+/**
+ * One rating per call: a second insert for the same call_id never overwrites the first,
+ * and tells the caller which rating already stands.
+ */
+export async function insertRating(db: Kysely<Database>, rating: NewRating): Promise<InsertRatingResult> {
+  const inserted = await db
+    .insertInto('cc_csat')
+    .values(rating)
+    .onConflict((conflict) => conflict.column('call_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return { inserted: true, rating: inserted };
+  const existing = await findRatingByCallId(db, rating.call_id);
+  if (!existing) throw new Error(`rating for call ${rating.call_id} conflicted but cannot be read back`);
+  return { inserted: false, existing };
+}
+
+export async function findRatingByCallId(db: Kysely<Database>, callId: string): Promise<Rating | undefined> {
+  return db.selectFrom('cc_csat').selectAll().where('call_id', '=', callId).executeTakeFirst();
+}

@@ -1,0 +1,48 @@
+// One Database interface, one table type per table (kysely's convention).
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface CcCsatTable {
+  id: Generated<number>;
+  call_id: string;
+  agent_id: string;
+  queue_id: string;
+  score: number;
+  comment: string | null;
+  created_at: string;
+}
+
+export const SURVEY_OUTCOMES = ['completed', 'no_input', 'invalid', 'abandoned', 'skipped', 'failed'] as const;
+export type SurveyOutcomeKind = (typeof SURVEY_OUTCOMES)[number];
+
+export interface SurveyOutcomeTable {
+  id: Generated<number>;
+  call_id: string | null;
+  channel_id: string;
+  agent_id: string | null;
+  queue_id: string | null;
+  ivr: string | null;
+  outcome: SurveyOutcomeKind;
+  reason: string | null;
+  attempts: number;
+  last_step: string | null;
+  score: number | null;
+  started_at: string;
+  ended_at: string;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: string;
+}
+
+export interface Database {
+  cc_csat: CcCsatTable;
+  survey_outcome: SurveyOutcomeTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type Rating = Selectable<CcCsatTable>;
+export type NewRating = Insertable<CcCsatTable>;
+export type SurveyOutcome = Selectable<SurveyOutcomeTable>;
+export type NewSurveyOutcome = Insertable<SurveyOutcomeTable>;

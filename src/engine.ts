@@ -1,0 +1,58 @@
+// `cc-csat start`: wires config, database, ARI controller and HTTP API together, and owns shutdown.
+import type { Server } from 'node:http';
+import { AriTelephony } from './ari/ari-telephony.js';
+import type { AppConfig } from './config/load.js';
+import { migrate } from './db/migrate.js';
+import { openDatabase } from './db/open.js';
+import { createHttpApp } from './http/app.js';
+import { createLogger } from './log.js';
+import { SurveyController } from './survey/controller.js';
+
+export async function runEngine(config: AppConfig): Promise<number> {
+  const { engine } = config;
+  const log = createLogger(engine.log.level);
+  const database = openDatabase(config.sqlitePath);
+  const applied = await migrate(database.db);
+  if (applied.length > 0) log.info({ applied: applied.map((m) => m.name) }, 'database migrated');
+
+  const controller = new SurveyController({ db: database.db, queues: config.queues, ivrs: config.ivrs, log });
+  const telephony = new AriTelephony({
+    url: engine.ari.url,
+    username: engine.ari.username,
+    password: config.ariPassword,
+    app: engine.ari.app,
+    reconnectMaxDelayMs: engine.ari.reconnect_max_delay_ms,
+    requestTimeoutMs: engine.ari.request_timeout_ms,
+    log: log.child({ component: 'ari' }),
+  });
+  telephony.onCall((call) => void controller.handleCall(call));
+  telephony.start();
+
+  const app = createHttpApp({ db: database.db, log, telephony, sqlite: database.sqlite });
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(engine.http.port, engine.http.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const address = server.address();
+  log.info({ address, db: config.sqlitePath, queues: config.queues.size, ivrs: config.ivrs.size }, 'cc-csat started');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = async (signal: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      const graceMs = engine.survey.shutdown_grace_ms;
+      log.info({ signal, live_surveys: controller.liveCount, grace_ms: graceMs }, 'shutting down: no new surveys, finishing live ones');
+      const drained = await controller.drain(graceMs);
+      log.info(drained, 'live surveys settled');
+      await telephony.stop();
+      await new Promise<void>((done) => server.close(() => done()));
+      server.closeAllConnections?.();
+      await database.close();
+      log.info('stopped');
+      resolve(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
+}

@@ -1,0 +1,79 @@
+// Buffers DTMF from the moment the survey owns the channel, so a key pressed early
+// (barge-in, or before the prompt even started) is never lost.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export class DigitBuffer {
+  private readonly queue: string[] = [];
+  private waiter: ((digit: string) => void) | undefined;
+
+  push(digit: string): void {
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter(digit);
+    } else {
+      this.queue.push(digit);
+    }
+  }
+
+  take(): string | undefined {
+    return this.queue.shift();
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  clear(): void {
+    this.queue.length = 0;
+  }
+
+  /**
+   * The next key, or undefined after `timeoutMs`. Rejects with the signal's reason on abort;
+   * the timer is always cleared.
+   */
+  async next(timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
+    const buffered = this.take();
+    if (buffered !== undefined) return buffered;
+    signal.throwIfAborted();
+    const timer = new AbortController();
+    const onAbort = (): void => timer.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await Promise.race([
+        new Promise<string>((resolve) => {
+          this.waiter = resolve;
+        }),
+        sleep(timeoutMs, undefined, { signal: timer.signal }).then(() => undefined),
+      ]);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw err;
+    } finally {
+      this.waiter = undefined;
+      signal.removeEventListener('abort', onAbort);
+      timer.abort();
+    }
+  }
+
+  /** Resolves with the next key without consuming it (for barge-in), or never; cancel with the returned function. */
+  peek(): { promise: Promise<string>; cancel: () => void } {
+    const queued = this.queue[0];
+    if (queued !== undefined) return { promise: Promise.resolve(queued), cancel: () => {} };
+    let cancelled = false;
+    const promise = new Promise<string>((resolve) => {
+      this.waiter = (digit) => {
+        // Barge-in must not eat the key: it stays queued for the collect step that follows.
+        this.queue.push(digit);
+        if (!cancelled) resolve(digit);
+      };
+    });
+    return {
+      promise,
+      cancel: () => {
+        cancelled = true;
+        this.waiter = undefined;
+      },
+    };
+  }
+}

@@ -1,0 +1,62 @@
+// Plays a list of media URIs as one ARI playback, with barge-in, hangup and a guard timer
+// for playbacks that never finish (Asterisk answers 201 to a bad media scheme and then stays silent).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PlaybackEnd } from '../telephony/port.js';
+import type { StepContext } from './context.js';
+
+export type PlayOutcome =
+  | { readonly kind: 'finished' }
+  | { readonly kind: 'failed' }
+  | { readonly kind: 'interrupted'; readonly digit: string }
+  | { readonly kind: 'guard_timeout' };
+
+export async function playMedia(
+  ctx: StepContext,
+  media: readonly string[],
+  options: { readonly interruptible: boolean },
+): Promise<PlayOutcome> {
+  ctx.signal.throwIfAborted();
+  const playback = await ctx.channel.play(media);
+  const stopUnlessGone = async (): Promise<never> => {
+    // On hangup Asterisk ends the playback itself (PlaybackFinished "failed") and a stop would only 404;
+    // on a deadline or forced shutdown the caller is still there and must not keep hearing the prompt.
+    if (!ctx.channel.gone.aborted) await playback.stop();
+    throw ctx.signal.reason;
+  };
+  if (ctx.signal.aborted) return stopUnlessGone();
+  const guard = new AbortController();
+  const barge = options.interruptible ? ctx.digits.peek() : undefined;
+  const onAbort = (): void => guard.abort();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const winner = await Promise.race<
+      { kind: 'end'; end: PlaybackEnd } | { kind: 'digit'; digit: string } | { kind: 'guard' } | { kind: 'abort' }
+    >([
+      playback.finished.then((end) => ({ kind: 'end', end })),
+      ...(barge ? [barge.promise.then((digit) => ({ kind: 'digit' as const, digit }))] : []),
+      sleep(ctx.ivr.playback_guard_ms, undefined, { signal: guard.signal }).then(
+        () => ({ kind: 'guard' as const }),
+        () => ({ kind: 'abort' as const }),
+      ),
+    ]);
+    switch (winner.kind) {
+      case 'end':
+        if (!options.interruptible) ctx.digits.clear();
+        return winner.end === 'failed' ? { kind: 'failed' } : { kind: 'finished' };
+      case 'digit':
+        await playback.stop();
+        return { kind: 'interrupted', digit: winner.digit };
+      case 'guard':
+        ctx.log.warn({ media, guardMs: ctx.ivr.playback_guard_ms }, 'playback never finished; stopped by guard timer');
+        await playback.stop();
+        return { kind: 'guard_timeout' };
+      case 'abort':
+        return await stopUnlessGone();
+    }
+    return winner satisfies never;
+  } finally {
+    barge?.cancel();
+    guard.abort();
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,57 @@
+// Owns one survey's loop: runs steps in order (or by `next`), and turns how it ended into an outcome.
+// Hangup at any moment surfaces as the abort of ctx.signal and is a normal ending, not an error.
+import type { Ivr, Step } from '../config/schema.js';
+import type { StepContext, StepResult } from './context.js';
+import { runStep } from './registry.js';
+
+export type RunEnd =
+  | { readonly kind: 'finished'; readonly lastStep: string }
+  | { readonly kind: 'exhausted'; readonly reason: 'no_input' | 'invalid'; readonly lastStep: string }
+  | { readonly kind: 'failed'; readonly reason: string; readonly lastStep: string }
+  | { readonly kind: 'aborted'; readonly reason: unknown; readonly lastStep: string };
+
+// A `next` cycle in config is legal (a menu that repeats) but must not spin forever.
+const MAX_STEPS_PER_SURVEY = 64;
+
+export interface RunObserver {
+  onStep?(step: Step): void;
+}
+
+export async function runIvr(ivr: Ivr, ctx: StepContext, observer: RunObserver = {}): Promise<RunEnd> {
+  const indexById = new Map(ivr.step.map((step, index) => [step.id, index]));
+  let index: number | undefined = 0;
+  let lastStep = ivr.step[0]!.id;
+  let exhausted: 'no_input' | 'invalid' | undefined;
+  try {
+    for (let executed = 0; index !== undefined && index < ivr.step.length; executed++) {
+      if (executed >= MAX_STEPS_PER_SURVEY) {
+        return { kind: 'failed', reason: `more than ${MAX_STEPS_PER_SURVEY} steps: a next loop in ${ivr.file}?`, lastStep };
+      }
+      ctx.signal.throwIfAborted();
+      const step: Step = ivr.step[index]!;
+      lastStep = step.id;
+      observer.onStep?.(step);
+      const result: StepResult = await runStep(step, ctx);
+      const following: number | undefined = index + 1 < ivr.step.length ? index + 1 : undefined;
+      switch (result.kind) {
+        case 'next':
+          index = result.next === undefined ? following : indexById.get(result.next);
+          break;
+        case 'exhausted':
+          exhausted = result.reason;
+          // Without on_failure the survey simply ends; the caller is hung up below, never left waiting.
+          index = result.goto === undefined ? undefined : indexById.get(result.goto);
+          break;
+        case 'failed':
+          return { kind: 'failed', reason: result.reason, lastStep };
+        case 'hangup':
+          index = undefined;
+          break;
+      }
+    }
+    return exhausted ? { kind: 'exhausted', reason: exhausted, lastStep } : { kind: 'finished', lastStep };
+  } catch (err) {
+    if (ctx.signal.aborted) return { kind: 'aborted', reason: ctx.signal.reason, lastStep };
+    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { lastStep });
+  }
+}

@@ -1,0 +1,291 @@
+// Decides whether a channel handed to Stasis gets a survey, runs it, and records how it ended.
+// Every offered or declined survey leaves exactly one survey_outcome row; no caller is left in silence.
+import type { Kysely } from 'kysely';
+import type { Ivr, QueueConfig } from '../config/schema.js';
+import { insertOutcome } from '../db/outcomes.js';
+import { findRatingByCallId, insertRating } from '../db/ratings.js';
+import type { Database, SurveyOutcomeKind } from '../db/schema.js';
+import type { CollectedRating, StepContext } from '../ivr/context.js';
+import { DigitBuffer } from '../ivr/digits.js';
+import { runIvr, type RunEnd } from '../ivr/runner.js';
+import type { Logger } from '../log.js';
+import { ChannelGoneError, type CallChannel, type IncomingCall } from '../telephony/port.js';
+import { identifyCall, type CallIdentity } from './identify.js';
+
+export interface SurveyControllerDeps {
+  readonly db: Kysely<Database>;
+  readonly queues: ReadonlyMap<string, QueueConfig>;
+  readonly ivrs: ReadonlyMap<string, Ivr>;
+  readonly log: Logger;
+  readonly observer?: SurveyObserver;
+  readonly now?: () => Date;
+}
+
+/** Hooks for metrics; all optional. */
+export interface SurveyObserver {
+  surveyStarted?(): void;
+  surveyEnded?(outcome: SurveyOutcomeKind): void;
+  ratingStored?(score: number, dtmfToStoredMs: number): void;
+}
+
+export class ShutdownDeadlineError extends Error {
+  constructor() {
+    super('shutdown deadline reached');
+    this.name = 'ShutdownDeadlineError';
+  }
+}
+
+class SurveyDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`survey exceeded max_duration_ms (${ms} ms)`);
+    this.name = 'SurveyDeadlineError';
+  }
+}
+
+interface LiveSurvey {
+  /** Known once the call is identified; used to refuse a second survey for the same call. */
+  callId: string | undefined;
+  readonly done: Promise<void>;
+}
+
+export class SurveyController {
+  private readonly live = new Map<string, LiveSurvey>();
+  private accepting = true;
+  private readonly forceStop = new AbortController();
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SurveyControllerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  /** Entry point for every StasisStart. Never rejects: failures are logged and recorded. */
+  handleCall(call: IncomingCall): Promise<void> {
+    const { channel } = call;
+    // Subscribe before anything async: keys pressed while we look things up must not be lost.
+    const digits = new DigitBuffer();
+    const unsubscribe = channel.onDtmf((digit) => digits.push(digit));
+    const startedAt = this.now();
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const log = this.deps.log.child({ channel_id: channel.id });
+    const entry: LiveSurvey = { callId: undefined, done };
+    this.live.set(channel.id, entry);
+    return this.survey(call, entry, digits, startedAt, log)
+      .catch((err: unknown) => {
+        log.error({ err }, 'survey controller failed unexpectedly');
+      })
+      .finally(() => {
+        unsubscribe();
+        this.live.delete(channel.id);
+        resolveDone();
+      });
+  }
+
+  private async survey(call: IncomingCall, entry: LiveSurvey, digits: DigitBuffer, startedAt: Date, baseLog: Logger): Promise<void> {
+    const { channel } = call;
+    let identity: CallIdentity;
+    try {
+      identity = await identifyCall(call);
+    } catch (err) {
+      if (err instanceof ChannelGoneError) {
+        baseLog.info('caller left before the survey could start');
+        await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'abandoned', reason: 'hangup_before_start' });
+        return;
+      }
+      throw err;
+    }
+    const log = baseLog.child({ call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId });
+    const skip = await this.skipReason(identity, channel.id);
+    if (skip) {
+      log.info({ reason: skip }, 'no survey for this call; back to the dialplan');
+      await channel.continueInDialplan();
+      await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: skip });
+      this.deps.observer?.surveyEnded?.('skipped');
+      return;
+    }
+    const queue = this.deps.queues.get(identity.queueId!)!;
+    const ivr = this.deps.ivrs.get(queue.after_call.csat_ivr!)!;
+    entry.callId = identity.callId;
+    const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
+    await this.runSurvey({ channel, identity: known, ivr, digits, startedAt, log });
+  }
+
+  private async skipReason(identity: CallIdentity, channelId: string): Promise<string | undefined> {
+    if (!identity.callId) return 'no_call_id';
+    if (!this.accepting) return 'shutting_down';
+    if (!identity.queueId) return 'no_queue_id';
+    const queue = this.deps.queues.get(identity.queueId);
+    if (!queue) return 'unknown_queue';
+    if (!queue.after_call.csat_enabled) return 'csat_disabled';
+    if (!identity.agentId) return 'no_agent_id';
+    for (const [otherChannel, survey] of this.live) {
+      if (otherChannel !== channelId && survey.callId === identity.callId) return 'survey_in_progress';
+    }
+    if (await findRatingByCallId(this.deps.db, identity.callId)) return 'already_rated';
+    return undefined;
+  }
+
+  private async runSurvey(args: {
+    channel: CallChannel;
+    identity: { readonly callId: string; readonly agentId: string; readonly queueId: string };
+    ivr: Ivr;
+    digits: DigitBuffer;
+    startedAt: Date;
+    log: Logger;
+  }): Promise<void> {
+    const { channel, identity, ivr, digits, startedAt, log } = args;
+    this.deps.observer?.surveyStarted?.();
+    const signal = AbortSignal.any([
+      channel.gone,
+      this.forceStop.signal,
+      AbortSignal.timeout(ivr.max_duration_ms),
+    ]);
+    let rating: CollectedRating | undefined;
+    let attempts = 0;
+    let storedNote: string | undefined;
+    let currentStep = ivr.step[0]!.id;
+    const stepLog = (): Logger => log.child({ step: currentStep });
+    const ctx: StepContext = {
+      ivr,
+      channel,
+      signal,
+      digits,
+      get log() {
+        return stepLog();
+      },
+      get rating() {
+        return rating;
+      },
+      countAttempt: () => {
+        attempts++;
+      },
+      recordRating: async (collected) => {
+        const pressedAt = performance.now();
+        const result = await insertRating(this.deps.db, {
+          call_id: identity.callId,
+          agent_id: identity.agentId,
+          queue_id: identity.queueId,
+          score: collected.score,
+          comment: null,
+          created_at: this.now().toISOString(),
+        });
+        rating = collected;
+        if (result.inserted) {
+          this.deps.observer?.ratingStored?.(collected.score, performance.now() - pressedAt);
+          stepLog().info({ digit: collected.digit, score: collected.score }, 'rating stored');
+        } else {
+          // Another path (the API) rated this call while the caller was listening; the first rating stands.
+          storedNote = `call already rated with score ${result.existing.score}; kept the first rating`;
+          stepLog().warn({ digit: collected.digit, score: collected.score, kept: result.existing.score }, storedNote);
+        }
+      },
+    };
+    log.info({ ivr: ivr.name }, 'survey started');
+    let end: RunEnd;
+    try {
+      if (channel.initialState !== 'Up') await channel.answer();
+      end = await runIvr(ivr, ctx, { onStep: (step) => (currentStep = step.id) });
+    } catch (err) {
+      if (signal.aborted) {
+        end = { kind: 'aborted', reason: signal.reason, lastStep: currentStep };
+      } else {
+        log.error({ err, step: currentStep }, 'survey failed');
+        end = { kind: 'failed', reason: err instanceof Error ? err.message : String(err), lastStep: currentStep };
+      }
+    }
+    const { outcome, reason } = this.classify(end, rating, ivr);
+    // Whatever happened, the caller is let go: hang up unless they already did.
+    if (!channel.gone.aborted) {
+      await channel.hangup().catch((err: unknown) => log.warn({ err }, 'hangup after survey failed'));
+    }
+    await this.recordOutcome({
+      channel,
+      identity,
+      startedAt,
+      outcome,
+      reason: storedNote ?? reason,
+      ivr: ivr.name,
+      attempts,
+      lastStep: end.lastStep,
+      score: rating?.score,
+    });
+    log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.score }, 'survey ended');
+    this.deps.observer?.surveyEnded?.(outcome);
+  }
+
+  private classify(end: RunEnd, rating: CollectedRating | undefined, ivr: Ivr): { outcome: SurveyOutcomeKind; reason?: string } {
+    // A stored rating makes the survey complete, whatever happened after (hangup during thank-you).
+    if (rating) return { outcome: 'completed' };
+    switch (end.kind) {
+      case 'finished':
+        return { outcome: 'failed', reason: `IVR ${ivr.name} ended without collecting a rating` };
+      case 'exhausted':
+        return { outcome: end.reason };
+      case 'failed':
+        return { outcome: 'failed', reason: end.reason };
+      case 'aborted':
+        if (end.reason instanceof ChannelGoneError) return { outcome: 'abandoned', reason: 'caller_hung_up' };
+        if (end.reason instanceof ShutdownDeadlineError) return { outcome: 'failed', reason: 'shutdown_deadline' };
+        if (end.reason instanceof DOMException && end.reason.name === 'TimeoutError') {
+          return { outcome: 'failed', reason: new SurveyDeadlineError(ivr.max_duration_ms).message };
+        }
+        return { outcome: 'failed', reason: String(end.reason) };
+    }
+  }
+
+  private async recordOutcome(row: {
+    channel: CallChannel;
+    identity: CallIdentity | undefined;
+    startedAt: Date;
+    outcome: SurveyOutcomeKind;
+    reason?: string | undefined;
+    ivr?: string;
+    attempts?: number;
+    lastStep?: string;
+    score?: number | undefined;
+  }): Promise<void> {
+    try {
+      await insertOutcome(this.deps.db, {
+        call_id: row.identity?.callId ?? null,
+        channel_id: row.channel.id,
+        agent_id: row.identity?.agentId ?? null,
+        queue_id: row.identity?.queueId ?? null,
+        ivr: row.ivr ?? null,
+        outcome: row.outcome,
+        reason: row.reason ?? null,
+        attempts: row.attempts ?? 0,
+        last_step: row.lastStep ?? null,
+        score: row.score ?? null,
+        started_at: row.startedAt.toISOString(),
+        ended_at: this.now().toISOString(),
+      });
+    } catch (err) {
+      this.deps.log.error({ err, channel_id: row.channel.id, outcome: row.outcome }, 'could not record survey outcome');
+    }
+  }
+
+  /**
+   * Stops taking new surveys (new channels go back to the dialplan), waits for live ones up to
+   * `graceMs`, then aborts the rest (they are hung up and recorded as failed: shutdown_deadline).
+   */
+  async drain(graceMs: number): Promise<{ finished: number; aborted: number }> {
+    this.accepting = false;
+    const pending = [...this.live.values()].map((survey) => survey.done);
+    if (pending.length === 0) return { finished: 0, aborted: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(pending).then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!timedOut) return { finished: pending.length, aborted: 0 };
+    const stillLive = this.live.size;
+    this.forceStop.abort(new ShutdownDeadlineError());
+    await Promise.all([...this.live.values()].map((survey) => survey.done));
+    return { finished: pending.length - stillLive, aborted: stillLive };
+  }
+}

@@ -1,0 +1,53 @@
+// The small telephony interface the IVR engine and survey controller speak. The ARI adapter
+// (src/ari/) implements it with ari-client; the terminal simulator implements it for `simulate`.
+
+/** How a playback ended: played to the end, failed in Asterisk (missing file), or stopped by us or by hangup. */
+export type PlaybackEnd = 'done' | 'failed' | 'stopped';
+
+export interface Playback {
+  readonly id: string;
+  /** Settles once: when Asterisk reports PlaybackFinished, when we stop it, or when the channel goes away. Never rejects. */
+  readonly finished: Promise<PlaybackEnd>;
+  /** Stops the playback. Idempotent; a playback Asterisk already finished (404) counts as stopped. */
+  stop(): Promise<void>;
+}
+
+/** Raised by channel operations once the caller is gone (ARI 404/409 after hangup): a normal outcome. */
+export class ChannelGoneError extends Error {
+  constructor(readonly channelId: string, detail = 'channel is gone') {
+    super(`${channelId}: ${detail}`);
+    this.name = 'ChannelGoneError';
+  }
+}
+
+export interface CallChannel {
+  readonly id: string;
+  /** Channel state when it entered our application ("Up" after a Queue() call). */
+  readonly initialState: string;
+  /** Aborts (reason: ChannelGoneError) when the caller hangs up or the channel leaves our application. */
+  readonly gone: AbortSignal;
+  answer(): Promise<void>;
+  /** Subscribes to PlaybackFinished before asking Asterisk to play, so no finish can be missed. */
+  play(media: readonly string[]): Promise<Playback>;
+  /** Returns an unsubscribe function. */
+  onDtmf(listener: (digit: string) => void): () => void;
+  getVariable(name: string): Promise<string | undefined>;
+  /** Hangs up; resolves quietly if the caller already did. */
+  hangup(): Promise<void>;
+  /** Sends the channel back to the dialplan; resolves quietly if it is already gone. */
+  continueInDialplan(): Promise<void>;
+}
+
+export interface IncomingCall {
+  readonly channel: CallChannel;
+  /** StasisStart args: Stasis(app,${UNIQUEID},${MEMBERNAME},${QUEUENAME}) gives [call_id, agent_id, queue_id]. */
+  readonly args: readonly string[];
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'stopped';
+
+export interface Telephony {
+  readonly state: ConnectionState;
+  onCall(handler: (call: IncomingCall) => void): void;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,423 @@
+// An ARI simulator: a real HTTP + WebSocket server speaking Asterisk 22's ARI closely enough that the
+// unmodified ari-client connects to it. Behaviour follows recorded Asterisk traffic:
+//  - PlaybackStarted may arrive before the REST answer to `play` (we alternate both orders);
+//  - on a stop, PlaybackFinished comes before or after the DELETE's 204 (alternated);
+//  - a missing sound gives 201, then PlaybackFinished "failed"; an unknown scheme never finishes;
+//  - caller hangup: ChannelHangupRequest, PlaybackFinished "failed", StasisEnd, ChannelDestroyed,
+//    then every REST call on the channel answers 404 {"message":"Channel not found"};
+//  - unrelated events (ChannelVarset, ChannelDialplan, Dial, the Local ;2 half) are sent too.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { resourceDocument, resourceListing, type EventType } from './swagger.js';
+
+export interface SimOptions {
+  username?: string;
+  password?: string;
+  app?: string;
+  /** How long one media URI plays. Default: 120 ms for sound:, 60 ms per digit for digits:. */
+  mediaMs?: (uri: string) => number;
+  /** sound: names that do not exist on this "Asterisk" (PlaybackFinished state "failed"). */
+  missingSounds?: string[];
+  /** Delay before the events of a caller hangup are delivered, to open the 404-after-hangup race. */
+  hangupEventDelayMs?: number;
+}
+
+export interface RestRecord {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+}
+
+interface SimPlayback {
+  id: string;
+  channelId: string;
+  media: string[];
+  index: number;
+  state: 'queued' | 'playing' | 'done' | 'failed';
+  timer?: NodeJS.Timeout;
+}
+
+export interface SimChannel {
+  id: string;
+  args: string[];
+  variables: Map<string, string>;
+  state: 'Ring' | 'Up';
+  inStasis: boolean;
+  alive: boolean;
+  /** Every `play` request's media list, in order. */
+  played: string[][];
+  /** Media lists that played to their end (not stopped, not failed). */
+  completed: string[][];
+  stoppedPlaybacks: number;
+  ended: Promise<'app_hangup' | 'caller_hangup' | 'continued'>;
+  endedBy?: 'app_hangup' | 'caller_hangup' | 'continued';
+  resolveEnded: (how: 'app_hangup' | 'caller_hangup' | 'continued') => void;
+  playbacks: SimPlayback[];
+}
+
+const KNOWN_SCHEMES = /^(sound|digits|number|characters|recording|tone):/;
+
+export class AriSimulator {
+  readonly restLog: RestRecord[] = [];
+  readonly channels = new Map<string, SimChannel>();
+  private readonly playbacks = new Map<string, SimPlayback>();
+  private readonly sockets = new Set<WebSocket>();
+  private server!: Server;
+  private wss!: WebSocketServer;
+  private orderToggle = 0;
+  private counter = 0;
+  /** Called whenever a playback starts on a channel: lets a scripted caller react to what it hears. */
+  readonly onPlaybackStarted = new Set<(channel: SimChannel, media: readonly string[]) => void>();
+  /** When true, WebSocket upgrades are refused (Asterisk down for the event stream). */
+  refuseEvents = false;
+  readonly options: Required<SimOptions>;
+
+  constructor(options: SimOptions = {}) {
+    this.options = {
+      username: 'csat',
+      password: 'secret',
+      app: 'csat',
+      mediaMs: (uri) => (uri.startsWith('digits:') ? 60 * (uri.length - 7) : 120),
+      missingSounds: [],
+      hangupEventDelayMs: 0,
+      ...options,
+    };
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  get connectedClients(): number {
+    return this.sockets.size;
+  }
+
+  async start(port = 0): Promise<this> {
+    this.server = createServer((req, res) => this.handleHttp(req, res));
+    this.wss = new WebSocketServer({ noServer: true });
+    this.server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const apiKey = url.searchParams.get('api_key');
+      const authorized = apiKey === `${this.options.username}:${this.options.password}` || this.basicAuthOk(req);
+      if (url.pathname !== '/ari/events' || !authorized || this.refuseEvents || url.searchParams.get('app') !== this.options.app) {
+        const status = this.refuseEvents ? '503 Service Unavailable' : !authorized ? '401 Unauthorized' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.sockets.add(ws);
+        ws.on('close', () => this.sockets.delete(ws));
+        ws.on('error', () => this.sockets.delete(ws));
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const playback of this.playbacks.values()) clearTimeout(playback.timer);
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Drops every event WebSocket, as a network blip or an Asterisk restart would. */
+  dropConnections(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
+  async waitForClients(count = 1, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size < count) {
+      if (Date.now() > deadline) throw new Error(`no ARI client connected within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private emit(type: EventType, body: Record<string, unknown>): void {
+    const event = JSON.stringify({
+      type,
+      timestamp: new Date().toISOString().replace('Z', '+0000'),
+      ...body,
+      asterisk_id: '02:fc:00:00:00:01',
+      application: this.options.app,
+    });
+    for (const ws of this.sockets) ws.send(event);
+  }
+
+  channelJson(channel: SimChannel, half: ';1' | ';2' = ';1') {
+    const id = half === ';1' ? channel.id : `${channel.id};2`;
+    return {
+      id,
+      name: `Local/caller@csat-test-${channel.id}${half}`,
+      state: channel.state,
+      protocol_id: '',
+      caller: { name: '', number: '' },
+      connected: { name: '', number: '' },
+      accountcode: '',
+      dialplan: channel.inStasis && half === ';1'
+        ? { context: 'csat-test', exten: 'survey', priority: 2, app_name: 'Stasis', app_data: [this.options.app, ...channel.args].join(',') }
+        : { context: 'csat-test', exten: 'caller', priority: 1, app_name: 'Wait', app_data: '30' },
+      creationtime: new Date().toISOString().replace('Z', '+0000'),
+      language: 'en',
+    };
+  }
+
+  private playbackJson(playback: SimPlayback) {
+    return {
+      id: playback.id,
+      media_uri: playback.media[Math.min(playback.index, playback.media.length - 1)],
+      ...(playback.index + 1 < playback.media.length ? { next_media_uri: playback.media[playback.index + 1] } : {}),
+      target_uri: `channel:${playback.channelId}`,
+      language: 'en',
+      state: playback.state,
+    };
+  }
+
+  // ------------------------------------------------------------------ caller side
+
+  /** A caller enters Stasis(csat, args...). Returns the simulated channel; drive it with press/hangup. */
+  enterStasis(options: { id?: string; args?: string[]; variables?: Record<string, string>; state?: 'Ring' | 'Up' } = {}): SimChannel {
+    const id = options.id ?? `sim-${++this.counter}-${Date.now()}`;
+    let resolveEnded!: SimChannel['resolveEnded'];
+    const ended = new Promise<'app_hangup' | 'caller_hangup' | 'continued'>((resolve) => (resolveEnded = resolve));
+    const channel: SimChannel = {
+      id,
+      args: options.args ?? [],
+      variables: new Map(Object.entries(options.variables ?? {})),
+      state: options.state ?? 'Up',
+      inStasis: true,
+      alive: true,
+      played: [],
+      completed: [],
+      stoppedPlaybacks: 0,
+      ended,
+      resolveEnded: (how) => {
+        if (channel.endedBy) return;
+        channel.endedBy = how;
+        resolveEnded(how);
+      },
+      playbacks: [],
+    };
+    this.channels.set(id, channel);
+    // Unrelated traffic a real Asterisk sends around a Local channel entering Stasis.
+    this.emit('ChannelVarset', { variable: 'DIGITS', value: '', channel: this.channelJson(channel, ';2') });
+    this.emit('Dial', { dialstatus: 'ANSWER', forward: '', dialstring: 'caller@csat-test', peer: this.channelJson(channel) });
+    this.emit('ChannelVarset', { variable: 'STASISSTATUS', value: '', channel: this.channelJson(channel) });
+    this.emit('StasisStart', { args: channel.args, channel: this.channelJson(channel) });
+    this.emit('ChannelDialplan', { dialplan_app: 'Wait', dialplan_app_data: '30', channel: this.channelJson(channel, ';2') });
+    return channel;
+  }
+
+  press(channel: SimChannel, digit: string): void {
+    if (!channel.alive || !channel.inStasis) return;
+    this.emit('ChannelDtmfReceived', { digit, duration_ms: 100, channel: this.channelJson(channel) });
+  }
+
+  callerHangup(channel: SimChannel): void {
+    if (!channel.alive) return;
+    channel.alive = false;
+    const wasInStasis = channel.inStasis;
+    channel.inStasis = false;
+    channel.resolveEnded('caller_hangup');
+    const deliver = (): void => {
+      this.emit('ChannelHangupRequest', { cause: 16, soft: true, channel: this.channelJson(channel, ';2') });
+      this.emit('ChannelHangupRequest', { cause: 16, channel: this.channelJson(channel) });
+      this.endPlaybacks(channel, 'failed');
+      if (wasInStasis) this.emit('StasisEnd', { channel: this.channelJson(channel) });
+      this.emit('ChannelDestroyed', { cause: 16, cause_txt: 'Normal Clearing', channel: this.channelJson(channel) });
+    };
+    if (this.options.hangupEventDelayMs > 0) setTimeout(deliver, this.options.hangupEventDelayMs);
+    else deliver();
+  }
+
+  private endPlaybacks(channel: SimChannel, state: 'failed' | 'done'): void {
+    for (const playback of channel.playbacks) {
+      clearTimeout(playback.timer);
+      this.playbacks.delete(playback.id);
+      if (playback.state === 'playing') {
+        playback.state = state;
+        this.emit('PlaybackFinished', { playback: this.playbackJson(playback) });
+      }
+    }
+    channel.playbacks = [];
+  }
+
+  // ------------------------------------------------------------------ playback engine
+
+  private startNext(channel: SimChannel): void {
+    const playback = channel.playbacks[0];
+    if (!playback || playback.state !== 'queued') return;
+    playback.state = 'playing';
+    this.emit('PlaybackStarted', { playback: this.playbackJson(playback) });
+    this.playItem(channel, playback);
+    for (const listener of this.onPlaybackStarted) listener(channel, playback.media);
+  }
+
+  private playItem(channel: SimChannel, playback: SimPlayback): void {
+    const uri = playback.media[playback.index]!;
+    if (!KNOWN_SCHEMES.test(uri)) return; // Asterisk accepts it and then never finishes: callers must guard.
+    const missing = uri.startsWith('sound:') && this.options.missingSounds.includes(uri.slice('sound:'.length));
+    if (missing) {
+      this.finishPlayback(channel, playback, 'failed');
+      return;
+    }
+    playback.timer = setTimeout(() => {
+      if (playback.index + 1 < playback.media.length) {
+        playback.index++;
+        this.emit('PlaybackContinuing', { playback: this.playbackJson(playback) });
+        this.playItem(channel, playback);
+      } else {
+        channel.completed.push(playback.media);
+        this.finishPlayback(channel, playback, 'done');
+      }
+    }, this.options.mediaMs(uri));
+  }
+
+  private finishPlayback(channel: SimChannel, playback: SimPlayback, state: 'done' | 'failed'): void {
+    clearTimeout(playback.timer);
+    playback.state = state;
+    this.playbacks.delete(playback.id);
+    channel.playbacks = channel.playbacks.filter((p) => p !== playback);
+    this.emit('PlaybackFinished', { playback: this.playbackJson(playback) });
+    this.startNext(channel);
+  }
+
+  // ------------------------------------------------------------------ REST
+
+  private basicAuthOk(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    if (!header.startsWith('Basic ')) return false;
+    return Buffer.from(header.slice(6), 'base64').toString() === `${this.options.username}:${this.options.password}`;
+  }
+
+  private handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const query = Object.fromEntries(url.searchParams);
+    const send = (status: number, body?: unknown): void => {
+      this.restLog.push({ method: req.method ?? '', path: url.pathname.replace(/^\/ari/, ''), query, status });
+      const text = body === undefined ? '' : JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    req.resume();
+    req.on('end', () => {
+      if (!this.basicAuthOk(req) && url.searchParams.get('api_key') !== `${this.options.username}:${this.options.password}`) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="Asterisk REST Interface"', 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'Authentication required' }));
+        return;
+      }
+      try {
+        this.route(req.method ?? 'GET', url.pathname, query, req.headers.host ?? '127.0.0.1', send);
+      } catch (err) {
+        send(500, { message: String(err) });
+      }
+    });
+  }
+
+  private route(method: string, pathname: string, query: Record<string, string>, host: string, send: (status: number, body?: unknown) => void): void {
+    const basePath = `http://${host}/ari`;
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && pathname === '/ari/api-docs/resources.json') return send(200, resourceListing(basePath));
+    if (method === 'GET' && (m = /^\/ari\/api-docs\/(\w+)\.json$/.exec(pathname))) {
+      const doc = resourceDocument(m[1]!, basePath);
+      return doc ? send(200, doc) : send(404, { message: 'Not found' });
+    }
+    if (method === 'GET' && pathname === '/ari/channels') {
+      return send(200, [...this.channels.values()].filter((c) => c.alive).map((c) => this.channelJson(c)));
+    }
+    if (method === 'GET' && (m = /^\/ari\/applications\/([^/]+)$/.exec(pathname))) {
+      if (decodeURIComponent(m[1]!) !== this.options.app) return send(404, { message: 'Application not found' });
+      const ids = [...this.channels.values()].filter((c) => c.alive && c.inStasis).map((c) => c.id);
+      return send(200, { name: this.options.app, channel_ids: ids, bridge_ids: [], endpoint_ids: [], device_names: [] });
+    }
+    if ((m = /^\/ari\/playbacks\/([^/]+)$/.exec(pathname))) {
+      const playback = this.playbacks.get(decodeURIComponent(m[1]!));
+      if (!playback) return send(404, { message: 'Playback not found' });
+      if (method === 'GET') return send(200, this.playbackJson(playback));
+      if (method === 'DELETE') return this.stopPlayback(playback, send);
+    }
+    if ((m = /^\/ari\/channels\/([^/]+)(?:\/(answer|continue|play|variable))?(?:\/([^/]+))?$/.exec(pathname))) {
+      const channel = this.channels.get(decodeURIComponent(m[1]!));
+      if (!channel || !channel.alive) return send(404, { message: 'Channel not found' });
+      const action = m[2];
+      if (action !== undefined && !channel.inStasis) return send(409, { message: 'Channel not in Stasis application' });
+      if (!action && method === 'GET') return send(200, this.channelJson(channel));
+      if (!action && method === 'DELETE') return this.appHangup(channel, send);
+      if (action === 'answer' && method === 'POST') {
+        channel.state = 'Up';
+        return send(204);
+      }
+      if (action === 'continue' && method === 'POST') {
+        channel.inStasis = false;
+        this.endPlaybacks(channel, 'done');
+        send(204);
+        this.emit('StasisEnd', { channel: this.channelJson(channel) });
+        channel.resolveEnded('continued');
+        return;
+      }
+      if (action === 'variable' && method === 'GET') {
+        if (!query['variable']) return send(400, { message: 'Variable name is required' });
+        const value = channel.variables.get(query['variable']);
+        return value === undefined ? send(404, { message: 'Provided variable was not found' }) : send(200, { value });
+      }
+      if (action === 'play' && method === 'POST') return this.play(channel, query, m[3] ? decodeURIComponent(m[3]) : query['playbackId'], send);
+    }
+    send(404, { message: 'Not found' });
+  }
+
+  private play(channel: SimChannel, query: Record<string, string>, requestedId: string | undefined, send: (status: number, body?: unknown) => void): void {
+    const media = (query['media'] ?? '').split(',').filter(Boolean);
+    if (media.length === 0) return send(400, { message: 'media parameter is required' });
+    const playback: SimPlayback = { id: requestedId ?? `pb-${++this.counter}`, channelId: channel.id, media, index: 0, state: 'queued' };
+    channel.played.push(media);
+    channel.playbacks.push(playback);
+    this.playbacks.set(playback.id, playback);
+    const startsFirst = this.orderToggle++ % 2 === 0;
+    const response = this.playbackJson(playback);
+    if (startsFirst) {
+      this.startNext(channel);
+      send(201, { ...response, state: playback.state });
+    } else {
+      send(201, response);
+      setImmediate(() => this.startNext(channel));
+    }
+  }
+
+  private stopPlayback(playback: SimPlayback, send: (status: number, body?: unknown) => void): void {
+    const channel = this.channels.get(playback.channelId);
+    const finish = (): void => {
+      if (!channel || !this.playbacks.has(playback.id)) return;
+      channel.stoppedPlaybacks++;
+      if (playback.state === 'playing') this.finishPlayback(channel, playback, 'done');
+      else {
+        this.playbacks.delete(playback.id);
+        channel.playbacks = channel.playbacks.filter((p) => p !== playback);
+      }
+    };
+    if (this.orderToggle++ % 2 === 0) {
+      finish();
+      send(204);
+    } else {
+      send(204);
+      setImmediate(finish);
+    }
+  }
+
+  private appHangup(channel: SimChannel, send: (status: number, body?: unknown) => void): void {
+    channel.alive = false;
+    send(204);
+    this.emit('ChannelHangupRequest', { cause: 32, soft: true, channel: this.channelJson(channel) });
+    this.endPlaybacks(channel, 'failed');
+    if (channel.inStasis) this.emit('StasisEnd', { channel: this.channelJson(channel) });
+    channel.inStasis = false;
+    this.emit('ChannelVarset', { variable: 'STASISSTATUS', value: 'SUCCESS', channel: this.channelJson(channel) });
+    this.emit('ChannelDestroyed', { cause: 16, cause_txt: 'Normal Clearing', channel: this.channelJson(channel) });
+    channel.resolveEnded('app_hangup');
+  }
+}

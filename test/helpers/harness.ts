@@ -1,0 +1,129 @@
+// A running survey engine (controller + real ari-client adapter + real SQLite file) against the
+// ARI simulator, plus a scripted caller. Everything talks over real loopback HTTP and WebSocket.
+import { Writable } from 'node:stream';
+import { loadConfig, type AppConfig } from '../../src/config/load.js';
+import { migrate } from '../../src/db/migrate.js';
+import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
+import { AriTelephony } from '../../src/ari/ari-telephony.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { SurveyController } from '../../src/survey/controller.js';
+import { AriSimulator, type SimChannel, type SimOptions } from '../ari-sim/simulator.js';
+import { writeConfigTree, type ConfigTree } from './config-tree.js';
+
+export type CallerAction =
+  | { at: number; press?: string; hangup?: boolean }
+  | { whenPlaying: string; nth?: number; after?: number; press?: string; hangup?: boolean };
+
+export class LogCapture {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly stream = new Writable({
+    write: (chunk, _enc, done) => {
+      for (const line of String(chunk).split('\n').filter(Boolean)) this.lines.push(JSON.parse(line));
+      done();
+    },
+  });
+}
+
+export interface Harness {
+  sim: AriSimulator;
+  tree: ConfigTree;
+  config: AppConfig;
+  database: OpenDatabase;
+  controller: SurveyController;
+  telephony: AriTelephony;
+  logs: LogCapture;
+  log: Logger;
+  /** Resolves when the controller has finished with that channel (outcome recorded). */
+  surveyDone(channelId: string): Promise<void>;
+  /** A caller enters Stasis and follows the script; resolves when the survey is fully settled. */
+  call(options: { args?: string[]; variables?: Record<string, string>; script?: CallerAction[]; id?: string }): Promise<SimChannel>;
+  close(): Promise<void>;
+}
+
+export function followScript(sim: AriSimulator, channel: SimChannel, script: CallerAction[]): () => void {
+  const timers: NodeJS.Timeout[] = [];
+  const act = (action: { press?: string; hangup?: boolean }): void => {
+    for (const digit of action.press ?? '') sim.press(channel, digit);
+    if (action.hangup) sim.callerHangup(channel);
+  };
+  const listeners: Array<(ch: SimChannel, media: readonly string[]) => void> = [];
+  for (const action of script) {
+    if ('at' in action) {
+      timers.push(setTimeout(() => act(action), action.at));
+    } else {
+      let seen = 0;
+      const listener = (ch: SimChannel, media: readonly string[]): void => {
+        if (ch !== channel || !media.some((uri) => uri.includes(action.whenPlaying))) return;
+        seen++;
+        if (seen !== (action.nth ?? 1)) return;
+        timers.push(setTimeout(() => act(action), action.after ?? 0));
+      };
+      listeners.push(listener);
+      sim.onPlaybackStarted.add(listener);
+    }
+  }
+  return () => {
+    timers.forEach(clearTimeout);
+    listeners.forEach((listener) => sim.onPlaybackStarted.delete(listener));
+  };
+}
+
+export async function startHarness(options: { sim?: SimOptions; queues?: string; ivrs?: Record<string, string>; engineExtra?: string } = {}): Promise<Harness> {
+  const sim = await new AriSimulator({ username: 'csat', password: 'secret', ...options.sim }).start();
+  const tree = writeConfigTree({ ariUrl: sim.url, queues: options.queues, ivrs: options.ivrs, engineExtra: options.engineExtra });
+  const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
+  const database = openDatabase(config.sqlitePath);
+  await migrate(database.db);
+  const logs = new LogCapture();
+  const log = createLogger('debug', logs.stream);
+  const controller = new SurveyController({ db: database.db, queues: config.queues, ivrs: config.ivrs, log });
+  const telephony = new AriTelephony({
+    url: sim.url,
+    username: 'csat',
+    password: 'secret',
+    app: 'csat',
+    reconnectMaxDelayMs: 1000,
+    requestTimeoutMs: 2000,
+    log,
+  });
+  const done = new Map<string, Promise<void>>();
+  const waiters = new Map<string, (p: Promise<void>) => void>();
+  telephony.onCall((call) => {
+    const promise = controller.handleCall(call);
+    done.set(call.channel.id, promise);
+    waiters.get(call.channel.id)?.(promise);
+  });
+  telephony.start();
+  await sim.waitForClients(1);
+  while (telephony.state !== 'connected') await new Promise((resolve) => setTimeout(resolve, 5));
+
+  const surveyDone = (channelId: string): Promise<void> =>
+    done.get(channelId) ?? new Promise<Promise<void>>((resolve) => waiters.set(channelId, resolve)).then((p) => p);
+
+  return {
+    sim,
+    tree,
+    config,
+    database,
+    controller,
+    telephony,
+    logs,
+    log,
+    surveyDone,
+    async call({ args, variables, script = [], id }) {
+      const channel = sim.enterStasis({ args, variables, id });
+      const stop = followScript(sim, channel, script);
+      try {
+        await surveyDone(channel.id);
+      } finally {
+        stop();
+      }
+      return channel;
+    },
+    async close() {
+      await telephony.stop();
+      await sim.close();
+      await database.close();
+    },
+  };
+}

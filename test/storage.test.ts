@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { migrate, readMigrations } from '../src/db/migrate.js';
+import { openDatabase } from '../src/db/open.js';
+import { findRatingByCallId, insertRating } from '../src/db/ratings.js';
+import { makeTempDir, writeConfigTree } from './helpers/config-tree.js';
+import { runCli } from './helpers/cli.js';
+
+const rating = (callId: string, score: number) => ({
+  call_id: callId,
+  agent_id: 'agent-001',
+  queue_id: 'sales-queue',
+  score,
+  comment: null,
+  created_at: new Date().toISOString(),
+});
+
+describe('storage', () => {
+  test('migrations apply once, in order, on a real SQLite file in WAL mode', async () => {
+    const path = join(makeTempDir(), 'nested', 'cc.db');
+    const first = openDatabase(path);
+    const applied = await migrate(first.db);
+    assert.deepEqual(applied.map((m) => m.version), readMigrations().map((m) => m.version));
+    assert.ok(applied.length >= 2);
+    assert.deepEqual(await migrate(first.db), [], 'second run applies nothing');
+    await first.close();
+
+    const reopened = openDatabase(path);
+    assert.deepEqual(await migrate(reopened.db), [], 'reopening applies nothing');
+    await reopened.close();
+
+    const raw = new SqliteDatabase(path, { readonly: true });
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    const recorded = raw.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    assert.deepEqual(recorded, applied.map((m) => ({ version: m.version, name: m.name })));
+    const columns = raw.prepare("SELECT name, type, \"notnull\" AS nn, pk FROM pragma_table_info('cc_csat')").all();
+    assert.deepEqual(columns, [
+      { name: 'id', type: 'INTEGER', nn: 0, pk: 1 },
+      { name: 'call_id', type: 'TEXT', nn: 1, pk: 0 },
+      { name: 'agent_id', type: 'TEXT', nn: 1, pk: 0 },
+      { name: 'queue_id', type: 'TEXT', nn: 1, pk: 0 },
+      { name: 'score', type: 'INTEGER', nn: 1, pk: 0 },
+      { name: 'comment', type: 'TEXT', nn: 0, pk: 0 },
+      { name: 'created_at', type: 'TEXT', nn: 1, pk: 0 },
+    ]);
+    const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cc_csat' AND sql IS NOT NULL ORDER BY name").all();
+    assert.deepEqual(indexes, [{ name: 'cc_csat_agent_created' }, { name: 'cc_csat_queue_created' }]);
+    raw.close();
+  });
+
+  test('cc-csat migrate applies pending migrations, then reports up to date', async () => {
+    const tree = writeConfigTree();
+    const first = await runCli(['migrate', '--config', tree.enginePath], { cwd: tree.dir });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /applied 001_cc_csat, 002_survey_outcome/);
+    const second = await runCli(['migrate', '--config', tree.enginePath], { cwd: tree.dir });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /up to date/);
+  });
+
+  test('score must be 1-5 (CHECK), call_id is UNIQUE, created_at must be UTC ISO-8601 with ms', async () => {
+    const { db, sqlite, close } = openDatabase(join(makeTempDir(), 'cc.db'));
+    await migrate(db);
+    for (const bad of [0, 6, -1]) {
+      assert.throws(
+        () => sqlite.prepare("INSERT INTO cc_csat (call_id, agent_id, queue_id, score, created_at) VALUES (?, 'a', 'q', ?, '2026-11-20T14:03:07.123Z')").run(`c${bad}`, bad),
+        /CHECK constraint failed/,
+      );
+    }
+    assert.throws(
+      () => sqlite.prepare("INSERT INTO cc_csat (call_id, agent_id, queue_id, score, created_at) VALUES ('x', 'a', 'q', 3, '2026-11-20 14:03:07')").run(),
+      /CHECK constraint failed/,
+    );
+    sqlite.prepare("INSERT INTO cc_csat (call_id, agent_id, queue_id, score, created_at) VALUES ('dup', 'a', 'q', 3, '2026-11-20T14:03:07.123Z')").run();
+    assert.throws(
+      () => sqlite.prepare("INSERT INTO cc_csat (call_id, agent_id, queue_id, score, created_at) VALUES ('dup', 'a', 'q', 4, '2026-11-20T14:03:08.123Z')").run(),
+      /UNIQUE constraint failed: cc_csat\.call_id/,
+    );
+    await close();
+  });
+
+  test('insertRating keeps the first rating of a call and returns it on a second attempt', async () => {
+    const { db, close } = openDatabase(join(makeTempDir(), 'cc.db'));
+    await migrate(db);
+    const first = await insertRating(db, rating('call-9', 4));
+    assert.equal(first.inserted, true);
+    const second = await insertRating(db, rating('call-9', 1));
+    assert.equal(second.inserted, false);
+    assert.equal(second.inserted === false && second.existing.score, 4);
+    assert.equal((await findRatingByCallId(db, 'call-9'))?.score, 4);
+    await close();
+  });
+});
