@@ -7,6 +7,7 @@ import type { ConnectionState, IncomingCall, Telephony } from '../telephony/port
 import { AriChannel, AriPlayback } from './channel.js';
 import { ariErrorMessage, isPlaybackGone, withTimeout } from './errors.js';
 import { AriRest, type AriClientLike } from './rest.js';
+import { installSwaggerFailGuard, probeAri } from './swagger-guard.js';
 
 export interface AriOptions {
   readonly url: string;
@@ -40,6 +41,7 @@ export class AriTelephony implements Telephony {
 
   constructor(private readonly options: AriOptions) {
     this.rest = new AriRest(options.requestTimeoutMs, options.log);
+    installSwaggerFailGuard();
   }
 
   get state(): ConnectionState {
@@ -82,6 +84,7 @@ export class AriTelephony implements Telephony {
       let client: AriClientLike | undefined;
       try {
         log.info({ url, app, attempt }, 'connecting to ARI');
+        await probeAri(url, username, password, requestTimeoutMs);
         client = (await withTimeout(ari.connect(url, username, password) as Promise<unknown>, requestTimeoutMs * 2, 'connect', (err) =>
           log.debug({ err: String(err) }, 'late ARI connect failure'),
         )) as AriClientLike;
@@ -93,9 +96,10 @@ export class AriTelephony implements Telephony {
           return;
         }
         this.rest.client = client;
-        this.setState('connected');
         log.info({ url, app }, 'connected to ARI');
+        // "connected" means in sync with Asterisk: readiness and tests rely on that.
         await this.resync('connect');
+        this.setState('connected');
         return;
       } catch (err) {
         if (this.stopController.signal.aborted) return;
@@ -129,9 +133,10 @@ export class AriTelephony implements Telephony {
     client.on('WebSocketConnected', () => {
       if (this.rest.client !== client) return;
       this.maxRetryRounds = 0;
-      this.setState('connected');
       log.info('ARI event stream back');
-      void this.resync('reconnect').catch((err: unknown) => log.error({ err }, 'resync after reconnect failed'));
+      void this.resync('reconnect')
+        .catch((err: unknown) => log.error({ err }, 'resync after reconnect failed'))
+        .finally(() => this.setState('connected'));
     });
     // ari-client gives up after 10 tries; we never do. Each new round backs off more, up to the cap.
     client.on('WebSocketMaxRetries', () => {
@@ -176,15 +181,19 @@ export class AriTelephony implements Telephony {
    */
   private async resync(why: 'connect' | 'reconnect'): Promise<void> {
     const { log, app } = this.options;
+    // Only what we knew before asking can be stale: a StasisStart that lands while the request is
+    // in flight belongs to a channel the answer may not list yet, and it is not an orphan.
+    const knownChannels = [...this.channels.keys()];
+    const knownPlaybacks = [...this.playbacks.values()];
     const application = (await this.rest.call('get application', (client) =>
       client.applications.get({ applicationName: app }),
     )) as { channel_ids?: string[] };
     const live = new Set(application.channel_ids ?? []);
-    for (const id of [...this.channels.keys()]) {
+    for (const id of knownChannels) {
       if (!live.has(id)) this.forgetChannel(id, `not in application after ${why}`);
     }
     await Promise.all(
-      [...this.playbacks.values()].map(async (playback) => {
+      knownPlaybacks.map(async (playback) => {
         try {
           await this.rest.call('get playback', (client) => client.playbacks.get({ playbackId: playback.id }));
         } catch (err) {

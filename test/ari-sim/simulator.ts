@@ -19,6 +19,8 @@ export interface SimOptions {
   mediaMs?: (uri: string) => number;
   /** sound: names that do not exist on this "Asterisk" (PlaybackFinished state "failed"). */
   missingSounds?: string[];
+  /** sound: names that start but never finish (as Asterisk does for an unknown media scheme). */
+  stuckSounds?: string[];
   /** Delay before the events of a caller hangup are delivered, to open the 404-after-hangup race. */
   hangupEventDelayMs?: number;
 }
@@ -70,6 +72,11 @@ export class AriSimulator {
   private counter = 0;
   /** Called whenever a playback starts on a channel: lets a scripted caller react to what it hears. */
   readonly onPlaybackStarted = new Set<(channel: SimChannel, media: readonly string[]) => void>();
+  /**
+   * Called after a REST answer is computed and before it is written (method, path without /ari):
+   * lets a test send events that overtake an answer that is already stale.
+   */
+  beforeRespond: ((method: string, path: string) => void) | undefined;
   /** When true, WebSocket upgrades are refused (Asterisk down for the event stream). */
   refuseEvents = false;
   readonly options: Required<SimOptions>;
@@ -81,6 +88,7 @@ export class AriSimulator {
       app: 'csat',
       mediaMs: (uri) => (uri.startsWith('digits:') ? 60 * (uri.length - 7) : 120),
       missingSounds: [],
+      stuckSounds: [],
       hangupEventDelayMs: 0,
       ...options,
     };
@@ -225,10 +233,20 @@ export class AriSimulator {
     const wasInStasis = channel.inStasis;
     channel.inStasis = false;
     channel.resolveEnded('caller_hangup');
+    // Media stops at once (REST on these playbacks now answers 404); the events may come later.
+    const active = channel.playbacks;
+    channel.playbacks = [];
+    for (const playback of active) {
+      clearTimeout(playback.timer);
+      this.playbacks.delete(playback.id);
+    }
     const deliver = (): void => {
       this.emit('ChannelHangupRequest', { cause: 16, soft: true, channel: this.channelJson(channel, ';2') });
       this.emit('ChannelHangupRequest', { cause: 16, channel: this.channelJson(channel) });
-      this.endPlaybacks(channel, 'failed');
+      for (const playback of active.filter((p) => p.state === 'playing')) {
+        playback.state = 'failed';
+        this.emit('PlaybackFinished', { playback: this.playbackJson(playback) });
+      }
       if (wasInStasis) this.emit('StasisEnd', { channel: this.channelJson(channel) });
       this.emit('ChannelDestroyed', { cause: 16, cause_txt: 'Normal Clearing', channel: this.channelJson(channel) });
     };
@@ -261,7 +279,8 @@ export class AriSimulator {
 
   private playItem(channel: SimChannel, playback: SimPlayback): void {
     const uri = playback.media[playback.index]!;
-    if (!KNOWN_SCHEMES.test(uri)) return; // Asterisk accepts it and then never finishes: callers must guard.
+    // Asterisk accepts an unknown scheme with 201 and then never finishes it: callers must guard.
+    if (!KNOWN_SCHEMES.test(uri) || this.options.stuckSounds.includes(uri.slice('sound:'.length))) return;
     const missing = uri.startsWith('sound:') && this.options.missingSounds.includes(uri.slice('sound:'.length));
     if (missing) {
       this.finishPlayback(channel, playback, 'failed');
@@ -300,7 +319,9 @@ export class AriSimulator {
     const url = new URL(req.url ?? '/', 'http://x');
     const query = Object.fromEntries(url.searchParams);
     const send = (status: number, body?: unknown): void => {
-      this.restLog.push({ method: req.method ?? '', path: url.pathname.replace(/^\/ari/, ''), query, status });
+      const path = url.pathname.replace(/^\/ari/, '');
+      this.restLog.push({ method: req.method ?? '', path, query, status });
+      this.beforeRespond?.(req.method ?? '', path);
       const text = body === undefined ? '' : JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);

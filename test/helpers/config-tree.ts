@@ -71,6 +71,7 @@ export function makeTempDir(prefix = 'cc-csat-test-'): string {
 
 export function writeConfigTree(options: {
   engineExtra?: string;
+  logLevel?: string;
   ariUrl?: string;
   httpPort?: number;
   queues?: string;
@@ -104,7 +105,7 @@ queues = "${join(dir, 'config', 'queues.toml')}"
 ivr_dir = "${join(dir, 'ivr')}"
 
 [log]
-level = "warn"
+level = "${options.logLevel ?? 'warn'}"
 ${options.engineExtra ?? ''}
 `,
   );

@@ -1,0 +1,43 @@
+// swagger-client 2.0.26 (ari-client's API loader) reports a failed load of the ARI description
+// through our failure callback and then *throws* from inside its HTTP response handler, where
+// nothing can catch it: a 401 (wrong password) or a 503 during an Asterisk restart would crash
+// the engine. The failure callback already rejects ari.connect(), so the throw is dropped.
+import { createRequire } from 'node:module';
+
+const requireFromAriClient = createRequire(createRequire(import.meta.url).resolve('ari-client'));
+const swagger = requireFromAriClient('swagger-client') as {
+  SwaggerApi: { prototype: { fail(message: unknown): void; failure(message: unknown): void } };
+};
+
+let installed = false;
+
+export function installSwaggerFailGuard(): void {
+  if (installed) return;
+  installed = true;
+  swagger.SwaggerApi.prototype.fail = function fail(message: unknown): void {
+    this.failure(message);
+  };
+  // swagger-client assigns an implicit global `log` that console.logs a "deprecated Swagger"
+  // notice on every connect (Asterisk serves Swagger 1.1) and keeps every message forever.
+  // Our stdout is JSON lines for log shippers, so the notice is dropped.
+  (globalThis as { log?: unknown }).log = () => undefined;
+}
+
+/**
+ * Checks that ARI answers with its API description before ari-client loads it, so an operator
+ * reads "rejected user csat (401)" instead of a swagger-client message.
+ */
+export async function probeAri(url: string, username: string, password: string, timeoutMs: number): Promise<void> {
+  const base = url.replace(/\/+$/, '');
+  const response = await fetch(`${base}/ari/api-docs/resources.json`, {
+    headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  await response.body?.cancel();
+  if (response.status === 401) {
+    throw new Error(`ARI at ${base} rejected user "${username}" (401): check [ari] username/password against ari.conf`);
+  }
+  if (!response.ok) {
+    throw new Error(`ARI at ${base} answered ${response.status} for /ari/api-docs/resources.json (is res_ari loaded, http.conf enabled?)`);
+  }
+}

@@ -1,0 +1,108 @@
+// SIGTERM/SIGINT on the real `cc-csat start` process: no new surveys, live ones finish, exit 0.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from './helpers/wait.js';
+import SqliteDatabase from 'better-sqlite3';
+import { AriSimulator } from './ari-sim/simulator.js';
+import { CLI } from './helpers/cli.js';
+import { writeConfigTree } from './helpers/config-tree.js';
+import { followScript } from './helpers/harness.js';
+
+const children: ChildProcess[] = [];
+
+function startEngine(enginePath: string, cwd: string) {
+  const child = spawn(process.execPath, [CLI, 'start', '--config', enginePath], { cwd, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+// A slow question so the survey is still live when the signal arrives.
+const SLOW_IVR = `
+[[step]]
+id = "ask"
+type = "collect"
+prompt = ["sound:csat/rate-intro"]
+digits = "12345"
+scores = { "1" = 5, "2" = 4, "3" = 3, "4" = 2, "5" = 1 }
+timeout_ms = 3000
+max_retries = 1
+next = "thanks"
+
+[[step]]
+id = "thanks"
+type = "play"
+media = ["sound:csat/thank-you"]
+`;
+
+describe('graceful shutdown of cc-csat start', () => {
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    test(`${signal}: a live survey finishes and is stored, a new caller goes back to the dialplan, exit 0`, async () => {
+      const sim = await new AriSimulator({ username: 'csat', password: 'secret' }).start();
+      const tree = writeConfigTree({ ariUrl: sim.url, ivrs: { survey: SLOW_IVR }, logLevel: 'info' });
+      const engine = startEngine(tree.enginePath, tree.dir);
+      try {
+        await sim.waitForClients(1);
+        await sleep(100);
+        const live = sim.enterStasis({ args: [`live-${signal}`, 'agent-1', 'sales-queue'] });
+        await until(() => live.played.length === 1, 5000, 'the question');
+        engine.child.kill(signal);
+        await sleep(200);
+        const late = sim.enterStasis({ args: [`late-${signal}`, 'agent-1', 'sales-queue'] });
+        assert.equal(await late.ended, 'continued', 'a caller arriving during shutdown is not surveyed');
+        sim.press(live, '2');
+        assert.equal(await live.ended, 'app_hangup');
+        assert.equal(await engine.exited, 0, engine.output());
+        assert.deepEqual(live.played, [['sound:csat/rate-intro'], ['sound:csat/thank-you']], 'the live caller heard the survey through');
+        const db = new SqliteDatabase(tree.dbPath, { readonly: true });
+        assert.deepEqual(db.prepare('SELECT call_id, score FROM cc_csat').all(), [{ call_id: `live-${signal}`, score: 4 }]);
+        assert.deepEqual(db.prepare('SELECT call_id, outcome, reason FROM survey_outcome ORDER BY id').all(), [
+          { call_id: `late-${signal}`, outcome: 'skipped', reason: 'shutting_down' },
+          { call_id: `live-${signal}`, outcome: 'completed', reason: null },
+        ]);
+        db.close();
+        const lines = engine.output().trim().split('\n').map((line) => {
+          assert.doesNotThrow(() => JSON.parse(line), `output is JSON lines: ${line}`);
+          return JSON.parse(line) as { msg: string; signal?: string; live_surveys?: number };
+        });
+        const shutdown = lines.find((line) => line.msg.startsWith('shutting down'));
+        assert.deepEqual([shutdown?.signal, shutdown?.live_surveys], [signal, 1]);
+        assert.equal(lines.at(-1)?.msg, 'stopped');
+      } finally {
+        await sim.close();
+      }
+    });
+  }
+
+  test('SIGTERM deadline: a survey still running after shutdown_grace_ms is hung up and recorded, exit 0', async () => {
+    const sim = await new AriSimulator({ username: 'csat', password: 'secret' }).start();
+    const tree = writeConfigTree({ ariUrl: sim.url, ivrs: { survey: SLOW_IVR }, engineExtra: '[survey]\nshutdown_grace_ms = 400\n' });
+    const engine = startEngine(tree.enginePath, tree.dir);
+    try {
+      await sim.waitForClients(1);
+      await sleep(100);
+      const live = sim.enterStasis({ args: ['deadline-1', 'agent-1', 'sales-queue'] });
+      await until(() => live.played.length === 1, 5000, 'the question');
+      const signalledAt = Date.now();
+      engine.child.kill('SIGTERM');
+      assert.equal(await live.ended, 'app_hangup');
+      assert.equal(await engine.exited, 0, engine.output());
+      const took = Date.now() - signalledAt;
+      assert.ok(took >= 400 && took < 3000, `exited after the grace period (${took} ms)`);
+      const db = new SqliteDatabase(tree.dbPath, { readonly: true });
+      assert.deepEqual(db.prepare('SELECT outcome, reason FROM survey_outcome').all(), [{ outcome: 'failed', reason: 'shutdown_deadline' }]);
+      db.close();
+    } finally {
+      await sim.close();
+    }
+  });
+});
