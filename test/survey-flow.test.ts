@@ -255,6 +255,24 @@ describe('ARI faults that are normal', () => {
     }
   });
 
+  for (const playOrder of ['event-first', 'response-first'] as const) {
+    for (const stopOrder of ['event-first', 'response-first'] as const) {
+      test(`barge-in with PlaybackStarted ${playOrder} and PlaybackFinished ${stopOrder} (both orders happen on Asterisk)`, async () => {
+        const ordered = await startHarness({ sim: { playOrder, stopOrder } });
+        try {
+          const id = callId(`order-${playOrder}-${stopOrder}`);
+          const channel = await ordered.call({ args: args(id), script: [{ whenPlaying: PROMPT, after: 30, press: '2' }] });
+          assert.equal((await findRatingByCallId(ordered.database.db, id))?.score, 4);
+          assert.equal(channel.stoppedPlaybacks, 1);
+          assert.deepEqual(channel.played.slice(1), [['sound:csat/you-pressed', 'digits:2'], ['sound:csat/thank-you']]);
+          assert.equal(channel.endedBy, 'app_hangup');
+        } finally {
+          await ordered.close();
+        }
+      });
+    }
+  }
+
   test('the question fails to play (missing sound): outcome failed, caller hung up, not left in silence', async () => {
     const fault = await startHarness({ sim: { missingSounds: ['csat/rate-keys'] } });
     try {

@@ -19,6 +19,10 @@ export interface SimOptions {
   mediaMs?: (uri: string) => number;
   /** sound: names that do not exist on this "Asterisk" (PlaybackFinished state "failed"). */
   missingSounds?: string[];
+  /** Order of PlaybackStarted vs the 201 answer to `play`; both occur on a real Asterisk. Default: alternate. */
+  playOrder?: 'event-first' | 'response-first' | 'alternate';
+  /** Order of PlaybackFinished vs the 204 answer to a playback DELETE; both occur. Default: alternate. */
+  stopOrder?: 'event-first' | 'response-first' | 'alternate';
   /** sound: names that start but never finish (as Asterisk does for an unknown media scheme). */
   stuckSounds?: string[];
   /** Delay before the events of a caller hangup are delivered, to open the 404-after-hangup race. */
@@ -69,6 +73,11 @@ export class AriSimulator {
   private server!: Server;
   private wss!: WebSocketServer;
   private orderToggle = 0;
+
+  private eventFirst(setting: 'event-first' | 'response-first' | 'alternate'): boolean {
+    if (setting === 'alternate') return this.orderToggle++ % 2 === 0;
+    return setting === 'event-first';
+  }
   private counter = 0;
   /** Called whenever a playback starts on a channel: lets a scripted caller react to what it hears. */
   readonly onPlaybackStarted = new Set<(channel: SimChannel, media: readonly string[]) => void>();
@@ -89,6 +98,8 @@ export class AriSimulator {
       mediaMs: (uri) => (uri.startsWith('digits:') ? 60 * (uri.length - 7) : 120),
       missingSounds: [],
       stuckSounds: [],
+      playOrder: 'alternate',
+      stopOrder: 'alternate',
       hangupEventDelayMs: 0,
       ...options,
     };
@@ -399,7 +410,7 @@ export class AriSimulator {
     channel.played.push(media);
     channel.playbacks.push(playback);
     this.playbacks.set(playback.id, playback);
-    const startsFirst = this.orderToggle++ % 2 === 0;
+    const startsFirst = this.eventFirst(this.options.playOrder);
     const response = this.playbackJson(playback);
     if (startsFirst) {
       this.startNext(channel);
@@ -421,7 +432,7 @@ export class AriSimulator {
         channel.playbacks = channel.playbacks.filter((p) => p !== playback);
       }
     };
-    if (this.orderToggle++ % 2 === 0) {
+    if (this.eventFirst(this.options.stopOrder)) {
       finish();
       send(204);
     } else {
