@@ -10,6 +10,7 @@ const USAGE = `usage: cc-csat <command> [--config PATH]
 
 commands:
   start          run the engine: ARI survey controller, result service, HTTP API
+  aggregate      refresh statistics once (incremental); --full rebuilds every rollup
   check-config   validate engine, queue and IVR config; print a summary
   migrate        apply pending database migrations
 
@@ -33,6 +34,23 @@ const commands: Record<string, Command> = {
         applied.length === 0
           ? `${config.sqlitePath}: up to date`
           : `${config.sqlitePath}: applied ${applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`).join(', ')}`,
+      );
+      return 0;
+    } finally {
+      await close();
+    }
+  },
+  aggregate: async (config, rest) => {
+    const full = rest.includes('--full');
+    const { db, close } = openDatabase(config.sqlitePath);
+    try {
+      await migrate(db);
+      const { ResultService } = await import('./results/service.js');
+      const { createLogger } = await import('./log.js');
+      const service = new ResultService({ db, timezone: config.engine.results.timezone, log: createLogger('warn') });
+      const report = await service.run(full ? 'full' : 'incremental');
+      console.log(
+        `${report.kind}: ${report.newRatings} rating(s) folded in${report.touchedDays > 0 ? ` over ${report.touchedDays} day(s)` : ''}, watermark ${report.watermark}, ${report.durationMs} ms`,
       );
       return 0;
     } finally {

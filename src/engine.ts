@@ -6,6 +6,7 @@ import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger } from './log.js';
+import { ResultService } from './results/service.js';
 import { SurveyController } from './survey/controller.js';
 
 export async function runEngine(config: AppConfig): Promise<number> {
@@ -28,7 +29,12 @@ export async function runEngine(config: AppConfig): Promise<number> {
   telephony.onCall((call) => void controller.handleCall(call));
   telephony.start();
 
-  const app = createHttpApp({ db: database.db, log, telephony, sqlite: database.sqlite });
+  const results = new ResultService({ db: database.db, timezone: engine.results.timezone, log: log.child({ component: 'results' }) });
+  // First run at boot so the API answers with fresh figures; then on schedule.
+  await results.run('incremental').catch((err: unknown) => log.error({ err }, 'initial result service run failed'));
+  results.start(engine.results.schedule);
+
+  const app = createHttpApp({ config, db: database.db, log, telephony, sqlite: database.sqlite });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(engine.http.port, engine.http.host, () => resolve(listening));
     listening.once('error', reject);
@@ -46,6 +52,7 @@ export async function runEngine(config: AppConfig): Promise<number> {
       const drained = await controller.drain(graceMs);
       log.info(drained, 'live surveys settled');
       await telephony.stop();
+      await results.stop();
       await new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections?.();
       await database.close();

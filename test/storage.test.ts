@@ -46,7 +46,7 @@ describe('storage', () => {
       { name: 'created_at', type: 'TEXT', nn: 1, pk: 0 },
     ]);
     const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cc_csat' AND sql IS NOT NULL ORDER BY name").all();
-    assert.deepEqual(indexes, [{ name: 'cc_csat_agent_created' }, { name: 'cc_csat_queue_created' }]);
+    assert.deepEqual(indexes, [{ name: 'cc_csat_agent_created' }, { name: 'cc_csat_created' }, { name: 'cc_csat_queue_created' }]);
     raw.close();
   });
 
@@ -54,7 +54,7 @@ describe('storage', () => {
     const tree = writeConfigTree();
     const first = await runCli(['migrate', '--config', tree.enginePath], { cwd: tree.dir });
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /applied 001_cc_csat, 002_survey_outcome/);
+    assert.match(first.stdout, /applied 001_cc_csat, 002_survey_outcome, 003_rollups/);
     const second = await runCli(['migrate', '--config', tree.enginePath], { cwd: tree.dir });
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /up to date/);

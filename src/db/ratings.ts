@@ -24,3 +24,29 @@ export async function insertRating(db: Kysely<Database>, rating: NewRating): Pro
 export async function findRatingByCallId(db: Kysely<Database>, callId: string): Promise<Rating | undefined> {
   return db.selectFrom('cc_csat').selectAll().where('call_id', '=', callId).executeTakeFirst();
 }
+
+export interface RatingFilter {
+  readonly agentId?: string | undefined;
+  readonly queueId?: string | undefined;
+  /** UTC ISO instants, [fromIso, toIso). */
+  readonly fromIso?: string | undefined;
+  readonly toIso?: string | undefined;
+}
+
+/** Individual ratings, newest first, with the total matching the filter. */
+export async function listRatings(
+  db: Kysely<Database>,
+  filter: RatingFilter,
+  page: { limit: number; offset: number },
+): Promise<{ items: Rating[]; total: number }> {
+  let query = db.selectFrom('cc_csat');
+  if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
+  if (filter.queueId !== undefined) query = query.where('queue_id', '=', filter.queueId);
+  if (filter.fromIso !== undefined) query = query.where('created_at', '>=', filter.fromIso);
+  if (filter.toIso !== undefined) query = query.where('created_at', '<', filter.toIso);
+  const [items, counted] = await Promise.all([
+    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    query.select(({ fn }) => fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+  ]);
+  return { items, total: counted.total };
+}

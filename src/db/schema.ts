@@ -36,10 +36,32 @@ export interface SchemaMigrationsTable {
   applied_at: string;
 }
 
+export interface CsatRollupTable {
+  scope: 'agent' | 'queue' | 'agent_queue';
+  period: 'day' | 'week' | 'month';
+  queue_id: string;
+  agent_id: string;
+  period_start: string;
+  count: number;
+  sum: number;
+  n1: number;
+  n2: number;
+  n3: number;
+  n4: number;
+  n5: number;
+}
+
+export interface ResultStateTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
   cc_csat: CcCsatTable;
   survey_outcome: SurveyOutcomeTable;
   schema_migrations: SchemaMigrationsTable;
+  csat_rollup: CsatRollupTable;
+  result_state: ResultStateTable;
 }
 
 export type Rating = Selectable<CcCsatTable>;

@@ -1,0 +1,86 @@
+// X-API-Key checked against [[api_keys]]: only SHA-256 digests are configured, compared in constant
+// time. Keys are never logged. Each key has a token bucket (per-minute rate limit).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { API_SCOPES } from '../config/schema.js';
+import { HttpError } from './errors.js';
+
+export type Scope = (typeof API_SCOPES)[number];
+
+export interface ApiKeyConfig {
+  readonly name: string;
+  readonly key_sha256: string;
+  readonly scopes: readonly Scope[];
+  readonly rate_limit_per_minute?: number | undefined;
+}
+
+interface Principal {
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+  readonly limitPerMinute: number;
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    principal?: Principal;
+  }
+}
+
+export class KeyRing {
+  private readonly keys: Array<{ digest: Buffer; principal: Principal }>;
+
+  constructor(keys: readonly ApiKeyConfig[], defaultLimitPerMinute: number) {
+    this.keys = keys.map((key) => ({
+      digest: Buffer.from(key.key_sha256, 'hex'),
+      principal: { name: key.name, scopes: key.scopes, limitPerMinute: key.rate_limit_per_minute ?? defaultLimitPerMinute },
+    }));
+  }
+
+  identify(presented: string): Principal | undefined {
+    const digest = createHash('sha256').update(presented).digest();
+    let match: Principal | undefined;
+    // Compare against every key, so timing says nothing about which (or whether one) matched.
+    for (const key of this.keys) if (timingSafeEqual(digest, key.digest)) match = key.principal;
+    return match;
+  }
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();
+
+  constructor(private readonly nowMs: () => number = () => Date.now()) {}
+
+  /** Takes one token; returns what is left, or how long until the next token. */
+  take(key: string, perMinute: number): { allowed: boolean; remaining: number; retryAfterSeconds: number } {
+    const now = this.nowMs();
+    const ratePerMs = perMinute / 60_000;
+    const bucket = this.buckets.get(key) ?? { tokens: perMinute, updatedMs: now };
+    bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.updatedMs) * ratePerMs);
+    bucket.updatedMs = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterSeconds: 0 };
+    }
+    return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerMs / 1000)) };
+  }
+}
+
+export function requireScope(keyRing: KeyRing, limiter: RateLimiter, scope: Scope): RequestHandler {
+  return (req, res, next) => {
+    const presented = req.get('x-api-key');
+    if (!presented) throw new HttpError(401, 'missing X-API-Key header');
+    const principal = keyRing.identify(presented);
+    if (!principal) throw new HttpError(401, 'invalid API key');
+    const verdict = limiter.take(principal.name, principal.limitPerMinute);
+    res.set('X-RateLimit-Limit', String(principal.limitPerMinute));
+    res.set('X-RateLimit-Remaining', String(verdict.remaining));
+    if (!verdict.allowed) {
+      res.set('Retry-After', String(verdict.retryAfterSeconds));
+      throw new HttpError(429, `rate limit of ${principal.limitPerMinute} requests per minute exceeded for key "${principal.name}"`);
+    }
+    if (!principal.scopes.includes(scope)) throw new HttpError(403, `API key "${principal.name}" lacks scope ${scope}`);
+    res.locals.principal = principal;
+    next();
+  };
+}

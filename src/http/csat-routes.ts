@@ -1,0 +1,114 @@
+// /cc/csat: ratings in (POST, one per call) and statistics out (from the result service's rollups).
+import { Router, type Request } from 'express';
+import type { Kysely } from 'kysely';
+import type { z } from 'zod';
+import { findRatingByCallId, insertRating, listRatings } from '../db/ratings.js';
+import type { Database } from '../db/schema.js';
+import { agentStats, alignRange, queueStats } from '../results/read.js';
+import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
+import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
+import { HttpError, validationError } from './errors.js';
+import { AgentParams, CallIdParams, QueueParams, RatingBody, ResponsesQuery, StatsQuery } from './schemas.js';
+
+export interface CsatRouteDeps {
+  readonly db: Kysely<Database>;
+  readonly zone: ZoneCalendar;
+  readonly knownQueues: ReadonlySet<string>;
+  readonly minRatingsToRank: number;
+  readonly defaultDays: number;
+  readonly keyRing: KeyRing;
+  readonly limiter: RateLimiter;
+  readonly now: () => Date;
+  /** Called after a rating is stored through the API (metrics). */
+  readonly onRatingStored?: (score: number) => void;
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(where, result.error);
+  return result.data;
+}
+
+// Longest span a single answer may cover: a day-by-day trend of two years, or ten years by week/month.
+const MAX_DAYS = { day: 731, week: 3660, month: 3660 } as const;
+
+export function csatRoutes(deps: CsatRouteDeps): Router {
+  const router = Router();
+  const read = requireScope(deps.keyRing, deps.limiter, 'csat:read');
+  const write = requireScope(deps.keyRing, deps.limiter, 'csat:write');
+
+  const statsRange = (req: Request) => {
+    const query = parse(StatsQuery, req.query, 'query');
+    const today = deps.zone.localDate(deps.now().getTime());
+    const to = query.to ?? today;
+    const from = query.from ?? addDays(to, -((query.days ?? deps.defaultDays) - 1));
+    if (from > to) throw new HttpError(400, `invalid query: from ${from} is after to ${to}`, { issues: [{ path: 'from', message: 'from is after to' }] });
+    const span = daysBetween(from, to) + 1;
+    if (span > MAX_DAYS[query.period]) {
+      throw new HttpError(400, `invalid query: ${span} days is more than ${MAX_DAYS[query.period]} for period=${query.period}`, {
+        issues: [{ path: 'from', message: `range is at most ${MAX_DAYS[query.period]} days for period=${query.period}` }],
+      });
+    }
+    return alignRange(query.period, from, to);
+  };
+
+  router.post('/cc/csat/:call_id', write, async (req, res) => {
+    const { call_id } = parse(CallIdParams, req.params, 'path');
+    if (!req.is('application/json')) throw new HttpError(415, 'Content-Type must be application/json');
+    const body = parse(RatingBody, req.body, 'body');
+    const result = await insertRating(deps.db, {
+      call_id,
+      agent_id: body.agent_id,
+      queue_id: body.queue_id,
+      score: body.score,
+      comment: body.comment ?? null,
+      created_at: deps.now().toISOString(),
+    });
+    if (!result.inserted) {
+      throw new HttpError(409, `call ${call_id} is already rated`, { existing: result.existing });
+    }
+    deps.onRatingStored?.(result.rating.score);
+    res.status(201).location(`/cc/csat/${encodeURIComponent(call_id)}`).json(result.rating);
+  });
+
+  router.get('/cc/csat/responses', read, async (req, res) => {
+    const query = parse(ResponsesQuery, req.query, 'query');
+    const page = await listRatings(
+      deps.db,
+      {
+        agentId: query.agent_id,
+        queueId: query.queue_id,
+        fromIso: query.from === undefined ? undefined : new Date(deps.zone.startOfDay(query.from)).toISOString(),
+        toIso: query.to === undefined ? undefined : new Date(deps.zone.startOfDay(addDays(query.to, 1))).toISOString(),
+      },
+      { limit: query.limit, offset: query.offset },
+    );
+    res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset });
+  });
+
+  router.get('/cc/csat/agent/:agent_id', read, async (req, res) => {
+    const { agent_id } = parse(AgentParams, req.params, 'path');
+    res.json(await agentStats(deps.db, agent_id, statsRange(req), deps.minRatingsToRank));
+  });
+
+  router.get('/cc/csat/queue/:queue_id', read, async (req, res) => {
+    const { queue_id } = parse(QueueParams, req.params, 'path');
+    const range = statsRange(req);
+    const stats = await queueStats(deps.db, queue_id, range, deps.minRatingsToRank);
+    // A queue unknown to config and never rated is most likely a typo in the URL.
+    if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0) {
+      const anyRating = await deps.db.selectFrom('cc_csat').select('id').where('queue_id', '=', queue_id).limit(1).executeTakeFirst();
+      if (!anyRating) throw new HttpError(404, `unknown queue "${queue_id}"`);
+    }
+    res.json(stats);
+  });
+
+  router.get('/cc/csat/:call_id', read, async (req, res) => {
+    const { call_id } = parse(CallIdParams, req.params, 'path');
+    const rating = await findRatingByCallId(deps.db, call_id);
+    if (!rating) throw new HttpError(404, `no rating for call ${call_id}`);
+    res.json(rating);
+  });
+
+  return router;
+}

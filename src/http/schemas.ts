@@ -1,0 +1,106 @@
+// Every API input and output as a zod schema: validation uses them, and /openapi.json is
+// generated from them, so the document cannot drift from what the server enforces.
+import { z } from 'zod';
+import { isIsoDate } from '../results/zone.js';
+
+export const MAX_COMMENT_CHARS = 1000;
+
+const id = (what: string) =>
+  z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .max(128, `${what} is at most 128 characters`)
+    .regex(/^[^\s\u0000-\u001f]+$/, `${what} has no spaces or control characters`);
+
+const localDate = z.string().refine(isIsoDate, { message: 'must be a date YYYY-MM-DD' });
+
+export const CallIdParams = z.object({ call_id: id('call_id') });
+export const AgentParams = z.object({ agent_id: id('agent_id') });
+export const QueueParams = z.object({ queue_id: id('queue_id') });
+
+export const RatingBody = z
+  .strictObject({
+    score: z.number({ error: 'score must be a number' }).int('score must be a whole number').min(1, 'score is 1 to 5').max(5, 'score is 1 to 5'),
+    comment: z.string().max(MAX_COMMENT_CHARS, `comment is at most ${MAX_COMMENT_CHARS} characters`).nullable().optional(),
+    agent_id: id('agent_id'),
+    queue_id: id('queue_id'),
+  })
+  .meta({ example: { score: 5, comment: 'Great service', agent_id: 'agent-001', queue_id: 'sales-queue' } });
+
+export const Rating = z
+  .object({
+    id: z.number().int(),
+    call_id: z.string(),
+    agent_id: z.string(),
+    queue_id: z.string(),
+    score: z.number().int().min(1).max(5),
+    comment: z.string().nullable(),
+    created_at: z.string().meta({ description: 'UTC ISO-8601 with milliseconds' }),
+  })
+  .meta({ title: 'Rating' });
+
+const count = z.number().int().min(0);
+
+export const StatsQuery = z
+  .strictObject({
+    period: z.enum(['day', 'week', 'month']).default('day'),
+    from: localDate.optional(),
+    to: localDate.optional(),
+    days: z.coerce.number().int().min(1).max(3660).optional(),
+  })
+  .refine((q) => !(q.from !== undefined && q.days !== undefined), { message: 'give from or days, not both', path: ['days'] })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] });
+
+const Distribution = z
+  .object({ '1': count, '2': count, '3': count, '4': count, '5': count })
+  .meta({ title: 'Distribution', description: 'number of ratings per score' });
+const Average = z.number().nullable().meta({ description: 'two decimals; null when count is 0' });
+const Trend = z.array(z.object({ period_start: z.string(), count, average: Average }));
+
+const statsCommon = {
+  period: z.enum(['day', 'week', 'month']),
+  from: z.string().meta({ description: 'inclusive local date; for week/month widened to the period start' }),
+  to: z.string().meta({ description: 'inclusive local date; for week/month widened to the period end' }),
+  average: Average,
+  count,
+  distribution: Distribution,
+  trend: Trend,
+  as_of: z.string().nullable().meta({ description: 'when the rollups were last refreshed' }),
+};
+
+export const AgentStats = z
+  .object({
+    agent_id: z.string(),
+    ...statsCommon,
+    queues: z.array(z.object({ queue_id: z.string(), rank: z.number().int().nullable(), of: count, average: Average, count })),
+  })
+  .meta({ title: 'AgentStats' });
+
+export const QueueStats = z
+  .object({
+    queue_id: z.string(),
+    ...statsCommon,
+    agent_ranking: z.array(z.object({ rank: z.number().int().nullable(), agent_id: z.string(), average: Average, count })),
+  })
+  .meta({ title: 'QueueStats' });
+
+export const ResponsesQuery = z
+  .strictObject({
+    agent_id: id('agent_id').optional(),
+    queue_id: id('queue_id').optional(),
+    from: localDate.optional(),
+    to: localDate.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] });
+
+export const ResponsesPage = z
+  .object({ items: z.array(Rating), total: count, limit: z.number().int(), offset: z.number().int() })
+  .meta({ title: 'ResponsesPage' });
+
+export const ErrorBody = z.object({ detail: z.string() }).meta({ title: 'Error' });
+export const ValidationErrorBody = z
+  .object({ detail: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })) })
+  .meta({ title: 'ValidationError' });
+export const ConflictBody = z.object({ detail: z.string(), existing: Rating }).meta({ title: 'Conflict' });

@@ -1,0 +1,169 @@
+// The result service: folds new ratings into csat_rollup. Incremental by a rowid watermark, a
+// full rebuild on demand (or when the reporting timezone changed), never two runs at once,
+// never an exception into the scheduler.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Database } from '../db/schema.js';
+import type { Logger } from '../log.js';
+import { deleteTouched, insertBaseDays, insertDerived, localDayExpression } from './rollup-sql.js';
+import { addDays, monthStart, weekStart, ZoneCalendar } from './zone.js';
+
+export interface RunReport {
+  readonly kind: 'incremental' | 'full' | 'unchanged';
+  readonly newRatings: number;
+  readonly touchedDays: number;
+  readonly watermark: number;
+  readonly durationMs: number;
+  readonly refreshedAt: string;
+}
+
+export interface ResultServiceOptions {
+  readonly db: Kysely<Database>;
+  readonly timezone: string;
+  readonly log: Logger;
+  readonly now?: () => Date;
+  /** More new ratings than this since the last run: a full rebuild is cheaper than per-day work. */
+  readonly fullRebuildThreshold?: number;
+  readonly onRun?: (report: RunReport) => void;
+  readonly onError?: (err: unknown) => void;
+}
+
+type State = { watermark?: string; timezone?: string; refreshed_at?: string };
+
+export async function readResultState(db: Kysely<Database>): Promise<State> {
+  const rows = (await sql<{ key: string; value: string }>`SELECT key, value FROM result_state`.execute(db)).rows;
+  return Object.fromEntries(rows.map((row) => [row.key, row.value])) as State;
+}
+
+export class ResultService {
+  private running: Promise<RunReport> | undefined;
+  private task: ScheduledTask | undefined;
+  private readonly zone: ZoneCalendar;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: ResultServiceOptions) {
+    this.zone = new ZoneCalendar(options.timezone);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Runs once; a call while a run is in progress joins that run instead of starting another. */
+  run(mode: 'incremental' | 'full' = 'incremental'): Promise<RunReport> {
+    if (this.running) return this.running;
+    this.running = this.execute(mode).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Schedules incremental runs; errors are logged and the next tick tries again. */
+  start(schedule: string): void {
+    this.task = cron.schedule(
+      schedule,
+      async () => {
+        if (this.running) {
+          this.options.log.info('result service: previous run still going; skipping this tick');
+          return;
+        }
+        try {
+          await this.run('incremental');
+        } catch (err) {
+          this.options.log.error({ err }, 'result service run failed; the next tick will retry');
+          this.options.onError?.(err);
+        }
+      },
+      { timezone: this.options.timezone, noOverlap: true, name: 'cc-csat-results' },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.task?.stop();
+    await this.task?.destroy();
+    this.task = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  private async execute(mode: 'incremental' | 'full'): Promise<RunReport> {
+    const started = performance.now();
+    // One connection, BEGIN IMMEDIATE: the watermark read and the rollup writes see one snapshot,
+    // and a second process (cc-csat aggregate) waits on busy_timeout instead of failing mid-way.
+    const report = await this.options.db.connection().execute(async (conn) => {
+      await sql`BEGIN IMMEDIATE`.execute(conn);
+      try {
+        const result = await this.refresh(conn as unknown as Transaction<Database>, mode);
+        await sql`COMMIT`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+        throw err;
+      }
+    });
+    const full: RunReport = { ...report, durationMs: Math.round(performance.now() - started) };
+    this.options.log.info(full, 'result service run');
+    this.options.onRun?.(full);
+    return full;
+  }
+
+  private async refresh(db: Kysely<Database>, mode: 'incremental' | 'full'): Promise<Omit<RunReport, 'durationMs'>> {
+    const state = await readResultState(db);
+    const maxId = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM cc_csat`.execute(db)).rows[0]?.id ?? 0;
+    const watermark = state.watermark === undefined ? undefined : Number(state.watermark);
+    const refreshedAt = this.now().toISOString();
+    const threshold = this.options.fullRebuildThreshold ?? 100_000;
+    const needsFull =
+      mode === 'full' || watermark === undefined || state.timezone !== this.zone.zone || maxId < watermark || maxId - watermark > threshold;
+
+    if (needsFull) {
+      await this.rebuildAll(db, maxId);
+      await this.saveState(db, maxId, refreshedAt);
+      const total = (await sql<{ n: number }>`SELECT count(*) AS n FROM cc_csat WHERE id <= ${maxId}`.execute(db)).rows[0]!.n;
+      return { kind: 'full', newRatings: total, touchedDays: -1, watermark: maxId, refreshedAt };
+    }
+    if (maxId === watermark) {
+      await this.saveState(db, maxId, refreshedAt);
+      return { kind: 'unchanged', newRatings: 0, touchedDays: 0, watermark: maxId, refreshedAt };
+    }
+    const fresh = (
+      await sql<{ created_at: string }>`SELECT created_at FROM cc_csat WHERE id > ${watermark} AND id <= ${maxId}`.execute(db)
+    ).rows;
+    const days = [...new Set(fresh.map((row) => this.zone.localDate(Date.parse(row.created_at))))].sort();
+    await this.rebuildDays(db, days);
+    await this.saveState(db, maxId, refreshedAt);
+    return { kind: 'incremental', newRatings: fresh.length, touchedDays: days.length, watermark: maxId, refreshedAt };
+  }
+
+  private async rebuildAll(db: Kysely<Database>, maxId: number): Promise<void> {
+    await sql`DELETE FROM csat_rollup`.execute(db);
+    const span = (
+      await sql<{ first: string | null; last: string | null }>`SELECT min(created_at) AS first, max(created_at) AS last FROM cc_csat WHERE id <= ${maxId}`.execute(db)
+    ).rows[0];
+    if (!span?.first || !span.last) return;
+    const dayExpr = localDayExpression(this.zone, Date.parse(span.first), Date.parse(span.last));
+    await insertBaseDays(dayExpr, undefined).execute(db);
+    for (const statement of insertDerived(undefined)) await statement.execute(db);
+  }
+
+  private async rebuildDays(db: Kysely<Database>, days: readonly string[]): Promise<void> {
+    const touched = {
+      days,
+      weeks: [...new Set(days.map(weekStart))],
+      months: [...new Set(days.map(monthStart))],
+    };
+    const fromMs = this.zone.startOfDay(days[0]!);
+    const toMs = this.zone.startOfDay(addDays(days.at(-1)!, 1));
+    for (const statement of deleteTouched(touched)) await statement.execute(db);
+    const dayExpr = localDayExpression(this.zone, fromMs, toMs);
+    await insertBaseDays(dayExpr, { days, fromIso: new Date(fromMs).toISOString(), toIso: new Date(toMs).toISOString() }).execute(db);
+    for (const statement of insertDerived(touched)) await statement.execute(db);
+  }
+
+  private async saveState(db: Kysely<Database>, watermark: number, refreshedAt: string): Promise<void> {
+    const entries: Array<[string, string]> = [
+      ['watermark', String(watermark)],
+      ['timezone', this.zone.zone],
+      ['refreshed_at', refreshedAt],
+    ];
+    for (const [key, value] of entries) {
+      await sql`INSERT INTO result_state (key, value) VALUES (${key}, ${value}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`.execute(db);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// Starts the real HTTP app on a loopback port over a real SQLite file, with keys for each scope.
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type AppConfig } from '../../src/config/load.js';
+import { migrate } from '../../src/db/migrate.js';
+import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
+import { createHttpApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/log.js';
+import { ResultService } from '../../src/results/service.js';
+import { LogCapture } from './harness.js';
+import { writeConfigTree } from './config-tree.js';
+
+export const KEYS = { all: 'key-all-scopes', reader: 'key-read-only', writer: 'key-write-only', limited: 'key-limited' } as const;
+const sha = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export interface ApiHarness {
+  base: string;
+  config: AppConfig;
+  database: OpenDatabase;
+  results: ResultService;
+  logs: LogCapture;
+  clock: { now: Date };
+  request(method: string, path: string, options?: { key?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startApi(options: { timezone?: string; minRatingsToRank?: number; now?: Date } = {}): Promise<ApiHarness> {
+  const tree = writeConfigTree({
+    engineExtra: `
+[results]
+timezone = "${options.timezone ?? 'UTC'}"
+min_ratings_to_rank = ${options.minRatingsToRank ?? 1}
+
+[api]
+rate_limit_per_minute = 1000
+
+[[api_keys]]
+name = "all"
+key_sha256 = "${sha(KEYS.all)}"
+scopes = ["csat:read", "csat:write"]
+
+[[api_keys]]
+name = "reader"
+key_sha256 = "${sha(KEYS.reader)}"
+scopes = ["csat:read"]
+
+[[api_keys]]
+name = "writer"
+key_sha256 = "${sha(KEYS.writer)}"
+scopes = ["csat:write"]
+
+[[api_keys]]
+name = "limited"
+key_sha256 = "${sha(KEYS.limited)}"
+scopes = ["csat:read"]
+rate_limit_per_minute = 5
+`,
+  });
+  const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
+  const database = openDatabase(config.sqlitePath);
+  await migrate(database.db);
+  const logs = new LogCapture();
+  const log = createLogger('debug', logs.stream);
+  const clock = { now: options.now ?? new Date() };
+  const results = new ResultService({ db: database.db, timezone: config.engine.results.timezone, log, now: () => clock.now });
+  const app = createHttpApp({ config, db: database.db, sqlite: database.sqlite, log, telephony: { state: 'connected' }, now: () => clock.now });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    config,
+    database,
+    results,
+    logs,
+    clock,
+    async request(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const key = opts.key === undefined ? KEYS.all : opts.key;
+      if (key !== null) headers['x-api-key'] = key;
+      let body: string | undefined = opts.rawBody;
+      if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // leave as text: the test asserts it was JSON when it must be
+      }
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await results.stop();
+      await database.close();
+    },
+  };
+}
