@@ -192,6 +192,10 @@ describe('ARI connection resilience', () => {
         ),
       );
       const rows = await h.database.db.selectFrom('cc_csat').selectAll().where('call_id', 'like', 'bulk-%').execute();
+      if (rows.length !== 500) {
+        const failed = await h.database.db.selectFrom('survey_outcome').select(['call_id', 'outcome', 'reason']).where('outcome', '!=', 'completed').limit(3).execute();
+        assert.fail(`${500 - rows.length} surveys not stored, e.g. ${JSON.stringify(failed)}`);
+      }
       assert.equal(rows.length, 500);
       const byCall = new Map(rows.map((row) => [row.call_id, row]));
       for (const call of calls) {

@@ -95,7 +95,7 @@ username = "csat"
 password = "secret"
 app = "csat"
 reconnect_max_delay_ms = 1000
-request_timeout_ms = 2000
+request_timeout_ms = 5000
 
 [database]
 url = "sqlite:${dbPath}"

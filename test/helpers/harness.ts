@@ -83,7 +83,8 @@ export async function startHarness(options: { sim?: SimOptions; queues?: string;
     password: 'secret',
     app: 'csat',
     reconnectMaxDelayMs: 1000,
-    requestTimeoutMs: 2000,
+    // The production default ([ari] request_timeout_ms): tests run what users run.
+    requestTimeoutMs: 5000,
     log,
   });
   const done = new Map<string, Promise<void>>();
