@@ -18,10 +18,12 @@ COPY bin ./bin
 COPY sql ./sql
 COPY config ./config
 COPY ivr ./ivr
-RUN mkdir -p /app/data && chown -R node:node /app/data
+# Inside a container the API must listen on all interfaces to be reachable through a published port.
+RUN sed -i '0,/^host = "127.0.0.1"/s//host = "0.0.0.0"/' config/engine.toml \
+    && mkdir -p /app/data && chown -R node:node /app/data
 USER node
-# Ratings live in data/; config and IVRs can be replaced by mounting over these folders.
-VOLUME ["/app/data"]
+# Ratings live in data/; mount your own config/ and ivr/ over the shipped ones.
+VOLUME ["/app/data", "/app/config", "/app/ivr"]
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"

@@ -11,6 +11,7 @@ const USAGE = `usage: cc-csat <command> [--config PATH]
 commands:
   start          run the engine: ARI survey controller, result service, HTTP API
   aggregate      refresh statistics once (incremental); --full rebuilds every rollup
+  simulate       run a queue's survey in the terminal: --queue NAME [--digits 9,3] [--agent ID] [--call-id ID]
   check-config   validate engine, queue and IVR config; print a summary
   migrate        apply pending database migrations
 
@@ -56,6 +57,37 @@ const commands: Record<string, Command> = {
     } finally {
       await close();
     }
+  },
+  simulate: async (config, rest) => {
+    const { simulate, parseDigits } = await import('./simulate/run.js');
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: rest,
+        options: { queue: { type: 'string' }, digits: { type: 'string' }, agent: { type: 'string' }, 'call-id': { type: 'string' }, config: { type: 'string' } },
+        strict: true,
+      }));
+    } catch (err) {
+      const hint = /ambiguous/.test(String(err)) ? ' (a value starting with "-" needs "=": --digits=-,4)' : '';
+      console.error(`cc-csat simulate: ${(err as Error).message.split('\n')[0]}${hint}`);
+      return 2;
+    }
+    if (!values.queue) {
+      console.error(`cc-csat simulate: --queue NAME is required (known: ${[...config.queues.keys()].join(', ')})`);
+      return 2;
+    }
+    let digits: string[] | undefined;
+    try {
+      digits = values.digits === undefined ? undefined : parseDigits(values.digits);
+    } catch (err) {
+      console.error(`cc-csat simulate: ${(err as Error).message}`);
+      return 2;
+    }
+    return simulate(
+      config,
+      { queue: values.queue, digits, agent: values.agent ?? 'agent-sim', callId: values['call-id'] ?? `sim-${new Date().toISOString()}` },
+      { write: (text) => process.stdout.write(text), stdin: process.stdin },
+    );
   },
   start: async (config) => {
     const { runEngine } = await import('./engine.js');

@@ -1,11 +1,13 @@
 // `cc-csat start`: wires config, database, ARI controller and HTTP API together, and owns shutdown.
 import type { Server } from 'node:http';
+import express, { type Express } from 'express';
 import { AriTelephony } from './ari/ari-telephony.js';
 import type { AppConfig } from './config/load.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger } from './log.js';
+import { Metrics } from './metrics.js';
 import { ResultService } from './results/service.js';
 import { SurveyController } from './survey/controller.js';
 
@@ -16,7 +18,14 @@ export async function runEngine(config: AppConfig): Promise<number> {
   const applied = await migrate(database.db);
   if (applied.length > 0) log.info({ applied: applied.map((m) => m.name) }, 'database migrated');
 
-  const controller = new SurveyController({ db: database.db, queues: config.queues, ivrs: config.ivrs, log });
+  const metrics = new Metrics();
+  const controller = new SurveyController({
+    db: database.db,
+    queues: config.queues,
+    ivrs: config.ivrs,
+    log,
+    observer: metrics.surveyObserver(),
+  });
   const telephony = new AriTelephony({
     url: engine.ari.url,
     username: engine.ari.username,
@@ -25,22 +34,36 @@ export async function runEngine(config: AppConfig): Promise<number> {
     reconnectMaxDelayMs: engine.ari.reconnect_max_delay_ms,
     requestTimeoutMs: engine.ari.request_timeout_ms,
     log: log.child({ component: 'ari' }),
+    onStateChange: (state) => metrics.ariState(state),
+    onReconnectAttempt: () => metrics.ariReconnects.inc(),
   });
   telephony.onCall((call) => void controller.handleCall(call));
   telephony.start();
 
-  const results = new ResultService({ db: database.db, timezone: engine.results.timezone, log: log.child({ component: 'results' }) });
+  const results = new ResultService({
+    db: database.db,
+    timezone: engine.results.timezone,
+    log: log.child({ component: 'results' }),
+    onRun: (report) => metrics.resultRunDuration.observe({ kind: report.kind }, report.durationMs / 1000),
+    onError: () => metrics.resultRunErrors.inc(),
+  });
   // First run at boot so the API answers with fresh figures; then on schedule.
   await results.run('incremental').catch((err: unknown) => log.error({ err }, 'initial result service run failed'));
   results.start(engine.results.schedule);
 
-  const app = createHttpApp({ config, db: database.db, log, telephony, sqlite: database.sqlite });
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(engine.http.port, engine.http.host, () => resolve(listening));
-    listening.once('error', reject);
-  });
-  const address = server.address();
-  log.info({ address, db: config.sqlitePath, queues: config.queues.size, ivrs: config.ivrs.size }, 'cc-csat started');
+  const separateMetrics = engine.metrics.port !== undefined;
+  const app = createHttpApp({ config, db: database.db, log, telephony, sqlite: database.sqlite, metrics, serveMetrics: !separateMetrics });
+  const server = await listen(app, engine.http.port, engine.http.host);
+  let metricsServer: Server | undefined;
+  if (separateMetrics) {
+    const metricsApp = express();
+    metricsApp.get('/metrics', metrics.handler());
+    metricsServer = await listen(metricsApp, engine.metrics.port!, engine.metrics.host);
+  }
+  log.info(
+    { address: server.address(), metrics_address: metricsServer?.address(), db: config.sqlitePath, queues: config.queues.size, ivrs: config.ivrs.size },
+    'cc-csat started',
+  );
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -53,13 +76,24 @@ export async function runEngine(config: AppConfig): Promise<number> {
       log.info(drained, 'live surveys settled');
       await telephony.stop();
       await results.stop();
-      await new Promise<void>((done) => server.close(() => done()));
-      server.closeAllConnections?.();
+      for (const open of [server, metricsServer]) {
+        if (!open) continue;
+        const closed = new Promise<void>((done) => open.close(() => done()));
+        open.closeIdleConnections();
+        await closed;
+      }
       await database.close();
       log.info('stopped');
       resolve(0);
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
+}
+
+function listen(app: Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, () => resolve(server));
+    server.once('error', reject);
   });
 }

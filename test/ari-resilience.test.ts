@@ -1,9 +1,8 @@
 // The event stream drops, Asterisk is down at boot, ari-client gives up after 10 tries, 500 callers at once.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { until } from './helpers/wait.js';
+import { freePort, until } from './helpers/wait.js';
 import { AriTelephony } from '../src/ari/ari-telephony.js';
 import { outcomesForCall } from '../src/db/outcomes.js';
 import { findRatingByCallId } from '../src/db/ratings.js';
@@ -13,14 +12,6 @@ import { followScript, LogCapture, startHarness } from './helpers/harness.js';
 import { unhandledRejections } from './helpers/unhandled.js';
 
 const PROMPT = 'sound:csat/rate-intro';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('ARI connection resilience', () => {
   afterEach(() => {

@@ -94,6 +94,13 @@ export const EngineFileSchema = z.strictObject({
     .strictObject({ rate_limit_per_minute: z.number().int().min(1).default(300) })
     .prefault({}),
   api_keys: z.array(ApiKeySchema).default([]),
+  // /metrics is served on the API port unless a port of its own is set (e.g. to keep it off a public interface).
+  metrics: z
+    .strictObject({
+      host: nonEmpty.default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).optional(),
+    })
+    .prefault({}),
 });
 export type EngineFile = z.infer<typeof EngineFileSchema>;
 

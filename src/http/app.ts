@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { AppConfig } from '../config/load.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { ZoneCalendar } from '../results/zone.js';
 import type { Telephony } from '../telephony/port.js';
 import { KeyRing, RateLimiter } from './auth.js';
@@ -19,7 +20,19 @@ export interface HttpDeps {
   readonly log: Logger;
   readonly telephony: Pick<Telephony, 'state'>;
   readonly now?: () => Date;
-  readonly onRatingStored?: (score: number) => void;
+  readonly metrics?: Metrics;
+  /** Serve /metrics on this app (false when [metrics] port gives it a server of its own). */
+  readonly serveMetrics?: boolean;
+}
+
+/** Proves the database takes writes (not read-only, not locked) without leaving anything behind. */
+export function probeDatabaseWritable(sqlite: SqliteDatabase.Database): string {
+  try {
+    sqlite.exec("SAVEPOINT readyz; INSERT OR REPLACE INTO result_state (key, value) VALUES ('readyz_probe', 'x'); ROLLBACK TO readyz; RELEASE readyz");
+    return 'ok';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -27,11 +40,20 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.metrics) app.use(deps.metrics.httpMiddleware());
   app.use(express.json({ limit: '16kb', strict: true }));
 
+  // Liveness: the process answers. Readiness: it can take a survey (database writable, ARI in sync).
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/readyz', (_req, res) => {
+    const database = probeDatabaseWritable(deps.sqlite);
+    const ari = deps.telephony.state;
+    const ready = database === 'ok' && ari === 'connected';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, ari });
+  });
+  if (deps.metrics && (deps.serveMetrics ?? true)) app.get('/metrics', deps.metrics.handler());
   const openapi = buildOpenApi('0.1.0');
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -47,7 +69,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       keyRing: new KeyRing(engine.api_keys, engine.api.rate_limit_per_minute),
       limiter: new RateLimiter(),
       now: deps.now ?? (() => new Date()),
-      ...(deps.onRatingStored ? { onRatingStored: deps.onRatingStored } : {}),
+      ...(deps.metrics ? { onRatingStored: (score: number) => deps.metrics!.ratings.inc({ score: String(score), source: 'api' }) } : {}),
     }),
   );
   app.use(notFound);

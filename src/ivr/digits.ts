@@ -5,8 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export class DigitBuffer {
   private readonly queue: string[] = [];
   private waiter: ((digit: string) => void) | undefined;
+  /** performance.now() when the latest key arrived: the start of the DTMF-to-stored latency. */
+  lastPushedAt = 0;
 
   push(digit: string): void {
+    this.lastPushedAt = performance.now();
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;

@@ -24,7 +24,8 @@ export interface SurveyControllerDeps {
 /** Hooks for metrics; all optional. */
 export interface SurveyObserver {
   surveyStarted?(): void;
-  surveyEnded?(outcome: SurveyOutcomeKind): void;
+  /** `wasLive`: surveyStarted was called for it (skipped and early-abandoned calls never start). */
+  surveyEnded?(outcome: SurveyOutcomeKind, wasLive: boolean): void;
   ratingStored?(score: number, dtmfToStoredMs: number): void;
 }
 
@@ -94,6 +95,7 @@ export class SurveyController {
       if (err instanceof ChannelGoneError) {
         baseLog.info('caller left before the survey could start');
         await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'abandoned', reason: 'hangup_before_start' });
+        this.deps.observer?.surveyEnded?.('abandoned', false);
         return;
       }
       throw err;
@@ -104,7 +106,7 @@ export class SurveyController {
       log.info({ reason: skip }, 'no survey for this call; back to the dialplan');
       await channel.continueInDialplan();
       await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: skip });
-      this.deps.observer?.surveyEnded?.('skipped');
+      this.deps.observer?.surveyEnded?.('skipped', false);
       return;
     }
     const queue = this.deps.queues.get(identity.queueId!)!;
@@ -164,7 +166,6 @@ export class SurveyController {
         attempts++;
       },
       recordRating: async (collected) => {
-        const pressedAt = performance.now();
         const result = await insertRating(this.deps.db, {
           call_id: identity.callId,
           agent_id: identity.agentId,
@@ -175,7 +176,7 @@ export class SurveyController {
         });
         rating = collected;
         if (result.inserted) {
-          this.deps.observer?.ratingStored?.(collected.score, performance.now() - pressedAt);
+          this.deps.observer?.ratingStored?.(collected.score, performance.now() - digits.lastPushedAt);
           stepLog().info({ digit: collected.digit, score: collected.score }, 'rating stored');
         } else {
           // Another path (the API) rated this call while the caller was listening; the first rating stands.
@@ -214,7 +215,7 @@ export class SurveyController {
       score: rating?.score,
     });
     log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.score }, 'survey ended');
-    this.deps.observer?.surveyEnded?.(outcome);
+    this.deps.observer?.surveyEnded?.(outcome, true);
   }
 
   private classify(end: RunEnd, rating: CollectedRating | undefined, ivr: Ivr): { outcome: SurveyOutcomeKind; reason?: string } {

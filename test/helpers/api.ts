@@ -7,6 +7,8 @@ import { migrate } from '../../src/db/migrate.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
+import type { ConnectionState } from '../../src/telephony/port.js';
 import { ResultService } from '../../src/results/service.js';
 import { LogCapture } from './harness.js';
 import { writeConfigTree } from './config-tree.js';
@@ -16,6 +18,9 @@ const sha = (key: string) => createHash('sha256').update(key).digest('hex');
 
 export interface ApiHarness {
   base: string;
+  metrics: Metrics;
+  /** Set to simulate ARI being down for /readyz. */
+  telephony: { state: ConnectionState };
   config: AppConfig;
   database: OpenDatabase;
   results: ResultService;
@@ -64,13 +69,17 @@ rate_limit_per_minute = 5
   const log = createLogger('debug', logs.stream);
   const clock = { now: options.now ?? new Date() };
   const results = new ResultService({ db: database.db, timezone: config.engine.results.timezone, log, now: () => clock.now });
-  const app = createHttpApp({ config, db: database.db, sqlite: database.sqlite, log, telephony: { state: 'connected' }, now: () => clock.now });
+  const metrics = new Metrics({ processMetrics: false });
+  const telephony = { state: 'connected' as ConnectionState };
+  const app = createHttpApp({ config, db: database.db, sqlite: database.sqlite, log, telephony, now: () => clock.now, metrics });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     base,
+    metrics,
+    telephony,
     config,
     database,
     results,

@@ -6,6 +6,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { AriTelephony } from '../../src/ari/ari-telephony.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
 import { SurveyController } from '../../src/survey/controller.js';
 import { AriSimulator, type SimChannel, type SimOptions } from '../ari-sim/simulator.js';
 import { writeConfigTree, type ConfigTree } from './config-tree.js';
@@ -33,6 +34,7 @@ export interface Harness {
   telephony: AriTelephony;
   logs: LogCapture;
   log: Logger;
+  metrics: Metrics;
   /** Resolves when the controller has finished with that channel (outcome recorded). */
   surveyDone(channelId: string): Promise<void>;
   /** A caller enters Stasis and follows the script; resolves when the survey is fully settled. */
@@ -76,7 +78,8 @@ export async function startHarness(options: { sim?: SimOptions; queues?: string;
   await migrate(database.db);
   const logs = new LogCapture();
   const log = createLogger('debug', logs.stream);
-  const controller = new SurveyController({ db: database.db, queues: config.queues, ivrs: config.ivrs, log });
+  const metrics = new Metrics({ processMetrics: false });
+  const controller = new SurveyController({ db: database.db, queues: config.queues, ivrs: config.ivrs, log, observer: metrics.surveyObserver() });
   const telephony = new AriTelephony({
     url: sim.url,
     username: 'csat',
@@ -86,6 +89,8 @@ export async function startHarness(options: { sim?: SimOptions; queues?: string;
     // The production default ([ari] request_timeout_ms): tests run what users run.
     requestTimeoutMs: 5000,
     log,
+    onStateChange: (state) => metrics.ariState(state),
+    onReconnectAttempt: () => metrics.ariReconnects.inc(),
   });
   const done = new Map<string, Promise<void>>();
   const waiters = new Map<string, (p: Promise<void>) => void>();
@@ -110,6 +115,7 @@ export async function startHarness(options: { sim?: SimOptions; queues?: string;
     telephony,
     logs,
     log,
+    metrics,
     surveyDone,
     async call({ args, variables, script = [], id }) {
       const channel = sim.enterStasis({ args, variables, id });

@@ -1,0 +1,97 @@
+// Prometheus metrics (cc_csat_*), on a registry of our own so tests and several engines in one
+// process never share counters.
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SurveyOutcomeKind } from './db/schema.js';
+import type { ConnectionState } from './telephony/port.js';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly surveys = new Counter({
+    name: 'cc_csat_surveys_total',
+    help: 'Surveys by outcome (completed, no_input, invalid, abandoned, skipped, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly liveSurveys = new Gauge({ name: 'cc_csat_surveys_live', help: 'Surveys in progress', registers: [this.registry] });
+  readonly ratings = new Counter({
+    name: 'cc_csat_ratings_total',
+    help: 'Ratings stored, by score and by source (ivr or api)',
+    labelNames: ['score', 'source'] as const,
+    registers: [this.registry],
+  });
+  readonly dtmfToStored = new Histogram({
+    name: 'cc_csat_dtmf_to_stored_seconds',
+    help: 'From the DTMF event reaching cc-csat to the rating committed in cc_csat',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly ariConnected = new Gauge({ name: 'cc_csat_ari_connected', help: '1 when connected to ARI and in sync, else 0', registers: [this.registry] });
+  readonly ariReconnects = new Counter({ name: 'cc_csat_ari_reconnect_attempts_total', help: 'ARI connection attempts after a failure or a drop', registers: [this.registry] });
+  readonly resultRunDuration = new Histogram({
+    name: 'cc_csat_results_run_duration_seconds',
+    help: 'Result service run duration, by kind (incremental, full, unchanged)',
+    labelNames: ['kind'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [this.registry],
+  });
+  readonly resultRunErrors = new Counter({ name: 'cc_csat_results_run_errors_total', help: 'Result service runs that failed', registers: [this.registry] });
+  readonly httpRequests = new Counter({
+    name: 'cc_csat_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'cc_csat_http_request_duration_seconds',
+    help: 'HTTP request latency by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cc_csat_process_' });
+    this.ariConnected.set(0);
+  }
+
+  surveyObserver() {
+    return {
+      surveyStarted: () => this.liveSurveys.inc(),
+      surveyEnded: (outcome: SurveyOutcomeKind, wasLive: boolean) => {
+        if (wasLive) this.liveSurveys.dec();
+        this.surveys.inc({ outcome });
+      },
+      ratingStored: (score: number, dtmfToStoredMs: number) => {
+        this.ratings.inc({ score: String(score), source: 'ivr' });
+        this.dtmfToStored.observe(dtmfToStoredMs / 1000);
+      },
+    };
+  }
+
+  ariState(state: ConnectionState): void {
+    this.ariConnected.set(state === 'connected' ? 1 : 0);
+  }
+
+  /** Labels by the matched route pattern, never the raw path, so call ids do not explode cardinality. */
+  httpMiddleware(): RequestHandler {
+    return (req, res, next) => {
+      const started = performance.now();
+      res.on('finish', () => {
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : req.path;
+        const labels = { route, method: req.method, status: String(res.statusCode) };
+        this.httpRequests.inc(labels);
+        this.httpDuration.observe(labels, (performance.now() - started) / 1000);
+      });
+      next();
+    };
+  }
+
+  handler(): RequestHandler {
+    return async (_req, res) => {
+      res.set('Content-Type', this.registry.contentType);
+      res.send(await this.registry.metrics());
+    };
+  }
+}
