@@ -120,6 +120,7 @@ describe('ARI connection resilience', () => {
       assert.equal(telephony.state, 'connecting');
       sim = await new AriSimulator({ username: 'csat', password: 'secret' }).start(port);
       await until(() => telephony.state === 'connected', 5000, 'connection once Asterisk is up');
+      assert.match(String(logs.lines.find((l) => l['msg'] === 'ARI not reachable; will retry')?.['err']), /unreachable \(ECONNREFUSED\)/);
       const attempts = logs.lines.filter((l) => l['msg'] === 'connecting to ARI').map((l) => l['attempt']);
       assert.deepEqual(attempts.slice(0, 3), [1, 2, 3], 'each attempt is logged with its number');
     } finally {

@@ -29,10 +29,18 @@ export function installSwaggerFailGuard(): void {
  */
 export async function probeAri(url: string, username: string, password: string, timeoutMs: number): Promise<void> {
   const base = url.replace(/\/+$/, '');
-  const response = await fetch(`${base}/ari/api-docs/resources.json`, {
-    headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  let response: Response;
+  try {
+    response = await fetch(`${base}/ari/api-docs/resources.json`, {
+      headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, timeout) is in its cause.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (err instanceof Error ? err.name : String(err));
+    throw new Error(`ARI at ${base} unreachable (${reason})`);
+  }
   await response.body?.cancel();
   if (response.status === 401) {
     throw new Error(`ARI at ${base} rejected user "${username}" (401): check [ari] username/password against ari.conf`);
