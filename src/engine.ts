@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import express, { type Express } from 'express';
 import { AriTelephony } from './ari/ari-telephony.js';
 import type { AppConfig } from './config/load.js';
+import { startCheckpointer } from './db/checkpointer.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { createHttpApp } from './http/app.js';
@@ -11,12 +12,18 @@ import { Metrics } from './metrics.js';
 import { ResultService } from './results/service.js';
 import { SurveyController } from './survey/controller.js';
 
+const CHECKPOINT_INTERVAL_MS = 1000;
+const BACKGROUND_CHECKPOINT_SAFETY_PAGES = 20_000;
+
 export async function runEngine(config: AppConfig): Promise<number> {
   const { engine } = config;
   const log = createLogger(engine.log.level);
-  const database = openDatabase(config.sqlitePath);
+  const inMemory = config.sqlitePath === ':memory:';
+  // Checkpoints (and their fsync) run on a worker thread, never on the event loop serving calls.
+  const database = openDatabase(config.sqlitePath, inMemory ? {} : { walAutocheckpointPages: BACKGROUND_CHECKPOINT_SAFETY_PAGES });
   const applied = await migrate(database.db);
   if (applied.length > 0) log.info({ applied: applied.map((m) => m.name) }, 'database migrated');
+  const checkpointer = inMemory ? undefined : startCheckpointer(config.sqlitePath, CHECKPOINT_INTERVAL_MS, log.child({ component: 'db' }));
 
   const metrics = new Metrics();
   const controller = new SurveyController({
@@ -82,6 +89,7 @@ export async function runEngine(config: AppConfig): Promise<number> {
         open.closeIdleConnections();
         await closed;
       }
+      await checkpointer?.stop();
       await database.close();
       log.info('stopped');
       resolve(0);

@@ -81,6 +81,24 @@ describe('storage', () => {
     await close();
   });
 
+  test('the background checkpointer moves WAL pages into the database file off the event loop', async () => {
+    const path = join(makeTempDir(), 'cc.db');
+    const { db, close } = openDatabase(path, { walAutocheckpointPages: 100_000 });
+    await migrate(db);
+    for (let i = 0; i < 2000; i++) await insertRating(db, rating(`wal-${i}`, 1 + (i % 5)));
+    const { startCheckpointer } = await import('../src/db/checkpointer.js');
+    const { createLogger } = await import('../src/log.js');
+    const checkpointer = startCheckpointer(path, 50, createLogger('silent'));
+    const deadline = Date.now() + 5000;
+    while (checkpointer.lastCheckpointed <= 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(checkpointer.lastCheckpointed > 0, 'the worker checkpointed committed pages');
+    await checkpointer.stop();
+    const reader = new SqliteDatabase(path, { readonly: true });
+    assert.equal((reader.prepare('SELECT count(*) AS n FROM cc_csat').get() as { n: number }).n, 2000);
+    reader.close();
+    await close();
+  });
+
   test('insertRating keeps the first rating of a call and returns it on a second attempt', async () => {
     const { db, close } = openDatabase(join(makeTempDir(), 'cc.db'));
     await migrate(db);

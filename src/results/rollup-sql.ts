@@ -1,13 +1,31 @@
-// SQL that builds csat_rollup. The base is (agent_queue, day), one scan of cc_csat grouped by
-// agent, queue and local day; every other rollup is derived from that small base.
+// SQL that builds csat_rollup. The base is (agent_queue, day): ratings grouped by queue, agent and
+// local day. A full rebuild derives every other rollup from the base; an incremental run recomputes
+// the touched days and moves weeks and months by exactly the difference.
 import { sql, type RawBuilder } from 'kysely';
 import type { ZoneCalendar } from './zone.js';
 
-const DISTRIBUTION = sql.raw(
-  'count(*), sum(score), sum(score = 1), sum(score = 2), sum(score = 3), sum(score = 4), sum(score = 5)',
-);
-const SUMMED = sql.raw('sum(count), sum(sum), sum(n1), sum(n2), sum(n3), sum(n4), sum(n5)');
 const COLUMNS = sql.raw('scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5');
+const VALUES = sql.raw('count, sum, n1, n2, n3, n4, n5');
+const NEGATED = sql.raw('-count, -sum, -n1, -n2, -n3, -n4, -n5');
+const SUMMED = sql.raw('sum(count), sum(sum), sum(n1), sum(n2), sum(n3), sum(n4), sum(n5)');
+const DISTRIBUTION = sql.raw(
+  'count(*) AS count, sum(score) AS sum, sum(score = 1) AS n1, sum(score = 2) AS n2, sum(score = 3) AS n3, sum(score = 4) AS n4, sum(score = 5) AS n5',
+);
+const ADD_EXCLUDED = sql.raw(
+  ['count', 'sum', 'n1', 'n2', 'n3', 'n4', 'n5'].map((column) => `${column} = ${column} + excluded.${column}`).join(', '),
+);
+const WEEK_OF = sql.raw(`date(period_start, '-6 days', 'weekday 1')`);
+const MONTH_OF = sql.raw(`substr(period_start, 1, 8) || '01'`);
+// Without statistics SQLite picks the primary key (scope, period, ...) for "GROUP BY queue" reads
+// and scans every base row; reads of a few touched days must go through (period, period_start).
+// INDEXED BY also turns a dropped index into an error instead of a silent slowdown.
+const BY_PERIOD_START = sql.raw('INDEXED BY csat_rollup_period_start');
+
+const SCOPES = [
+  ['agent', sql.raw(`''`), sql.raw('agent_id')],
+  ['queue', sql.raw('queue_id'), sql.raw(`''`)],
+  ['agent_queue', sql.raw('queue_id'), sql.raw('agent_id')],
+] as const;
 
 const isoSecond = (ms: number): string => new Date(ms).toISOString();
 
@@ -35,66 +53,96 @@ export function localDayExpression(zone: ZoneCalendar, fromMs: number, toMs: num
   return sql<string>`date(created_at, CASE ${sql.join(branches, sql` `)} ELSE ${sql.lit(modifier(offset))} END)`;
 }
 
+// ------------------------------------------------------------------------------- full rebuild
+
+/** The (agent_queue, day) base from every rating: one scan of cc_csat. */
+export function insertAllBaseDays(dayExpr: RawBuilder<string>): RawBuilder<unknown> {
+  return sql`INSERT INTO csat_rollup (${COLUMNS})
+    SELECT 'agent_queue', 'day', queue_id, agent_id, ${dayExpr} AS local_day, ${DISTRIBUTION}
+    FROM cc_csat
+    GROUP BY queue_id, agent_id, local_day`;
+}
+
+/** Every rollup except the base, derived from the (small) base. */
+export function insertAllDerived(): RawBuilder<unknown>[] {
+  const periods = [
+    ['day', sql.raw('period_start')],
+    ['week', WEEK_OF],
+    ['month', MONTH_OF],
+  ] as const;
+  return periods.flatMap(([period, bucket]) =>
+    SCOPES.filter(([scope]) => !(scope === 'agent_queue' && period === 'day')).map(
+      ([scope, queue, agent]) => sql`INSERT INTO csat_rollup (${COLUMNS})
+        SELECT ${scope}, ${period}, ${queue} AS q, ${agent} AS a, ${bucket} AS b, ${SUMMED}
+        FROM csat_rollup WHERE scope = 'agent_queue' AND period = 'day'
+        GROUP BY q, a, b`,
+    ),
+  );
+}
+
+// ------------------------------------------------------------------------------- incremental
+
 export interface DayFilter {
-  /** Only these local days are rebuilt; undefined rebuilds everything. */
+  /** Local days to rebuild, and the UTC instants that bound them. */
   readonly days: readonly string[];
   readonly fromIso: string;
   readonly toIso: string;
 }
 
-export function insertBaseDays(dayExpr: RawBuilder<string>, filter: DayFilter | undefined): RawBuilder<unknown> {
-  const where = filter
-    ? sql`WHERE created_at >= ${filter.fromIso} AND created_at < ${filter.toIso} AND ${dayExpr} IN (${sql.join(filter.days)})`
-    : sql``;
-  return sql`INSERT INTO csat_rollup (${COLUMNS})
-    SELECT 'agent_queue', 'day', queue_id, agent_id, ${dayExpr} AS local_day, ${DISTRIBUTION}
-    FROM cc_csat ${where}
-    GROUP BY queue_id, agent_id, local_day`;
-}
-
-const WEEK_OF = sql.raw(`date(period_start, '-6 days', 'weekday 1')`);
-const MONTH_OF = sql.raw(`substr(period_start, 1, 8) || '01'`);
-
-export interface TouchedBuckets {
-  readonly days: readonly string[];
-  readonly weeks: readonly string[];
-  readonly months: readonly string[];
+/** The touched days' new base rows, aggregated once from cc_csat into a temp table. */
+export function stageBaseDays(dayExpr: RawBuilder<string>, filter: DayFilter): RawBuilder<unknown>[] {
+  return [
+    sql`DROP TABLE IF EXISTS temp.fresh_base`,
+    sql`CREATE TEMP TABLE fresh_base AS
+      SELECT queue_id, agent_id, ${dayExpr} AS period_start, ${DISTRIBUTION}
+      FROM cc_csat
+      WHERE created_at >= ${filter.fromIso} AND created_at < ${filter.toIso} AND ${dayExpr} IN (${sql.join(filter.days)})
+      GROUP BY queue_id, agent_id, period_start`,
+  ];
 }
 
 /**
- * Derived rollups (every scope and period except the base) from base rows. With `touched`, only
- * those buckets are rebuilt: exactly the ones deleteTouched removed.
+ * Moves every week and month rollup by exactly (new base rows - old base rows) of the touched
+ * days, one upsert per scope and period: work proportional to the touched days, not whole months.
+ * Runs before the old base rows are replaced.
  */
-export function insertDerived(touched: TouchedBuckets | undefined): RawBuilder<unknown>[] {
+export function applyBaseDelta(days: readonly string[]): RawBuilder<unknown>[] {
+  const delta = sql`
+    SELECT queue_id, agent_id, period_start, ${VALUES} FROM temp.fresh_base
+    UNION ALL
+    SELECT queue_id, agent_id, period_start, ${NEGATED} FROM csat_rollup ${BY_PERIOD_START}
+    WHERE scope = 'agent_queue' AND period = 'day' AND period_start IN (${sql.join(days)})`;
   const periods = [
-    ['day', sql.raw('period_start'), touched?.days],
-    ['week', WEEK_OF, touched?.weeks],
-    ['month', MONTH_OF, touched?.months],
+    ['week', WEEK_OF],
+    ['month', MONTH_OF],
   ] as const;
-  const scopes = [
-    ['agent', sql.raw(`''`), sql.raw('agent_id')],
-    ['queue', sql.raw('queue_id'), sql.raw(`''`)],
-    ['agent_queue', sql.raw('queue_id'), sql.raw('agent_id')],
-  ] as const;
-  const statements: RawBuilder<unknown>[] = [];
-  for (const [period, bucket, only] of periods) {
-    const filter = only ? sql`AND ${bucket} IN (${sql.join(only)})` : sql``;
-    for (const [scope, queue, agent] of scopes) {
-      if (scope === 'agent_queue' && period === 'day') continue;
-      statements.push(sql`INSERT INTO csat_rollup (${COLUMNS})
+  return periods.flatMap(([period, bucket]) =>
+    SCOPES.map(
+      ([scope, queue, agent]) => sql`INSERT INTO csat_rollup (${COLUMNS})
         SELECT ${scope}, ${period}, ${queue} AS q, ${agent} AS a, ${bucket} AS b, ${SUMMED}
-        FROM csat_rollup WHERE scope = 'agent_queue' AND period = 'day' ${filter}
-        GROUP BY q, a, b`);
-    }
-  }
-  return statements;
+        FROM (${delta}) WHERE true
+        GROUP BY q, a, b
+        ON CONFLICT (scope, period, queue_id, agent_id, period_start) DO UPDATE SET ${ADD_EXCLUDED}`,
+    ),
+  );
 }
 
-/** Removes the rollups an incremental run recomputes: touched days, and the weeks and months around them. */
-export function deleteTouched({ days, weeks, months }: TouchedBuckets): RawBuilder<unknown>[] {
+/** Day rows (every scope) of the touched days, about to be replaced by the staged ones. */
+export function deleteDays(days: readonly string[]): RawBuilder<unknown> {
+  return sql`DELETE FROM csat_rollup WHERE period = 'day' AND period_start IN (${sql.join(days)})`;
+}
+
+/** The staged rows become the base, and the agent and queue day rollups of those days. */
+export function insertStagedDays(): RawBuilder<unknown>[] {
   return [
-    sql`DELETE FROM csat_rollup WHERE period = 'day' AND period_start IN (${sql.join(days)})`,
-    sql`DELETE FROM csat_rollup WHERE period = 'week' AND period_start IN (${sql.join(weeks)})`,
-    sql`DELETE FROM csat_rollup WHERE period = 'month' AND period_start IN (${sql.join(months)})`,
+    sql`INSERT INTO csat_rollup (${COLUMNS}) SELECT 'agent_queue', 'day', queue_id, agent_id, period_start, ${VALUES} FROM temp.fresh_base`,
+    sql`INSERT INTO csat_rollup (${COLUMNS}) SELECT 'agent', 'day', '', agent_id, period_start, ${SUMMED} FROM temp.fresh_base GROUP BY agent_id, period_start`,
+    sql`INSERT INTO csat_rollup (${COLUMNS}) SELECT 'queue', 'day', queue_id, '', period_start, ${SUMMED} FROM temp.fresh_base GROUP BY queue_id, period_start`,
+    sql`DROP TABLE temp.fresh_base`,
   ];
+}
+
+/** Week and month buckets the difference emptied (only possible if ratings were removed). */
+export function deleteEmpty(weeks: readonly string[], months: readonly string[]): RawBuilder<unknown> {
+  return sql`DELETE FROM csat_rollup WHERE count = 0 AND ((period = 'week' AND period_start IN (${sql.join(weeks)})) OR (period = 'month' AND period_start IN (${sql.join(months)})))`;
 }

@@ -5,7 +5,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../log.js';
-import { deleteTouched, insertBaseDays, insertDerived, localDayExpression } from './rollup-sql.js';
+import { applyBaseDelta, deleteDays, deleteEmpty, insertAllBaseDays, insertAllDerived, insertStagedDays, localDayExpression, stageBaseDays } from './rollup-sql.js';
 import { addDays, monthStart, weekStart, ZoneCalendar } from './zone.js';
 
 export interface RunReport {
@@ -122,13 +122,10 @@ export class ResultService {
       await this.saveState(db, maxId, refreshedAt);
       return { kind: 'unchanged', newRatings: 0, touchedDays: 0, watermark: maxId, refreshedAt };
     }
-    const fresh = (
-      await sql<{ created_at: string }>`SELECT created_at FROM cc_csat WHERE id > ${watermark} AND id <= ${maxId}`.execute(db)
-    ).rows;
-    const days = [...new Set(fresh.map((row) => this.zone.localDate(Date.parse(row.created_at))))].sort();
-    await this.rebuildDays(db, days);
+    const fresh = await this.touchedDays(db, watermark, maxId);
+    await this.rebuildDays(db, fresh.days);
     await this.saveState(db, maxId, refreshedAt);
-    return { kind: 'incremental', newRatings: fresh.length, touchedDays: days.length, watermark: maxId, refreshedAt };
+    return { kind: 'incremental', newRatings: fresh.count, touchedDays: fresh.days.length, watermark: maxId, refreshedAt };
   }
 
   private async rebuildAll(db: Kysely<Database>, maxId: number): Promise<void> {
@@ -138,22 +135,55 @@ export class ResultService {
     ).rows[0];
     if (!span?.first || !span.last) return;
     const dayExpr = localDayExpression(this.zone, Date.parse(span.first), Date.parse(span.last));
-    await insertBaseDays(dayExpr, undefined).execute(db);
-    for (const statement of insertDerived(undefined)) await statement.execute(db);
+    await insertAllBaseDays(dayExpr).execute(db);
+    for (const statement of insertAllDerived()) await statement.execute(db);
   }
 
   private async rebuildDays(db: Kysely<Database>, days: readonly string[]): Promise<void> {
-    const touched = {
-      days,
-      weeks: [...new Set(days.map(weekStart))],
-      months: [...new Set(days.map(monthStart))],
-    };
+    const weeks = [...new Set(days.map(weekStart))];
+    const months = [...new Set(days.map(monthStart))];
     const fromMs = this.zone.startOfDay(days[0]!);
     const toMs = this.zone.startOfDay(addDays(days.at(-1)!, 1));
-    for (const statement of deleteTouched(touched)) await statement.execute(db);
     const dayExpr = localDayExpression(this.zone, fromMs, toMs);
-    await insertBaseDays(dayExpr, { days, fromIso: new Date(fromMs).toISOString(), toIso: new Date(toMs).toISOString() }).execute(db);
-    for (const statement of insertDerived(touched)) await statement.execute(db);
+    const filter = { days, fromIso: new Date(fromMs).toISOString(), toIso: new Date(toMs).toISOString() };
+    // Recompute the touched days from cc_csat, move weeks and months by the difference, then
+    // replace the day rows: idempotent for the days, exact for weeks and months.
+    const statements = [
+      ...stageBaseDays(dayExpr, filter),
+      ...applyBaseDelta(days),
+      deleteDays(days),
+      ...insertStagedDays(),
+      deleteEmpty(weeks, months),
+    ];
+    for (const statement of statements) await statement.execute(db);
+  }
+
+  /**
+   * Local days of the ratings after the watermark. Local dates are computed per UTC hour, not per
+   * rating; only an hour in which the local date changes (a zone offset with minutes, or a DST
+   * change) looks at its ratings one by one.
+   */
+  private async touchedDays(db: Kysely<Database>, watermark: number, maxId: number): Promise<{ days: string[]; count: number }> {
+    const hours = (
+      await sql<{ hour: string; n: number }>`SELECT substr(created_at, 1, 13) AS hour, count(*) AS n FROM cc_csat WHERE id > ${watermark} AND id <= ${maxId} GROUP BY hour`.execute(db)
+    ).rows;
+    const days = new Set<string>();
+    let count = 0;
+    for (const { hour, n } of hours) {
+      count += n;
+      const startMs = Date.parse(`${hour}:00:00.000Z`);
+      const first = this.zone.localDate(startMs);
+      const last = this.zone.localDate(startMs + 3_599_999);
+      if (first === last) {
+        days.add(first);
+        continue;
+      }
+      const rows = (
+        await sql<{ created_at: string }>`SELECT created_at FROM cc_csat WHERE id > ${watermark} AND id <= ${maxId} AND substr(created_at, 1, 13) = ${hour}`.execute(db)
+      ).rows;
+      for (const row of rows) days.add(this.zone.localDate(Date.parse(row.created_at)));
+    }
+    return { days: [...days].sort(), count };
   }
 
   private async saveState(db: Kysely<Database>, watermark: number, refreshedAt: string): Promise<void> {

@@ -1,0 +1,77 @@
+// Shared by the benchmarks: a fast seeder, timing helpers, machine facts, result files.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import SqliteDatabase from 'better-sqlite3';
+
+export const AGENTS = 200;
+export const QUEUES = 10;
+
+/** Deterministic LCG so every run seeds the same data. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/**
+ * Writes `count` ratings spread over `days` days ending at `endMs`: 200 agents, 10 queues
+ * (each agent works 2 queues), scores skewed towards 4-5 like real CSAT.
+ */
+export function seedRatings(path: string, count: number, options: { days?: number; endMs?: number; seed?: number; prefix?: string } = {}): void {
+  const days = options.days ?? 365;
+  const endMs = options.endMs ?? Date.parse('2026-11-20T18:00:00Z');
+  const random = prng(options.seed ?? 1);
+  const sqlite = new SqliteDatabase(path);
+  const insert = sqlite.prepare('INSERT INTO cc_csat (call_id, agent_id, queue_id, score, comment, created_at) VALUES (?, ?, ?, ?, NULL, ?)');
+  const scores = [1, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5, 5];
+  const spanMs = days * 86_400_000;
+  const rows: Array<[string, string, string, number, string]> = [];
+  for (let i = 0; i < count; i++) {
+    const agent = Math.floor(random() * AGENTS);
+    const queue = (agent + (random() < 0.5 ? 0 : 1)) % QUEUES;
+    // ascending time, as ratings arrive in production
+    const at = endMs - spanMs + Math.floor(((i + random()) / count) * spanMs);
+    rows.push([`${options.prefix ?? 'seed'}-${i}`, `agent-${agent}`, `queue-${queue}`, scores[Math.floor(random() * scores.length)]!, new Date(at).toISOString()]);
+  }
+  const insertAll = sqlite.transaction((batch: typeof rows) => {
+    for (const row of batch) insert.run(...row);
+  });
+  for (let i = 0; i < rows.length; i += 50_000) insertAll(rows.slice(i, i + 50_000));
+  sqlite.close();
+}
+
+export async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - started, value };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+export function machine(): Record<string, string | number> {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    sqlite: (new SqliteDatabase(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
+  };
+}
+
+export function writeResult(name: string, result: unknown): void {
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+export const fmt = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
