@@ -14,7 +14,8 @@ CREATE TABLE csat_rollup (
   n3           INTEGER NOT NULL,
   n4           INTEGER NOT NULL,
   n5           INTEGER NOT NULL,
-  PRIMARY KEY (scope, period, queue_id, agent_id, period_start)
+  -- Key order serves the reads: a queue's days, and its agents over a date range, are contiguous.
+  PRIMARY KEY (scope, period, queue_id, period_start, agent_id)
 ) WITHOUT ROWID;
 
 CREATE INDEX csat_rollup_agent ON csat_rollup (scope, period, agent_id, period_start);

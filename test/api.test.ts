@@ -139,6 +139,20 @@ describe('/cc/csat API', () => {
     assert.equal(afterRun.body.as_of, '2026-11-20T14:03:07.123Z');
   });
 
+  test('cached statistics follow the rollups exactly, even when two runs share a timestamp', async () => {
+    api.clock.now = new Date('2026-11-20T16:00:00.000Z');
+    await api.results.run();
+    const first = await api.request('GET', '/cc/csat/queue/sales-queue?days=1');
+    const again = await api.request('GET', '/cc/csat/queue/sales-queue?days=1');
+    assert.deepEqual(again.body, first.body, 'a repeated read answers the same');
+    await api.request('POST', '/cc/csat/cache-1', { body: { ...body, score: 1, agent_id: 'cache-agent' } });
+    assert.equal((await api.request('GET', '/cc/csat/queue/sales-queue?days=1')).body.count, first.body.count, 'unchanged until the next run');
+    await api.results.run(); // same clock: refreshed_at does not move, the watermark does
+    const after = await api.request('GET', '/cc/csat/queue/sales-queue?days=1');
+    assert.equal(after.body.count, first.body.count + 1);
+    assert.ok(after.body.agent_ranking.some((entry: { agent_id: string }) => entry.agent_id === 'cache-agent'));
+  });
+
   test('responses: newest first, filtered, paginated with total', async () => {
     for (let i = 0; i < 5; i++) {
       api.clock.now = new Date(Date.parse('2026-11-19T10:00:00.000Z') + i * 60_000);

@@ -201,6 +201,36 @@ describe('result service: numbers match an independent computation', () => {
     }
   });
 
+  test('decompose: whole months, then whole ISO weeks, then days; covers the range exactly once', async () => {
+    const { decompose } = await import('../src/results/read.js');
+    assert.deepEqual(decompose('2026-10-22', '2026-11-20'), [
+      { period: 'week', starts: ['2026-10-26', '2026-11-02', '2026-11-09'] },
+      { period: 'day', starts: ['2026-10-22', '2026-10-23', '2026-10-24', '2026-10-25', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20'] },
+    ]);
+    assert.deepEqual(decompose('2026-02-01', '2026-03-15'), [
+      { period: 'month', starts: ['2026-02-01'] },
+      { period: 'week', starts: ['2026-03-02', '2026-03-09'] },
+      { period: 'day', starts: ['2026-03-01'] },
+    ]);
+    const { addDays } = await import('../src/results/zone.js');
+    for (const [from, to] of [['2025-12-30', '2027-01-02'], ['2026-06-29', '2026-06-29'], ['2026-02-23', '2026-04-05']]) {
+      const covered: string[] = [];
+      if (!from || !to) continue;
+      for (const { period, starts } of decompose(from, to)) {
+        for (const start of starts) {
+          const [y, m] = start.split('-').map(Number) as [number, number];
+          const monthEnd = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+          const end = period === 'day' ? start : period === 'week' ? addDays(start, 6) : monthEnd;
+          for (let d = start; d <= end; d = addDays(d, 1)) covered.push(d);
+        }
+      }
+      covered.sort();
+      const expected: string[] = [];
+      for (let d = from; d <= to; d = addDays(d, 1)) expected.push(d);
+      assert.deepEqual(covered, expected, `${from}..${to}`);
+    }
+  });
+
   test('a timezone change forces a full rebuild; overlapping runs are joined, never doubled', async () => {
     const api = await startApi({ timezone: 'UTC' });
     try {

@@ -1,13 +1,14 @@
 // /cc/csat: ratings in (POST, one per call) and statistics out (from the result service's rollups).
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { findRatingByCallId, insertRating, listRatings } from '../db/ratings.js';
 import type { Database } from '../db/schema.js';
-import { agentStats, alignRange, queueStats } from '../results/read.js';
+import { agentStats, alignRange, queueStats, snapshotVersion } from '../results/read.js';
 import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { HttpError, validationError } from './errors.js';
+import { SnapshotCache } from './snapshot-cache.js';
 import { AgentParams, CallIdParams, QueueParams, RatingBody, ResponsesQuery, StatsQuery } from './schemas.js';
 
 export interface CsatRouteDeps {
@@ -86,21 +87,39 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
     res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset });
   });
 
+  const cache = new SnapshotCache();
+  const sendJson = (res: Response, body: string): void => {
+    res.type('application/json').send(body);
+  };
+
   router.get('/cc/csat/agent/:agent_id', read, async (req, res) => {
     const { agent_id } = parse(AgentParams, req.params, 'path');
-    res.json(await agentStats(deps.db, agent_id, statsRange(req), deps.minRatingsToRank));
+    const range = statsRange(req);
+    const key = `agent\u0000${agent_id}\u0000${range.period}\u0000${range.from}\u0000${range.to}`;
+    const version = await snapshotVersion(deps.db);
+    const cached = cache.get(key, version);
+    if (cached !== undefined) return sendJson(res, cached);
+    const body = JSON.stringify(await agentStats(deps.db, agent_id, range, deps.minRatingsToRank));
+    cache.set(key, version, body);
+    sendJson(res, body);
   });
 
   router.get('/cc/csat/queue/:queue_id', read, async (req, res) => {
     const { queue_id } = parse(QueueParams, req.params, 'path');
     const range = statsRange(req);
+    const key = `queue\u0000${queue_id}\u0000${range.period}\u0000${range.from}\u0000${range.to}`;
+    const version = await snapshotVersion(deps.db);
+    const cached = cache.get(key, version);
+    if (cached !== undefined) return sendJson(res, cached);
     const stats = await queueStats(deps.db, queue_id, range, deps.minRatingsToRank);
-    // A queue unknown to config and never rated is most likely a typo in the URL.
+    // A queue unknown to config and never rated is most likely a typo in the URL (never cached).
     if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0) {
       const anyRating = await deps.db.selectFrom('cc_csat').select('id').where('queue_id', '=', queue_id).limit(1).executeTakeFirst();
       if (!anyRating) throw new HttpError(404, `unknown queue "${queue_id}"`);
     }
-    res.json(stats);
+    const body = JSON.stringify(stats);
+    cache.set(key, version, body);
+    sendJson(res, body);
   });
 
   router.get('/cc/csat/:call_id', read, async (req, res) => {

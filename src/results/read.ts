@@ -1,5 +1,5 @@
 // Answers supervisor questions from csat_rollup only (never a scan of cc_csat).
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CsatRollupTable, Database } from '../db/schema.js';
 import { readResultState } from './service.js';
 import { addDays, nextPeriodStart, periodStart, type Period } from './zone.js';
@@ -15,14 +15,65 @@ export type Distribution = Record<'1' | '2' | '3' | '4' | '5', number>;
 
 type Bucket = Pick<CsatRollupTable, 'period_start' | 'count' | 'sum' | 'n1' | 'n2' | 'n3' | 'n4' | 'n5'>;
 
-/** The (agent within queue) rollups of the range: rankings and an agent's queues come from these. */
-function agentQueueRollups(db: Kysely<Database>, range: StatsRange) {
-  return db
-    .selectFrom('csat_rollup')
-    .where('scope', '=', 'agent_queue')
-    .where('period', '=', range.period)
-    .where('period_start', '>=', range.from)
-    .where('period_start', '<=', range.to);
+/**
+ * Splits the inclusive local-date range into whole months, then whole ISO weeks, then single days:
+ * the fewest stored rollups that add up to exactly the range (30 days: ~12 rows, a year: ~12).
+ */
+export function decompose(from: string, to: string): Array<{ period: Period; starts: string[] }> {
+  const parts: Record<Period, string[]> = { month: [], week: [], day: [] };
+  for (let day = from; day <= to; ) {
+    const monthEnd = addDays(nextPeriodStart('month', day), -1);
+    if (day === periodStart('month', day) && monthEnd <= to) {
+      parts.month.push(day);
+      day = addDays(monthEnd, 1);
+    } else if (day === periodStart('week', day) && addDays(day, 6) <= to) {
+      parts.week.push(day);
+      day = addDays(day, 7);
+    } else {
+      parts.day.push(day);
+      day = addDays(day, 1);
+    }
+  }
+  return (['month', 'week', 'day'] as const).filter((period) => parts[period].length > 0).map((period) => ({ period, starts: parts[period] }));
+}
+
+/**
+ * Per-agent (or per-queue) totals of agent-within-queue rollups over the range, read through
+ * decompose(): rankings and an agent's queues come from these.
+ */
+async function agentQueueTotals(
+  db: Kysely<Database>,
+  range: StatsRange,
+  filter: { queueId: string } | { agentId: string },
+): Promise<Array<{ agent_id: string; queue_id: string; count: number; sum: number }>> {
+  // GROUP BY +agent_id (an expression no index is ordered by) on purpose: with a plain GROUP BY,
+  // SQLite without statistics picks whichever index yields rows in group order and scans every
+  // agent's rows to skip a sort. This way a queue's rows are a primary-key range, an agent's go
+  // through csat_rollup_agent (pinned: the planner otherwise scans the period), and the few
+  // hundred rows are summed inside SQLite rather than turned into JavaScript objects.
+  type Row = { agent_id: string; queue_id: string; count: number; sum: number };
+  const parts = await Promise.all(
+    decompose(range.from, range.to).map(async ({ period, starts }) => {
+      const result = await ('queueId' in filter
+        ? sql<Row>`SELECT agent_id, queue_id, sum(count) AS count, sum(sum) AS sum FROM csat_rollup
+            WHERE scope = 'agent_queue' AND period = ${period} AND queue_id = ${filter.queueId} AND period_start IN (${sql.join(starts)})
+            GROUP BY +agent_id, +queue_id`
+        : sql<Row>`SELECT agent_id, queue_id, sum(count) AS count, sum(sum) AS sum FROM csat_rollup INDEXED BY csat_rollup_agent
+            WHERE scope = 'agent_queue' AND period = ${period} AND agent_id = ${filter.agentId} AND period_start IN (${sql.join(starts)})
+            GROUP BY +agent_id, +queue_id`
+      ).execute(db);
+      return result.rows;
+    }),
+  );
+  const totals = new Map<string, { agent_id: string; queue_id: string; count: number; sum: number }>();
+  for (const row of parts.flat()) {
+    const key = `${row.queue_id}\u0000${row.agent_id}`;
+    const entry = totals.get(key) ?? { agent_id: row.agent_id, queue_id: row.queue_id, count: 0, sum: 0 };
+    entry.count += row.count;
+    entry.sum += row.sum;
+    totals.set(key, entry);
+  }
+  return [...totals.values()];
 }
 
 /** Widens [from, to] to whole weeks (ISO, Monday) or months, so week/month rollups answer exactly. */
@@ -94,16 +145,20 @@ export function rankAgents(rows: ReadonlyArray<{ agent_id: string; count: number
 }
 
 async function queueRanking(db: Kysely<Database>, queueId: string, range: StatsRange, minRatings: number): Promise<RankedAgent[]> {
-  const rows = await agentQueueRollups(db, range)
-    .select(({ fn }) => ['agent_id', fn.sum<number>('count').as('count'), fn.sum<number>('sum').as('sum')])
-    .where('queue_id', '=', queueId)
-    .groupBy('agent_id')
-    .execute();
-  return rankAgents(rows, minRatings);
+  return rankAgents(await agentQueueTotals(db, range, { queueId }), minRatings);
 }
 
 export async function asOf(db: Kysely<Database>): Promise<string | null> {
   return (await readResultState(db)).refreshed_at ?? null;
+}
+
+/**
+ * Identifies one state of the rollups: any run that changes them moves the watermark or the
+ * timezone, and every run stamps refreshed_at (which answers carry as as_of). Null before any run.
+ */
+export async function snapshotVersion(db: Kysely<Database>): Promise<string | null> {
+  const state = await readResultState(db);
+  return state.refreshed_at === undefined ? null : `${state.refreshed_at}|${state.watermark}|${state.timezone}`;
 }
 
 export async function queueStats(db: Kysely<Database>, queueId: string, range: StatsRange, minRatings: number) {
@@ -116,16 +171,17 @@ export async function queueStats(db: Kysely<Database>, queueId: string, range: S
 }
 
 export async function agentStats(db: Kysely<Database>, agentId: string, range: StatsRange, minRatings: number) {
-  const [rows, queueIds, refreshed] = await Promise.all([
+  const [rows, mine, refreshed] = await Promise.all([
     buckets(db, { scope: 'agent', agentId }, range),
-    agentQueueRollups(db, range).select('queue_id').distinct().where('agent_id', '=', agentId).orderBy('queue_id').execute(),
+    agentQueueTotals(db, range, { agentId }),
     asOf(db),
   ]);
+  const queueIds = [...new Set(mine.map((row) => row.queue_id))].sort();
   const queues = await Promise.all(
-    queueIds.map(async ({ queue_id }) => {
+    queueIds.map(async (queue_id) => {
       const ranking = await queueRanking(db, queue_id, range, minRatings);
-      const mine = ranking.find((entry) => entry.agent_id === agentId)!;
-      return { queue_id, rank: mine.rank, of: ranking.filter((entry) => entry.rank !== null).length, average: mine.average, count: mine.count };
+      const entry = ranking.find((ranked) => ranked.agent_id === agentId)!;
+      return { queue_id, rank: entry.rank, of: ranking.filter((ranked) => ranked.rank !== null).length, average: entry.average, count: entry.count };
     }),
   );
   return { agent_id: agentId, period: range.period, from: range.from, to: range.to, ...summarize(rows, range), queues, as_of: refreshed };

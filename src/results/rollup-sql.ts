@@ -122,7 +122,7 @@ export function applyBaseDelta(days: readonly string[]): RawBuilder<unknown>[] {
         SELECT ${scope}, ${period}, ${queue} AS q, ${agent} AS a, ${bucket} AS b, ${SUMMED}
         FROM (${delta}) WHERE true
         GROUP BY q, a, b
-        ON CONFLICT (scope, period, queue_id, agent_id, period_start) DO UPDATE SET ${ADD_EXCLUDED}`,
+        ON CONFLICT (scope, period, queue_id, period_start, agent_id) DO UPDATE SET ${ADD_EXCLUDED}`,
     ),
   );
 }
