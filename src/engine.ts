@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import express, { type Express } from 'express';
 import { AriTelephony } from './ari/ari-telephony.js';
+import { useBoundedAriAgent } from './ari/http-agent.js';
 import type { AppConfig } from './config/load.js';
 import { startCheckpointer } from './db/checkpointer.js';
 import { migrate } from './db/migrate.js';
@@ -45,6 +46,7 @@ export async function runEngine(config: AppConfig): Promise<number> {
     onReconnectAttempt: () => metrics.ariReconnects.inc(),
   });
   telephony.onCall((call) => void controller.handleCall(call));
+  useBoundedAriAgent(engine.ari.max_concurrent_requests);
   telephony.start();
 
   const results = new ResultService({

@@ -32,6 +32,8 @@ const AriSchema = z
     reconnect_max_delay_ms: z.number().int().min(100).max(300_000).default(15_000),
     // A playback that never reports PlaybackFinished (bad media scheme) must not hold a caller in silence.
     request_timeout_ms: z.number().int().min(100).max(60_000).default(5_000),
+    // Concurrent REST calls to Asterisk (a keep-alive pool); keep below http.conf sessionlimit.
+    max_concurrent_requests: z.number().int().min(1).max(1024).default(64),
   })
   .refine((ari) => !(ari.password !== undefined && ari.password_env !== undefined), {
     message: 'set either password or password_env, not both',
