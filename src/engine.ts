@@ -47,7 +47,6 @@ export async function runEngine(config: AppConfig): Promise<number> {
   });
   telephony.onCall((call) => void controller.handleCall(call));
   useBoundedAriAgent(engine.ari.max_concurrent_requests);
-  telephony.start();
 
   const results = new ResultService({
     db: database.db,
@@ -56,9 +55,12 @@ export async function runEngine(config: AppConfig): Promise<number> {
     onRun: (report) => metrics.resultRunDuration.observe({ kind: report.kind }, report.durationMs / 1000),
     onError: () => metrics.resultRunErrors.inc(),
   });
-  // First run at boot so the API answers with fresh figures; then on schedule.
+  // First run at boot, before any call is taken: when it must be a full rebuild (first start on
+  // an existing database, a changed timezone) it holds the write lock for seconds per million
+  // ratings, which live surveys must never wait on. Then incremental runs on schedule.
   await results.run('incremental').catch((err: unknown) => log.error({ err }, 'initial result service run failed'));
   results.start(engine.results.schedule);
+  telephony.start();
 
   const separateMetrics = engine.metrics.port !== undefined;
   const app = createHttpApp({ config, db: database.db, log, telephony, sqlite: database.sqlite, metrics, serveMetrics: !separateMetrics });

@@ -22,8 +22,6 @@ export interface ResultServiceOptions {
   readonly timezone: string;
   readonly log: Logger;
   readonly now?: () => Date;
-  /** More new ratings than this since the last run: a full rebuild is cheaper than per-day work. */
-  readonly fullRebuildThreshold?: number;
   readonly onRun?: (report: RunReport) => void;
   readonly onError?: (err: unknown) => void;
 }
@@ -108,9 +106,9 @@ export class ResultService {
     const maxId = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM cc_csat`.execute(db)).rows[0]?.id ?? 0;
     const watermark = state.watermark === undefined ? undefined : Number(state.watermark);
     const refreshedAt = this.now().toISOString();
-    const threshold = this.options.fullRebuildThreshold ?? 100_000;
-    const needsFull =
-      mode === 'full' || watermark === undefined || state.timezone !== this.zone.zone || maxId < watermark || maxId - watermark > threshold;
+    // Only a first run, a changed timezone or a reset table needs everything rebuilt; any backlog of
+    // new ratings goes the incremental way, whose cost follows the local days it touches.
+    const needsFull = mode === 'full' || watermark === undefined || state.timezone !== this.zone.zone || maxId < watermark;
 
     if (needsFull) {
       await this.rebuildAll(db, maxId);
