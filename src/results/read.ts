@@ -2,7 +2,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { CsatRollupTable, Database } from '../db/schema.js';
 import { readResultState } from './service.js';
-import { addDays, nextPeriodStart, periodStart, type Period } from './zone.js';
+import { addDays, dateOfDayNumber, dayNumber, nextPeriodStart, periodStart, periodStarts, type Period } from './zone.js';
 
 export interface StatsRange {
   readonly period: Period;
@@ -21,18 +21,24 @@ type Bucket = Pick<CsatRollupTable, 'period_start' | 'count' | 'sum' | 'n1' | 'n
  */
 export function decompose(from: string, to: string): Array<{ period: Period; starts: string[] }> {
   const parts: Record<Period, string[]> = { month: [], week: [], day: [] };
-  for (let day = from; day <= to; ) {
-    const monthEnd = addDays(nextPeriodStart('month', day), -1);
-    if (day === periodStart('month', day) && monthEnd <= to) {
-      parts.month.push(day);
-      day = addDays(monthEnd, 1);
-    } else if (day === periodStart('week', day) && addDays(day, 6) <= to) {
-      parts.week.push(day);
-      day = addDays(day, 7);
-    } else {
-      parts.day.push(day);
-      day = addDays(day, 1);
+  const last = dayNumber(to);
+  for (let day = dayNumber(from); day <= last; ) {
+    const date = new Date(day * 86_400_000);
+    if (date.getUTCDate() === 1) {
+      const nextMonth = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / 86_400_000;
+      if (nextMonth - 1 <= last) {
+        parts.month.push(dateOfDayNumber(day));
+        day = nextMonth;
+        continue;
+      }
     }
+    if (date.getUTCDay() === 1 && day + 6 <= last) {
+      parts.week.push(dateOfDayNumber(day));
+      day += 7;
+      continue;
+    }
+    parts.day.push(dateOfDayNumber(day));
+    day += 1;
   }
   return (['month', 'week', 'day'] as const).filter((period) => parts[period].length > 0).map((period) => ({ period, starts: parts[period] }));
 }
@@ -104,11 +110,10 @@ async function buckets(db: Kysely<Database>, who: Scope, range: StatsRange): Pro
 
 function summarize(rows: readonly Bucket[], range: StatsRange) {
   const byStart = new Map(rows.map((row) => [row.period_start, row]));
-  const trend: Array<{ period_start: string; count: number; average: number | null }> = [];
-  for (let start = range.from; start <= range.to; start = nextPeriodStart(range.period, start)) {
+  const trend = periodStarts(range.period, range.from, range.to).map((start) => {
     const row = byStart.get(start);
-    trend.push({ period_start: start, count: row?.count ?? 0, average: row ? average(row.sum, row.count) : null });
-  }
+    return { period_start: start, count: row?.count ?? 0, average: row ? average(row.sum, row.count) : null };
+  });
   const total = { count: 0, sum: 0, distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 } as Distribution };
   for (const row of rows) {
     total.count += row.count;

@@ -10,10 +10,30 @@ export function isIsoDate(value: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/** Days since 1970-01-01 of a 'YYYY-MM-DD' date: cheap arithmetic for loops over dates. */
+export function dayNumber(date: string): number {
+  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
+}
+
+export function dateOfDayNumber(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
 /** Pure date arithmetic (no zone): the date `days` after `date`. */
 export function addDays(date: string, days: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d) + days * DAY_MS).toISOString().slice(0, 10);
+  return dateOfDayNumber(dayNumber(date) + days);
+}
+
+/** Every period start from `from` (a period start) to `to`, inclusive. */
+export function periodStarts(period: Period, from: string, to: string): string[] {
+  const starts: string[] = [];
+  if (period === 'day' || period === 'week') {
+    const step = period === 'day' ? 1 : 7;
+    for (let day = dayNumber(from), last = dayNumber(to); day <= last; day += step) starts.push(dateOfDayNumber(day));
+    return starts;
+  }
+  for (let start = from; start <= to; start = addMonths(start, 1)) starts.push(start);
+  return starts;
 }
 
 export function daysBetween(from: string, to: string): number {
