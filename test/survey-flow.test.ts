@@ -273,6 +273,21 @@ describe('ARI faults that are normal', () => {
     }
   }
 
+  test('Asterisk fails while the call is identified: back to the dialplan, outcome failed, never left in silence', async () => {
+    const fault = await startHarness({ sim: { failVariables: true } });
+    try {
+      // No args: the controller must read CSAT_* variables, and Asterisk answers 500.
+      const channel = await fault.call({ args: [] });
+      assert.equal(channel.endedBy, 'continued');
+      assert.deepEqual(channel.played, []);
+      const row = await fault.database.db.selectFrom('survey_outcome').selectAll().where('channel_id', '=', channel.id).executeTakeFirst();
+      assert.equal(row?.outcome, 'failed');
+      assert.match(row?.reason ?? '', /Internal Server Error/);
+    } finally {
+      await fault.close();
+    }
+  });
+
   test('the question fails to play (missing sound): outcome failed, caller hung up, not left in silence', async () => {
     const fault = await startHarness({ sim: { missingSounds: ['csat/rate-keys'] } });
     try {

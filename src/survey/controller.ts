@@ -76,8 +76,13 @@ export class SurveyController {
     const entry: LiveSurvey = { callId: undefined, done };
     this.live.set(channel.id, entry);
     return this.survey(call, entry, digits, startedAt, log)
-      .catch((err: unknown) => {
-        log.error({ err }, 'survey controller failed unexpectedly');
+      .catch(async (err: unknown) => {
+        // Our failure, before a survey ran (e.g. Asterisk answered 500 while we read the call's
+        // variables): the caller must not stay in our application in silence, and it is recorded.
+        log.error({ err }, 'survey controller failed unexpectedly; sending the call back to the dialplan');
+        await channel.continueInDialplan().catch((continueErr: unknown) => log.error({ err: continueErr }, 'could not send the call back to the dialplan'));
+        await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'failed', reason: err instanceof Error ? err.message : String(err) });
+        this.deps.observer?.surveyEnded?.('failed', false);
       })
       .finally(() => {
         unsubscribe();
@@ -104,7 +109,9 @@ export class SurveyController {
     const skip = await this.skipReason(identity, channel.id);
     if (skip) {
       log.info({ reason: skip }, 'no survey for this call; back to the dialplan');
-      await channel.continueInDialplan();
+      await channel
+        .continueInDialplan()
+        .catch((err: unknown) => log.error({ err }, 'could not send the call back to the dialplan'));
       await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: skip });
       this.deps.observer?.surveyEnded?.('skipped', false);
       return;

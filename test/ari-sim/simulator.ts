@@ -23,6 +23,8 @@ export interface SimOptions {
   playOrder?: 'event-first' | 'response-first' | 'alternate';
   /** Order of PlaybackFinished vs the 204 answer to a playback DELETE; both occur. Default: alternate. */
   stopOrder?: 'event-first' | 'response-first' | 'alternate';
+  /** Answer 500 to channel-variable reads (an Asterisk in trouble). */
+  failVariables?: boolean;
   /** sound: names that start but never finish (as Asterisk does for an unknown media scheme). */
   stuckSounds?: string[];
   /** Delay before the events of a caller hangup are delivered, to open the 404-after-hangup race. */
@@ -98,6 +100,7 @@ export class AriSimulator {
       mediaMs: (uri) => (uri.startsWith('digits:') ? 60 * (uri.length - 7) : 120),
       missingSounds: [],
       stuckSounds: [],
+      failVariables: false,
       playOrder: 'alternate',
       stopOrder: 'alternate',
       hangupEventDelayMs: 0,
@@ -394,6 +397,7 @@ export class AriSimulator {
         return;
       }
       if (action === 'variable' && method === 'GET') {
+        if (this.options.failVariables) return send(500, { message: 'Internal Server Error' });
         if (!query['variable']) return send(400, { message: 'Variable name is required' });
         const value = channel.variables.get(query['variable']);
         return value === undefined ? send(404, { message: 'Provided variable was not found' }) : send(200, { value });
