@@ -56,7 +56,7 @@ describe('/cc/csat API', () => {
       [{ ...body, score: '5' }, 'score', /score must be a number/],
       [{ comment: 'no score' , agent_id: 'a', queue_id: 'q' }, 'score', /score must be a number/],
       [{ ...body, agent_id: '' }, 'agent_id', /must not be empty/],
-      [{ score: 3, queue_id: 'q' }, 'agent_id', /./],
+      [{ score: 3, queue_id: 'q' }, 'agent_id', /^agent_id is required$/],
       [{ ...body, scroe: 3 }, 'body', /unknown field "scroe"/],
       [[1, 2], 'body', /./],
     ];

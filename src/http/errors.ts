@@ -14,10 +14,14 @@ export class HttpError extends Error {
 }
 
 export function validationError(where: 'body' | 'query' | 'path', error: z.ZodError): HttpError {
-  const issues = error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : where,
-    message: issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,
-  }));
+  const issues = error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : where;
+    if (issue.code === 'unrecognized_keys') {
+      return { path, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+    }
+    if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return { path, message: `${path} is required` };
+    return { path, message: issue.message };
+  });
   const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
   return new HttpError(400, `invalid ${where}: ${summary}`, { issues });
 }
