@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = fileURLToPath(new URL('../../bin/cc-csat.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -10,7 +10,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `cc-csat` launcher (compiled dist/) as its own process. */
+/** Runs the real `cc-csat` executable (compiled dist/bin.js) as its own process. */
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
