@@ -8,7 +8,6 @@ import SqliteDatabase from 'better-sqlite3';
 import { AriSimulator } from './ari-sim/simulator.js';
 import { CLI } from './helpers/cli.js';
 import { writeConfigTree } from './helpers/config-tree.js';
-import { followScript } from './helpers/harness.js';
 
 const children: ChildProcess[] = [];
 

@@ -20,10 +20,6 @@ export class AriPlayback implements Playback {
     this.finished = new Promise((resolve) => (this.settleFinished = resolve));
   }
 
-  get isSettled(): boolean {
-    return this.settled;
-  }
-
   settle(end: PlaybackEnd): void {
     if (this.settled) return;
     this.settled = true;

@@ -68,65 +68,61 @@ function valueAt(root: unknown, path: ConfigPath): unknown {
   return node;
 }
 
+type SchemaDef = Record<string, unknown>;
+type TaggedOption = { _zod: { def: { shape: Record<string, { _zod: { def: { values?: unknown[] } } }> } } };
+
+const defOf = (node: unknown): SchemaDef | undefined => (node as { _zod?: { def: SchemaDef } } | undefined)?._zod?.def;
+
+/** Strips wrappers (default, prefault, optional, pipe...) down to an object, array, union or leaf. */
+function unwrap(node: unknown): unknown {
+  for (let depth = 0; depth < 8; depth++) {
+    const def = defOf(node);
+    if (!def || ['object', 'array', 'union', 'record'].includes(def['type'] as string)) return node;
+    const inner = def['innerType'] ?? def['in'] ?? def['schema'];
+    if (!inner) return node;
+    node = inner;
+  }
+  return node;
+}
+
+/** The union option whose `type` tag matches what the input has at `path`. */
+function optionFor(union: SchemaDef, input: unknown, path: ConfigPath): unknown {
+  const tag = valueAt(input, [...path, 'type']);
+  const options = union['options'] as TaggedOption[];
+  return options.find((option) => option._zod.def.shape?.['type']?._zod.def.values?.includes(tag)) ?? options[0];
+}
+
+/**
+ * The schema node at `path`, unwrapped. Unions met on the way are resolved by the input's `type`
+ * tag; a union at the end is returned as it is.
+ */
+function schemaAt(schema: z.ZodType, path: ConfigPath, input: unknown): unknown {
+  let node = unwrap(schema);
+  for (let i = 0; i < path.length; i++) {
+    let def = defOf(node);
+    if (def?.['type'] === 'union') {
+      node = unwrap(optionFor(def, input, path.slice(0, i)));
+      def = defOf(node);
+    }
+    if (def?.['type'] === 'object') node = unwrap((def['shape'] as Record<string, unknown>)[path[i] as string]);
+    else if (def?.['type'] === 'array') node = unwrap(def['element']);
+    else return undefined;
+  }
+  return node;
+}
+
 /** Known keys of the strict object at `path`, read from the schema, for "did you mean" hints. */
 function knownKeysAt(schema: z.ZodType, path: ConfigPath, input: unknown): string[] {
-  let node: unknown = schema;
-  const unwrap = (n: unknown): unknown => {
-    let current = n as { def?: Record<string, unknown>; _zod?: { def: Record<string, unknown> } };
-    for (let i = 0; i < 8; i++) {
-      const def = current?._zod?.def;
-      if (!def) return current;
-      if (def['type'] === 'object' || def['type'] === 'array' || def['type'] === 'union' || def['type'] === 'record') {
-        return current;
-      }
-      const inner = def['innerType'] ?? def['in'] ?? def['schema'];
-      if (!inner) return current;
-      current = inner as typeof current;
-    }
-    return current;
-  };
-  for (let i = 0; i <= path.length; i++) {
-    node = unwrap(node);
-    const def = (node as { _zod?: { def: Record<string, unknown> } })?._zod?.def;
-    if (!def) return [];
-    if (def['type'] === 'union') {
-      const tag = valueAt(input, [...path.slice(0, i), 'type']);
-      const options = def['options'] as Array<{ _zod: { def: { shape: Record<string, { _zod: { def: { values?: unknown[] } } }> } } }>;
-      node = options.find((option) => option._zod.def.shape?.['type']?._zod.def.values?.includes(tag)) ?? options[0];
-      node = unwrap(node);
-    }
-    const current = (node as { _zod?: { def: Record<string, unknown> } })?._zod?.def;
-    if (!current) return [];
-    if (i === path.length) {
-      return current['type'] === 'object' ? Object.keys(current['shape'] as object) : [];
-    }
-    const key = path[i];
-    if (current['type'] === 'object') node = (current['shape'] as Record<PropertyKey, unknown>)[key as string];
-    else if (current['type'] === 'array') node = current['element'];
-    else return [];
-  }
-  return [];
+  let def = defOf(schemaAt(schema, path, input));
+  if (def?.['type'] === 'union') def = defOf(unwrap(optionFor(def, input, path)));
+  return def?.['type'] === 'object' ? Object.keys(def['shape'] as object) : [];
 }
 
 /** The `type` tags of the discriminated union that `path` (ending in "type") points into. */
-function tagOptionsAt(schema: z.ZodType, path: ConfigPath): string[] {
-  let node: unknown = schema;
-  for (const key of path.slice(0, -1)) {
-    let def = (node as { _zod?: { def: Record<string, unknown> } })?._zod?.def;
-    while (def && def['innerType']) {
-      node = def['innerType'];
-      def = (node as { _zod: { def: Record<string, unknown> } })._zod.def;
-    }
-    if (!def) return [];
-    if (def['type'] === 'object') node = (def['shape'] as Record<string, unknown>)[key as string];
-    else if (def['type'] === 'array') node = def['element'];
-    else return [];
-  }
-  const def = (node as { _zod?: { def: Record<string, unknown> } })?._zod?.def;
+function tagOptionsAt(schema: z.ZodType, path: ConfigPath, input: unknown): string[] {
+  const def = defOf(schemaAt(schema, path.slice(0, -1), input));
   if (def?.['type'] !== 'union') return [];
-  return (def['options'] as Array<{ _zod: { def: { shape: Record<string, { _zod: { def: { values?: unknown[] } } }> } } }>).flatMap(
-    (option) => (option._zod.def.shape['type']?._zod.def.values ?? []).map(String),
-  );
+  return (def['options'] as TaggedOption[]).flatMap((option) => (option._zod.def.shape['type']?._zod.def.values ?? []).map(String));
 }
 
 export function describeZodIssues(
@@ -153,7 +149,7 @@ export function describeZodIssues(
       }
       case 'invalid_union': {
         const received = valueAt(input, issue.path);
-        const tagOptions = tagOptionsAt(schema, issue.path);
+        const tagOptions = tagOptionsAt(schema, issue.path, input);
         if (issue.path.at(-1) === 'type' && typeof received === 'string' && tagOptions.length > 0) {
           const hint = closest(received, tagOptions);
           const suggestion = hint ? `did you mean "${hint}"? ` : '';

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { findRatingByCallId, insertRating, listRatings } from '../db/ratings.js';
 import type { Database } from '../db/schema.js';
-import { agentStats, alignRange, queueStats, snapshotVersion } from '../results/read.js';
+import { agentStats, alignRange, queueStats, readSnapshot } from '../results/read.js';
 import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { HttpError, validationError } from './errors.js';
@@ -88,38 +88,39 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
   });
 
   const cache = new SnapshotCache();
-  const sendJson = (res: Response, body: string): void => {
+  /** Serves the answer for `key` at the current rollup snapshot, computing and caching it once. */
+  const answerFromSnapshot = async (res: Response, key: string, compute: (asOf: string | null) => Promise<unknown>): Promise<void> => {
+    const snapshot = await readSnapshot(deps.db);
+    let body = cache.get(key, snapshot.version);
+    if (body === undefined) {
+      body = JSON.stringify(await compute(snapshot.asOf));
+      cache.set(key, snapshot.version, body);
+    }
     res.type('application/json').send(body);
   };
+  const statsKey = (kind: string, id: string, range: { period: string; from: string; to: string }): string =>
+    [kind, id, range.period, range.from, range.to].join('\u0000');
 
   router.get('/cc/csat/agent/:agent_id', read, async (req, res) => {
     const { agent_id } = parse(AgentParams, req.params, 'path');
     const range = statsRange(req);
-    const key = `agent\u0000${agent_id}\u0000${range.period}\u0000${range.from}\u0000${range.to}`;
-    const version = await snapshotVersion(deps.db);
-    const cached = cache.get(key, version);
-    if (cached !== undefined) return sendJson(res, cached);
-    const body = JSON.stringify(await agentStats(deps.db, agent_id, range, deps.minRatingsToRank));
-    cache.set(key, version, body);
-    sendJson(res, body);
+    await answerFromSnapshot(res, statsKey('agent', agent_id, range), (asOf) =>
+      agentStats(deps.db, agent_id, range, deps.minRatingsToRank, asOf),
+    );
   });
 
   router.get('/cc/csat/queue/:queue_id', read, async (req, res) => {
     const { queue_id } = parse(QueueParams, req.params, 'path');
     const range = statsRange(req);
-    const key = `queue\u0000${queue_id}\u0000${range.period}\u0000${range.from}\u0000${range.to}`;
-    const version = await snapshotVersion(deps.db);
-    const cached = cache.get(key, version);
-    if (cached !== undefined) return sendJson(res, cached);
-    const stats = await queueStats(deps.db, queue_id, range, deps.minRatingsToRank);
-    // A queue unknown to config and never rated is most likely a typo in the URL (never cached).
-    if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0) {
-      const anyRating = await deps.db.selectFrom('cc_csat').select('id').where('queue_id', '=', queue_id).limit(1).executeTakeFirst();
-      if (!anyRating) throw new HttpError(404, `unknown queue "${queue_id}"`);
-    }
-    const body = JSON.stringify(stats);
-    cache.set(key, version, body);
-    sendJson(res, body);
+    await answerFromSnapshot(res, statsKey('queue', queue_id, range), async (asOf) => {
+      const stats = await queueStats(deps.db, queue_id, range, deps.minRatingsToRank, asOf);
+      // A queue unknown to config and never rated is most likely a typo in the URL (the 404 is not cached).
+      if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0) {
+        const anyRating = await deps.db.selectFrom('cc_csat').select('id').where('queue_id', '=', queue_id).limit(1).executeTakeFirst();
+        if (!anyRating) throw new HttpError(404, `unknown queue "${queue_id}"`);
+      }
+      return stats;
+    });
   });
 
   router.get('/cc/csat/:call_id', read, async (req, res) => {

@@ -153,33 +153,34 @@ async function queueRanking(db: Kysely<Database>, queueId: string, range: StatsR
   return rankAgents(await agentQueueTotals(db, range, { queueId }), minRatings);
 }
 
-export async function asOf(db: Kysely<Database>): Promise<string | null> {
-  return (await readResultState(db)).refreshed_at ?? null;
+export interface Snapshot {
+  /** When the rollups were last refreshed: answers carry it as as_of. */
+  readonly asOf: string | null;
+  /**
+   * Identifies one state of the rollups: any run that changes them moves the watermark or the
+   * timezone, and every run stamps refreshed_at. Null before any run.
+   */
+  readonly version: string | null;
 }
 
-/**
- * Identifies one state of the rollups: any run that changes them moves the watermark or the
- * timezone, and every run stamps refreshed_at (which answers carry as as_of). Null before any run.
- */
-export async function snapshotVersion(db: Kysely<Database>): Promise<string | null> {
+export async function readSnapshot(db: Kysely<Database>): Promise<Snapshot> {
   const state = await readResultState(db);
-  return state.refreshed_at === undefined ? null : `${state.refreshed_at}|${state.watermark}|${state.timezone}`;
+  if (state.refreshed_at === undefined) return { asOf: null, version: null };
+  return { asOf: state.refreshed_at, version: `${state.refreshed_at}|${state.watermark}|${state.timezone}` };
 }
 
-export async function queueStats(db: Kysely<Database>, queueId: string, range: StatsRange, minRatings: number) {
-  const [rows, ranking, refreshed] = await Promise.all([
+export async function queueStats(db: Kysely<Database>, queueId: string, range: StatsRange, minRatings: number, asOf: string | null) {
+  const [rows, ranking] = await Promise.all([
     buckets(db, { scope: 'queue', queueId }, range),
     queueRanking(db, queueId, range, minRatings),
-    asOf(db),
   ]);
-  return { queue_id: queueId, period: range.period, from: range.from, to: range.to, ...summarize(rows, range), agent_ranking: ranking, as_of: refreshed };
+  return { queue_id: queueId, period: range.period, from: range.from, to: range.to, ...summarize(rows, range), agent_ranking: ranking, as_of: asOf };
 }
 
-export async function agentStats(db: Kysely<Database>, agentId: string, range: StatsRange, minRatings: number) {
-  const [rows, mine, refreshed] = await Promise.all([
+export async function agentStats(db: Kysely<Database>, agentId: string, range: StatsRange, minRatings: number, asOf: string | null) {
+  const [rows, mine] = await Promise.all([
     buckets(db, { scope: 'agent', agentId }, range),
     agentQueueTotals(db, range, { agentId }),
-    asOf(db),
   ]);
   const queueIds = [...new Set(mine.map((row) => row.queue_id))].sort();
   const queues = await Promise.all(
@@ -189,5 +190,5 @@ export async function agentStats(db: Kysely<Database>, agentId: string, range: S
       return { queue_id, rank: entry.rank, of: ranking.filter((ranked) => ranked.rank !== null).length, average: entry.average, count: entry.count };
     }),
   );
-  return { agent_id: agentId, period: range.period, from: range.from, to: range.to, ...summarize(rows, range), queues, as_of: refreshed };
+  return { agent_id: agentId, period: range.period, from: range.from, to: range.to, ...summarize(rows, range), queues, as_of: asOf };
 }

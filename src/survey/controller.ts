@@ -36,13 +36,6 @@ export class ShutdownDeadlineError extends Error {
   }
 }
 
-class SurveyDeadlineError extends Error {
-  constructor(ms: number) {
-    super(`survey exceeded max_duration_ms (${ms} ms)`);
-    this.name = 'SurveyDeadlineError';
-  }
-}
-
 interface LiveSurvey {
   /** Known once the call is identified; used to refuse a second survey for the same call. */
   callId: string | undefined;
@@ -239,7 +232,7 @@ export class SurveyController {
         if (end.reason instanceof ChannelGoneError) return { outcome: 'abandoned', reason: 'caller_hung_up' };
         if (end.reason instanceof ShutdownDeadlineError) return { outcome: 'failed', reason: 'shutdown_deadline' };
         if (end.reason instanceof DOMException && end.reason.name === 'TimeoutError') {
-          return { outcome: 'failed', reason: new SurveyDeadlineError(ivr.max_duration_ms).message };
+          return { outcome: 'failed', reason: `survey exceeded max_duration_ms (${ivr.max_duration_ms} ms)` };
         }
         return { outcome: 'failed', reason: String(end.reason) };
     }
