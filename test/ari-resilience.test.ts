@@ -101,6 +101,52 @@ describe('ARI connection resilience', () => {
     }
   });
 
+  test('a caller entering Stasis the instant the event stream opens is surveyed, not failed as "not connected"', async () => {
+    let first: ReturnType<AriSimulator['enterStasis']> | undefined;
+    const h = await startHarness({
+      beforeConnect: (sim) =>
+        sim.onClientConnected.add(() => {
+          if (first) return;
+          // Its StasisStart is the first frame after the upgrade: it lands before ari-client's start() settles.
+          first = sim.enterStasis({ args: ['at-open', 'agent-1', 'sales-queue'] });
+          followScript(sim, first, [{ whenPlaying: PROMPT, after: 20, press: '2' }]);
+        }),
+    });
+    try {
+      await h.surveyDone(first!.id);
+      assert.equal((await outcomesForCall(h.database.db, 'at-open'))[0]?.outcome, 'completed');
+      assert.equal((await findRatingByCallId(h.database.db, 'at-open'))?.score, 4);
+      assert.equal(first!.endedBy, 'app_hangup');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a survey that ends while Asterisk is unreachable: the caller is hung up after reconnect, not left in silence', async () => {
+    const h = await startHarness();
+    try {
+      const channel = h.sim.enterStasis({ args: ['dark-1', 'agent-1', 'sales-queue'] });
+      const done = h.surveyDone(channel.id);
+      await until(() => channel.played.length === 1, 2000, 'question to start');
+      h.sim.refuseEvents = true;
+      h.sim.refuseRest = true;
+      h.sim.dropConnections();
+      // PlaybackFinished is lost, the guard timer's stop cannot reach Asterisk: the survey fails,
+      // and so does its hangup.
+      await done;
+      assert.equal((await outcomesForCall(h.database.db, 'dark-1'))[0]?.outcome, 'failed');
+      assert.equal(channel.endedBy, undefined, 'still in Stasis while Asterisk is unreachable');
+      h.sim.refuseRest = false;
+      h.sim.refuseEvents = false;
+      await until(() => channel.endedBy !== undefined, 10_000, 'the caller to be released');
+      assert.equal(channel.endedBy, 'app_hangup');
+      assert.ok(h.logs.lines.some((line) => line['msg'] === 'releasing a caller whose survey ended while Asterisk was unreachable'));
+      assert.equal(h.telephony.liveChannelCount, 0);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('Asterisk down at boot: keeps retrying with backoff and connects when it appears', async () => {
     const port = await freePort();
     const logs = new LogCapture();

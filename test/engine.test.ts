@@ -1,14 +1,13 @@
 // The whole engine as a user runs it: `cc-csat start`, a caller through the ARI simulator,
 // then the rating over HTTP and in the statistics after the scheduled result-service run.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { AriSimulator } from './ari-sim/simulator.js';
-import { CLI } from './helpers/cli.js';
 import { writeConfigTree } from './helpers/config-tree.js';
 import { followScript } from './helpers/harness.js';
-import { until } from './helpers/wait.js';
+import { spawnEngine } from './helpers/engine-process.js';
+import { within } from './helpers/wait.js';
 
 test('cc-csat start: IVR rating stored, served by the API, in the stats after the scheduled run', async () => {
   const sim = await new AriSimulator({ username: 'csat', password: 'secret' }).start();
@@ -26,20 +25,14 @@ key_sha256 = "${createHash('sha256').update(key).digest('hex')}"
 scopes = ["csat:read"]
 `,
   });
-  const child = spawn(process.execPath, [CLI, 'start', '--config', tree.enginePath], { cwd: tree.dir, env: { PATH: process.env['PATH'] ?? '' } });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir });
   try {
-    await until(() => output.includes('"msg":"cc-csat started"'), 10_000, 'engine start');
-    const started = output.split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : {})).find((line) => line.msg === 'cc-csat started');
-    const base = `http://127.0.0.1:${started.address.port}`;
+    const base = await engine.started();
     await sim.waitForClients(1);
 
     const channel = sim.enterStasis({ args: ['e2e-call', 'agent-e2e', 'sales-queue'] });
     followScript(sim, channel, [{ whenPlaying: 'rate-intro', after: 30, press: '1' }]);
-    assert.equal(await channel.ended, 'app_hangup');
+    assert.equal(await within(channel.ended, 10_000, () => `the survey to end\n${engine.output()}`), 'app_hangup');
 
     const rating = await fetch(`${base}/cc/csat/e2e-call`, { headers: { 'x-api-key': key } });
     assert.equal(rating.status, 200);
@@ -56,8 +49,10 @@ scopes = ["csat:read"]
     assert.deepEqual(stats.agent_ranking.map((entry) => entry.agent_id), ['agent-e2e']);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
   } finally {
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, output);
-    await sim.close();
+    try {
+      assert.equal(await engine.stop('SIGTERM'), 0, engine.output());
+    } finally {
+      await sim.close();
+    }
   }
 });

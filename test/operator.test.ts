@@ -10,7 +10,8 @@ import { startApi } from './helpers/api.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { writeConfigTree } from './helpers/config-tree.js';
 import { startHarness } from './helpers/harness.js';
-import { freePort, until } from './helpers/wait.js';
+import { spawnEngine } from './helpers/engine-process.js';
+import { freePort, until, within } from './helpers/wait.js';
 
 describe('cc-csat simulate', () => {
   test('--digits 9,3: invalid key, then 3; prints the prompts and the outcome; stores what a call would', async () => {
@@ -54,7 +55,7 @@ describe('cc-csat simulate', () => {
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.stdin.write('2');
-    const code = await new Promise((resolve) => child.on('exit', resolve));
+    const code = await within(new Promise((resolve) => child.on('exit', resolve)), 20_000, () => `simulate to exit\n${out}`);
     assert.equal(code, 0, out);
     assert.match(out, /⌨ caller pressed 2[\s\S]*score 4 stored in cc_csat/);
     const bad = await runCli(['simulate', '--config', tree.enginePath, '--queue', 'sales-queue', '--digits', '12'], { cwd: tree.dir });
@@ -140,16 +141,11 @@ key_sha256 = "${(await import('node:crypto')).createHash('sha256').update(key).d
 scopes = ["csat:read", "csat:write"]
 `,
     });
-    const child = spawn(process.execPath, [CLI, 'start', '--config', tree.enginePath], { cwd: tree.dir, env: { PATH: process.env['PATH'] ?? '' } });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir });
+    const output = engine.output;
     let sim: AriSimulator | undefined;
     try {
-      await until(() => output.includes('"msg":"cc-csat started"'), 10_000, 'engine start');
-      const started = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.msg === 'cc-csat started');
-      const base = `http://127.0.0.1:${started.address.port}`;
+      const base = await engine.started();
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
       const notReady = await fetch(`${base}/readyz`);
       assert.equal(notReady.status, 503);
@@ -165,7 +161,7 @@ scopes = ["csat:read", "csat:write"]
       assert.match(metrics, /^cc_csat_ari_connected 0$/m);
 
       sim = await new AriSimulator({ username: 'csat', password: 'secret' }).start(ariPort);
-      await until(() => output.includes('"msg":"connected to ARI"'), 10_000, 'connection once Asterisk appears');
+      await until(() => output().includes('"msg":"connected to ARI"'), 10_000, 'connection once Asterisk appears');
       let ready = 0;
       for (let i = 0; i < 50 && ready !== 200; i++) {
         ready = (await fetch(`${base}/readyz`)).status;
@@ -174,14 +170,16 @@ scopes = ["csat:read", "csat:write"]
       assert.equal(ready, 200);
       assert.match(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), /^cc_csat_ari_connected 1$/m);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
-      await sim?.close();
+      try {
+        await engine.stop('SIGTERM');
+      } finally {
+        await sim?.close();
+      }
     }
-    for (const line of output.trim().split('\n')) JSON.parse(line);
-    assert.ok(!output.includes('secret'), 'the ARI password is never logged');
-    assert.ok(!output.includes(key), 'API keys are never logged');
-    assert.match(output, /"msg":"ARI not reachable; will retry"/);
+    for (const line of output().trim().split('\n')) JSON.parse(line);
+    assert.ok(!output().includes('secret'), 'the ARI password is never logged');
+    assert.ok(!output().includes(key), 'API keys are never logged');
+    assert.match(output(), /"msg":"ARI not reachable; will retry"/);
   });
 });
 

@@ -1,24 +1,19 @@
 // SIGTERM/SIGINT on the real `cc-csat start` process: no new surveys, live ones finish, exit 0.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { until } from './helpers/wait.js';
+import { until, within } from './helpers/wait.js';
 import SqliteDatabase from 'better-sqlite3';
 import { AriSimulator } from './ari-sim/simulator.js';
-import { CLI } from './helpers/cli.js';
+import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
 import { writeConfigTree } from './helpers/config-tree.js';
 
-const children: ChildProcess[] = [];
+const engines: EngineProcess[] = [];
 
-function startEngine(enginePath: string, cwd: string) {
-  const child = spawn(process.execPath, [CLI, 'start', '--config', enginePath], { cwd, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
+function startEngine(enginePath: string, cwd: string): EngineProcess {
+  const engine = spawnEngine(['start', '--config', enginePath], { cwd });
+  engines.push(engine);
+  return engine;
 }
 
 // A slow question so the survey is still live when the signal arrives.
@@ -41,7 +36,7 @@ media = ["sound:csat/thank-you"]
 
 describe('graceful shutdown of cc-csat start', () => {
   afterEach(() => {
-    for (const child of children.splice(0)) child.kill('SIGKILL');
+    for (const engine of engines.splice(0)) engine.child.kill('SIGKILL');
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -51,16 +46,15 @@ describe('graceful shutdown of cc-csat start', () => {
       const engine = startEngine(tree.enginePath, tree.dir);
       try {
         await sim.waitForClients(1);
-        await sleep(100);
         const live = sim.enterStasis({ args: [`live-${signal}`, 'agent-1', 'sales-queue'] });
         await until(() => live.played.length === 1, 5000, 'the question');
         engine.child.kill(signal);
         await sleep(200);
         const late = sim.enterStasis({ args: [`late-${signal}`, 'agent-1', 'sales-queue'] });
-        assert.equal(await late.ended, 'continued', 'a caller arriving during shutdown is not surveyed');
+        assert.equal(await within(late.ended, 10_000, engine.output), 'continued', 'a caller arriving during shutdown is not surveyed');
         sim.press(live, '2');
-        assert.equal(await live.ended, 'app_hangup');
-        assert.equal(await engine.exited, 0, engine.output());
+        assert.equal(await within(live.ended, 10_000, engine.output), 'app_hangup');
+        assert.equal(await within(engine.exited, 15_000, engine.output), 0, engine.output());
         assert.deepEqual(live.played, [['sound:csat/rate-intro'], ['sound:csat/thank-you']], 'the live caller heard the survey through');
         const db = new SqliteDatabase(tree.dbPath, { readonly: true });
         assert.deepEqual(db.prepare('SELECT call_id, score FROM cc_csat').all(), [{ call_id: `live-${signal}`, score: 4 }]);
@@ -88,13 +82,12 @@ describe('graceful shutdown of cc-csat start', () => {
     const engine = startEngine(tree.enginePath, tree.dir);
     try {
       await sim.waitForClients(1);
-      await sleep(100);
       const live = sim.enterStasis({ args: ['deadline-1', 'agent-1', 'sales-queue'] });
       await until(() => live.played.length === 1, 5000, 'the question');
       const signalledAt = Date.now();
       engine.child.kill('SIGTERM');
-      assert.equal(await live.ended, 'app_hangup');
-      assert.equal(await engine.exited, 0, engine.output());
+      assert.equal(await within(live.ended, 10_000, engine.output), 'app_hangup');
+      assert.equal(await within(engine.exited, 15_000, engine.output), 0, engine.output());
       const took = Date.now() - signalledAt;
       assert.ok(took >= 400 && took < 3000, `exited after the grace period (${took} ms)`);
       const db = new SqliteDatabase(tree.dbPath, { readonly: true });

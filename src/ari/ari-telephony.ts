@@ -38,6 +38,8 @@ export class AriTelephony implements Telephony {
   private callHandler: ((call: IncomingCall) => void) | undefined;
   private readonly stopController = new AbortController();
   private maxRetryRounds = 0;
+  /** The client whose event stream has opened once; its drops and reopenings are ours to handle. */
+  private streamClient: AriClientLike | undefined;
 
   constructor(private readonly options: AriOptions) {
     this.rest = new AriRest(options.requestTimeoutMs, options.log);
@@ -70,6 +72,7 @@ export class AriTelephony implements Telephony {
       this.options.log.debug({ err: String(err) }, 'closing the ARI websocket');
     }
     this.rest.client = undefined;
+    this.streamClient = undefined;
   }
 
   private setState(state: ConnectionState): void {
@@ -89,20 +92,27 @@ export class AriTelephony implements Telephony {
           log.debug({ err: String(err) }, 'late ARI connect failure'),
         )) as AriClientLike;
         if (this.stopController.signal.aborted) return;
+        // REST works as soon as the API is loaded. It must, before the event stream opens: ari-client
+        // resolves start() through Bluebird on a later macrotask, so a caller entering Stasis the
+        // moment the app registers arrives before that, and needs play/hangup to reach Asterisk.
+        this.rest.client = client;
         this.attach(client);
         await client.start(app);
         if (this.stopController.signal.aborted) {
           client.stop();
           return;
         }
-        this.rest.client = client;
+        this.streamClient = client;
         log.info({ url, app }, 'connected to ARI');
-        // "connected" means in sync with Asterisk: readiness and tests rely on that.
-        await this.resync('connect');
+        // "connected" means in sync with Asterisk: readiness and tests rely on that. A failed resync
+        // is not a failed connection: the stream is up and new callers are served either way.
+        await this.resync('connect').catch((err: unknown) => log.error({ err: ariErrorMessage(err) }, 'resync after connect failed'));
         this.setState('connected');
         return;
       } catch (err) {
         if (this.stopController.signal.aborted) return;
+        // Only start() gets here with a client, after ari-client's own retries ran out: that client is done.
+        if (client && this.rest.client === client) this.rest.client = undefined;
         this.options.onReconnectAttempt?.();
         const delay = backoffDelay(attempt, reconnectMaxDelayMs);
         log.warn({ url, attempt, retry_in_ms: delay, err: ariErrorMessage(err) }, 'ARI not reachable; will retry');
@@ -124,14 +134,15 @@ export class AriTelephony implements Telephony {
     });
     client.on('StasisEnd', (event) => this.forgetChannel(event.channel?.id, 'left the Stasis application'));
     client.on('ChannelDestroyed', (event) => this.forgetChannel(event.channel?.id, 'channel destroyed'));
+    // ari-client emits these during the first start() too; until it resolves, connectLoop owns retrying.
     client.on('WebSocketReconnecting', (err) => {
-      if (this.rest.client !== client) return;
+      if (this.streamClient !== client) return;
       this.setState('connecting');
       this.options.onReconnectAttempt?.();
       log.warn({ err: err ? String(err.message ?? err) : undefined }, 'ARI event stream lost; reconnecting');
     });
     client.on('WebSocketConnected', () => {
-      if (this.rest.client !== client) return;
+      if (this.streamClient !== client) return;
       this.maxRetryRounds = 0;
       log.info('ARI event stream back');
       void this.resync('reconnect')
@@ -140,7 +151,7 @@ export class AriTelephony implements Telephony {
     });
     // ari-client gives up after 10 tries; we never do. Each new round backs off more, up to the cap.
     client.on('WebSocketMaxRetries', () => {
-      if (this.rest.client !== client || this.stopController.signal.aborted) return;
+      if (this.streamClient !== client || this.stopController.signal.aborted) return;
       this.maxRetryRounds++;
       const delay = backoffDelay(this.maxRetryRounds, this.options.reconnectMaxDelayMs);
       log.warn({ round: this.maxRetryRounds, retry_in_ms: delay }, 'ARI reconnect round exhausted; starting another');
@@ -177,7 +188,8 @@ export class AriTelephony implements Telephony {
   /**
    * After the event stream was down, events may be missing. Ask Asterisk what is true now:
    * channels that left meanwhile are settled as gone, playbacks that ended are settled as done,
-   * and channels that entered our app while we were away are adopted (args read from the dialplan).
+   * callers whose survey ended but could not be released are released now, and channels that
+   * entered our app while we were away are adopted (args read from the dialplan).
    */
   private async resync(why: 'connect' | 'reconnect'): Promise<void> {
     const { log, app } = this.options;
@@ -200,6 +212,15 @@ export class AriTelephony implements Telephony {
           if (isPlaybackGone(err)) playback.settle('done');
           else log.warn({ err: ariErrorMessage(err), playback_id: playback.id }, 'could not check playback after reconnect');
         }
+      }),
+    );
+    await Promise.all(
+      knownChannels.map(async (id) => {
+        const channel = this.channels.get(id);
+        const how = channel?.pendingRelease;
+        if (!channel || !how || !live.has(id)) return;
+        log.info({ channel_id: id, release: how }, `releasing a caller whose survey ended while Asterisk was unreachable`);
+        await channel.release(how).catch((err: unknown) => log.warn({ channel_id: id, err: ariErrorMessage(err) }, `${how} after ${why} failed`));
       }),
     );
     for (const id of live) {

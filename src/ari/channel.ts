@@ -44,6 +44,7 @@ export class AriChannel implements CallChannel {
   private readonly goneController = new AbortController();
   private readonly dtmfListeners = new Set<(digit: string) => void>();
   readonly gone = this.goneController.signal;
+  private unreleased: 'hangup' | 'continue' | undefined;
 
   constructor(
     readonly id: string,
@@ -116,21 +117,36 @@ export class AriChannel implements CallChannel {
   }
 
   async hangup(): Promise<void> {
-    await this.quietIfGone('hangup', (client) => client.channels.hangup({ channelId: this.id, reason: 'normal' }));
+    await this.release('hangup');
   }
 
   async continueInDialplan(): Promise<void> {
-    await this.quietIfGone('continue', (client) => client.channels.continueInDialplan({ channelId: this.id }));
+    await this.release('continue');
   }
 
-  private async quietIfGone(what: string, run: Parameters<AriRest['call']>[1]): Promise<void> {
+  /**
+   * A release that failed because Asterisk could not be reached (event stream down, request timed
+   * out). The survey is over, but the caller is still in our app hearing silence: the resync after
+   * the next (re)connect sends it again.
+   */
+  get pendingRelease(): 'hangup' | 'continue' | undefined {
+    return this.gone.aborted ? undefined : this.unreleased;
+  }
+
+  async release(how: 'hangup' | 'continue'): Promise<void> {
     try {
-      await this.channelCall(what, run);
+      await this.channelCall(how, (client) =>
+        how === 'hangup'
+          ? client.channels.hangup({ channelId: this.id, reason: 'normal' })
+          : client.channels.continueInDialplan({ channelId: this.id }),
+      );
+      this.unreleased = undefined;
     } catch (err) {
       if (err instanceof ChannelGoneError) {
-        this.log.debug({ channel_id: this.id }, `${what}: channel already gone`);
+        this.log.debug({ channel_id: this.id }, `${how}: channel already gone`);
         return;
       }
+      this.unreleased = how;
       throw err;
     }
   }

@@ -35,6 +35,7 @@ export interface RestRecord {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** 0: the connection was reset unanswered (refuseRest). */
   status: number;
 }
 
@@ -90,6 +91,13 @@ export class AriSimulator {
   beforeRespond: ((method: string, path: string) => void) | undefined;
   /** When true, WebSocket upgrades are refused (Asterisk down for the event stream). */
   refuseEvents = false;
+  /** When true, every REST request's connection is reset unanswered (Asterisk unreachable). */
+  refuseRest = false;
+  /**
+   * Called the moment an event WebSocket is accepted, before the client has seen anything else:
+   * a caller can enter Stasis right as the application registers, as on a busy Asterisk.
+   */
+  readonly onClientConnected = new Set<() => void>();
   readonly options: Required<SimOptions>;
 
   constructor(options: SimOptions = {}) {
@@ -132,6 +140,7 @@ export class AriSimulator {
         this.sockets.add(ws);
         ws.on('close', () => this.sockets.delete(ws));
         ws.on('error', () => this.sockets.delete(ws));
+        for (const listener of this.onClientConnected) listener();
       });
     });
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
@@ -340,6 +349,11 @@ export class AriSimulator {
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
+    if (this.refuseRest) {
+      this.restLog.push({ method: req.method ?? '', path: url.pathname.replace(/^\/ari/, ''), query, status: 0 });
+      req.socket.destroy();
+      return;
+    }
     req.resume();
     req.on('end', () => {
       if (!this.basicAuthOk(req) && url.searchParams.get('api_key') !== `${this.options.username}:${this.options.password}`) {

@@ -10,6 +10,7 @@ import { Metrics } from '../../src/metrics.js';
 import { SurveyController } from '../../src/survey/controller.js';
 import { AriSimulator, type SimChannel, type SimOptions } from '../ari-sim/simulator.js';
 import { writeConfigTree, type ConfigTree } from './config-tree.js';
+import { until } from './wait.js';
 
 export type CallerAction =
   | { at: number; press?: string; hangup?: boolean }
@@ -70,8 +71,18 @@ export function followScript(sim: AriSimulator, channel: SimChannel, script: Cal
   };
 }
 
-export async function startHarness(options: { sim?: SimOptions; queues?: string; ivrs?: Record<string, string>; engineExtra?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    sim?: SimOptions;
+    queues?: string;
+    ivrs?: Record<string, string>;
+    engineExtra?: string;
+    /** Runs after the simulator is up and before the engine connects to it. */
+    beforeConnect?: (sim: AriSimulator) => void;
+  } = {},
+): Promise<Harness> {
   const sim = await new AriSimulator({ username: 'csat', password: 'secret', ...options.sim }).start();
+  options.beforeConnect?.(sim);
   const tree = writeConfigTree({ ariUrl: sim.url, queues: options.queues, ivrs: options.ivrs, engineExtra: options.engineExtra });
   const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
   const database = openDatabase(config.sqlitePath);
@@ -101,7 +112,7 @@ export async function startHarness(options: { sim?: SimOptions; queues?: string;
   });
   telephony.start();
   await sim.waitForClients(1);
-  while (telephony.state !== 'connected') await new Promise((resolve) => setTimeout(resolve, 5));
+  await until(() => telephony.state === 'connected', 10_000, 'the engine to report connected');
 
   const surveyDone = (channelId: string): Promise<void> =>
     done.get(channelId) ?? new Promise<Promise<void>>((resolve) => waiters.set(channelId, resolve)).then((p) => p);
