@@ -63,7 +63,7 @@ export async function runEngine(config: AppConfig): Promise<number> {
   telephony.start();
 
   const separateMetrics = engine.metrics.port !== undefined;
-  const app = createHttpApp({ config, db: database.db, log, telephony, sqlite: database.sqlite, metrics, serveMetrics: !separateMetrics });
+  const app = createHttpApp({ config, db: database.db, log, telephony, sqlite: database.sqlite, reader: database.reader, metrics, serveMetrics: !separateMetrics });
   const server = await listen(app, engine.http.port, engine.http.host);
   let metricsServer: Server | undefined;
   if (separateMetrics) {

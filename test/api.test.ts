@@ -153,6 +153,25 @@ describe('/cc/csat API', () => {
     assert.ok(after.body.agent_ranking.some((entry: { agent_id: string }) => entry.agent_id === 'cache-agent'));
   });
 
+  test('statistics carry an ETag: a dashboard polling with If-None-Match gets 304 until the next run changes the answer', async () => {
+    api.clock.now = new Date('2026-11-20T17:00:00.000Z');
+    await api.results.run();
+    const url = '/cc/csat/queue/sales-queue?days=3';
+    const first = await api.request('GET', url);
+    const etag = first.headers.get('etag');
+    assert.match(etag ?? '', /^W\/"[0-9a-f]+-[A-Za-z0-9+/]{27}"$/);
+    // As a browser revalidates (fetch() would otherwise add "Cache-Control: no-cache", which rules out a 304).
+    const revalidate = { 'if-none-match': etag!, 'cache-control': 'max-age=0' };
+    const unchanged = await api.request('GET', url, { headers: revalidate });
+    assert.equal(unchanged.status, 304);
+    await api.request('POST', '/cc/csat/etag-1', { body: { ...body, score: 2, agent_id: 'etag-agent' } });
+    await api.results.run();
+    const changed = await api.request('GET', url, { headers: revalidate });
+    assert.equal(changed.status, 200);
+    assert.notEqual(changed.headers.get('etag'), etag);
+    assert.equal(changed.body.count, first.body.count + 1);
+  });
+
   test('responses: newest first, filtered, paginated with total', async () => {
     for (let i = 0; i < 5; i++) {
       api.clock.now = new Date(Date.parse('2026-11-19T10:00:00.000Z') + i * 60_000);

@@ -75,7 +75,7 @@ describe('health, readiness and metrics', () => {
       assert.deepEqual(await api.request('GET', '/readyz', { key: null }).then((r) => [r.status, r.body]), [503, { status: 'not_ready', database: 'ok', ari: 'connecting' }]);
       assert.equal((await api.request('GET', '/healthz', { key: null })).status, 200);
       const readonly = new SqliteDatabase(api.config.sqlitePath, { readonly: true });
-      const app = createHttpApp({ config: api.config, db: api.database.db, sqlite: readonly, log: createLogger('silent'), telephony: { state: 'connected' } });
+      const app = createHttpApp({ config: api.config, db: api.database.db, sqlite: readonly, reader: api.database.reader, log: createLogger('silent'), telephony: { state: 'connected' } });
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       const res = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/readyz`);

@@ -5,7 +5,14 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../src/db/schema.js';
 import { AgentStats, QueueStats } from '../src/http/schemas.js';
+import { join } from 'node:path';
+import { migrate, readMigrations } from '../src/db/migrate.js';
+import { openDatabase } from '../src/db/open.js';
+import { createLogger } from '../src/log.js';
+import { ResultService } from '../src/results/service.js';
 import { startApi, type ApiHarness } from './helpers/api.js';
+import { makeTempDir } from './helpers/config-tree.js';
+import { within } from './helpers/wait.js';
 import { localDay, reference, type SeedRating } from './helpers/reference-stats.js';
 
 async function seed(db: Kysely<Database>, ratings: readonly SeedRating[]): Promise<void> {
@@ -168,12 +175,14 @@ describe('result service: numbers match an independent computation', () => {
       assert.equal(first.kind, 'full');
       const asOfBefore = (await api.request('GET', '/cc/csat/queue/sales-queue?period=month&from=2026-06-01&to=2026-09-30')).body;
 
-      // New ratings on three local days, one of them 23:45 UTC on 31 Aug (= 1 Sep in Paris).
+      // New ratings on four local days, one of them 23:45 UTC on 31 Aug (= 1 Sep in Paris).
       const fresh: SeedRating[] = [
         { call_id: 'n1', agent_id: 'ana', queue_id: 'sales-queue', score: 1, created_at: '2026-08-31T23:45:00.000Z' },
         { call_id: 'n2', agent_id: 'ana', queue_id: 'sales-queue', score: 1, created_at: '2026-09-29T08:00:00.000Z' },
         { call_id: 'n3', agent_id: 'new-agent', queue_id: 'support-queue', score: 5, created_at: '2026-09-29T09:00:00.000Z' },
         { call_id: 'n4', agent_id: 'bo', queue_id: 'sales-queue', score: 3, created_at: '2026-07-15T12:00:00.000Z' },
+        // After every earlier rating: moves this agent's last rated day in the queue.
+        { call_id: 'n5', agent_id: 'cy', queue_id: 'support-queue', score: 4, created_at: '2026-09-30T10:00:00.000Z' },
       ];
       await seed(api.database.db, fresh);
       const stale = (await api.request('GET', '/cc/csat/queue/sales-queue?period=month&from=2026-06-01&to=2026-09-30')).body;
@@ -181,7 +190,7 @@ describe('result service: numbers match an independent computation', () => {
 
       api.clock.now = new Date('2026-09-30T12:05:00Z');
       const second = await api.results.run();
-      assert.deepEqual([second.kind, second.newRatings, second.touchedDays], ['incremental', 4, 3]);
+      assert.deepEqual([second.kind, second.newRatings, second.touchedDays], ['incremental', 5, 4]);
       const all = [...initial, ...fresh];
       await assertMatchesReference(api, all, tz, { period: 'month', from: '2026-06-01', to: '2026-09-30' }, 'incremental');
       await assertMatchesReference(api, all, tz, { period: 'week', from: '2026-08-24', to: '2026-09-13' }, 'incremental');
@@ -189,8 +198,11 @@ describe('result service: numbers match an independent computation', () => {
       const fresher = await api.request('GET', '/cc/csat/queue/sales-queue?period=month&from=2026-06-01&to=2026-09-30');
       assert.equal(fresher.body.as_of, '2026-09-30T12:05:00.000Z');
 
-      const snapshot = async () =>
-        (await sql<Record<string, unknown>>`SELECT * FROM csat_rollup ORDER BY scope, period, queue_id, agent_id, period_start`.execute(api.database.db)).rows;
+      const snapshot = async () => ({
+        rollups: (await sql<Record<string, unknown>>`SELECT * FROM csat_rollup ORDER BY scope, period, queue_id, agent_id, period_start`.execute(api.database.db)).rows,
+        running: (await sql<Record<string, unknown>>`SELECT * FROM csat_running ORDER BY queue_id, agent_id, day`.execute(api.database.db)).rows,
+        queueAgents: (await sql<Record<string, unknown>>`SELECT * FROM csat_queue_agent ORDER BY queue_id, agent_id`.execute(api.database.db)).rows,
+      });
       const incremental = await snapshot();
       const third = await api.results.run('full');
       assert.equal(third.kind, 'full');
@@ -201,33 +213,57 @@ describe('result service: numbers match an independent computation', () => {
     }
   });
 
-  test('decompose: whole months, then whole ISO weeks, then days; covers the range exactly once', async () => {
-    const { decompose } = await import('../src/results/read.js');
-    assert.deepEqual(decompose('2026-10-22', '2026-11-20'), [
-      { period: 'week', starts: ['2026-10-26', '2026-11-02', '2026-11-09'] },
-      { period: 'day', starts: ['2026-10-22', '2026-10-23', '2026-10-24', '2026-10-25', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20'] },
-    ]);
-    assert.deepEqual(decompose('2026-02-01', '2026-03-15'), [
-      { period: 'month', starts: ['2026-02-01'] },
-      { period: 'week', starts: ['2026-03-02', '2026-03-09'] },
-      { period: 'day', starts: ['2026-03-01'] },
-    ]);
-    const { addDays } = await import('../src/results/zone.js');
-    for (const [from, to] of [['2025-12-30', '2027-01-02'], ['2026-06-29', '2026-06-29'], ['2026-02-23', '2026-04-05']]) {
-      const covered: string[] = [];
-      if (!from || !to) continue;
-      for (const { period, starts } of decompose(from, to)) {
-        for (const start of starts) {
-          const [y, m] = start.split('-').map(Number) as [number, number];
-          const monthEnd = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
-          const end = period === 'day' ? start : period === 'week' ? addDays(start, 6) : monthEnd;
-          for (let d = start; d <= end; d = addDays(d, 1)) covered.push(d);
-        }
-      }
-      covered.sort();
-      const expected: string[] = [];
-      for (let d = from; d <= to; d = addDays(d, 1)) expected.push(d);
-      assert.deepEqual(covered, expected, `${from}..${to}`);
+  test('upgrading a database from before running totals: rankings are right at once, and equal a rebuild', async () => {
+    const database = openDatabase(join(makeTempDir(), 'cc.db'));
+    try {
+      await migrate(database.db, readMigrations().filter((migration) => migration.version <= 3));
+      const ratings = randomRatings(600, Date.parse('2026-10-01T00:00:00Z'), 40, 21, 'u');
+      await seed(database.db, ratings);
+      // The rollups as the previous release left them (UTC): day base, plus agent-in-queue weeks.
+      await sql`INSERT INTO csat_rollup SELECT 'agent_queue', 'day', queue_id, agent_id, substr(created_at, 1, 10), count(*), sum(score),
+        sum(score = 1), sum(score = 2), sum(score = 3), sum(score = 4), sum(score = 5) FROM cc_csat GROUP BY 3, 4, 5`.execute(database.db);
+      await sql`INSERT INTO csat_rollup SELECT 'agent_queue', 'week', queue_id, agent_id, date(period_start, '-6 days', 'weekday 1') AS w,
+        sum(count), sum(sum), sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM csat_rollup WHERE scope = 'agent_queue' GROUP BY 3, 4, 5`.execute(database.db);
+
+      assert.deepEqual((await migrate(database.db)).map((migration) => migration.name), ['running_totals']);
+      const tables = async () => ({
+        running: (await sql`SELECT * FROM csat_running ORDER BY queue_id, agent_id, day`.execute(database.db)).rows,
+        queueAgents: (await sql`SELECT * FROM csat_queue_agent ORDER BY queue_id, agent_id`.execute(database.db)).rows,
+      });
+      const migrated = await tables();
+      assert.ok(migrated.running.length > 0);
+      const leftover = await sql<{ n: number }>`SELECT count(*) AS n FROM csat_rollup WHERE scope = 'agent_queue' AND period <> 'day'`.execute(database.db);
+      assert.equal(leftover.rows[0]!.n, 0, 'agent-in-queue weeks and months are gone');
+
+      await new ResultService({ db: database.db, timezone: 'UTC', log: createLogger('silent') }).run('full');
+      assert.deepEqual(await tables(), migrated, 'what the migration filled equals a full rebuild');
+    } finally {
+      await database.close();
+    }
+  });
+
+  test('while a result-service run is writing, statistics answer at once from the last committed run', async () => {
+    const api = await startApi({ timezone: 'UTC', now: new Date('2026-11-20T12:00:00Z') });
+    try {
+      await seed(api.database.db, randomRatings(300, Date.parse('2026-11-01T00:00:00Z'), 19, 5, 'w'));
+      await api.results.run();
+      const cachedUrl = '/cc/csat/queue/sales-queue?period=day&from=2026-11-01&to=2026-11-19';
+      const freshUrl = '/cc/csat/agent/ana?period=week&from=2026-11-02&to=2026-11-15';
+      const before = (await api.request('GET', cachedUrl)).body;
+      await api.database.db.connection().execute(async (conn) => {
+        // What a run looks like from outside while it writes: rollups changed, stamp moved, no commit yet.
+        await sql`BEGIN IMMEDIATE`.execute(conn);
+        await sql`UPDATE csat_rollup SET count = count + 1000, sum = sum + 1000`.execute(conn);
+        await sql`UPDATE csat_running SET count = count + 1000`.execute(conn);
+        await sql`UPDATE result_state SET value = '2099-01-01T00:00:00.000Z' WHERE key = 'refreshed_at'`.execute(conn);
+        const during = await within(api.request('GET', cachedUrl), 5000, 'a statistics answer during the run');
+        assert.deepEqual(during.body, before, 'the answer of the last committed run');
+        const uncached = await within(api.request('GET', freshUrl), 5000, 'an uncached statistics answer during the run');
+        await sql`ROLLBACK`.execute(conn);
+        assert.deepEqual(uncached.body, (await api.request('GET', freshUrl)).body, 'nothing of the uncommitted run');
+      });
+    } finally {
+      await api.close();
     }
   });
 

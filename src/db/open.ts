@@ -7,6 +7,13 @@ import type { Database } from './schema.js';
 export interface OpenDatabase {
   readonly db: Kysely<Database>;
   readonly sqlite: SqliteDatabase.Database;
+  /**
+   * A read-only connection for the statistics API. Under WAL it reads the last commit while the
+   * writer is inside a transaction (a result-service run), where sharing the writer's connection
+   * would either queue behind the run or see it half done. An in-memory database has one
+   * connection only, so there it is the writer's.
+   */
+  readonly reader: SqliteDatabase.Database;
   close(): Promise<void>;
 }
 
@@ -34,11 +41,17 @@ export function openDatabase(path: string, options: OpenOptions = {}): OpenDatab
   // A WAL file that grew during a burst is cut back to this size after it is checkpointed.
   sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const reader = path === ':memory:' ? sqlite : new SqliteDatabase(path, { readonly: true, fileMustExist: true });
+  if (reader !== sqlite) reader.pragma('busy_timeout = 5000');
   return {
     db,
     sqlite,
-    // Kysely's destroy closes the better-sqlite3 handle it was given.
-    close: () => db.destroy(),
+    reader,
+    close: async () => {
+      if (reader !== sqlite) reader.close();
+      // Kysely's destroy closes the better-sqlite3 handle it was given.
+      await db.destroy();
+    },
   };
 }
 

@@ -51,6 +51,22 @@ export interface CsatRollupTable {
   n5: number;
 }
 
+/** Per queue and agent: totals of all ratings up to and including local day `day`. */
+export interface CsatRunningTable {
+  queue_id: string;
+  agent_id: string;
+  day: string;
+  count: number;
+  sum: number;
+}
+
+export interface CsatQueueAgentTable {
+  queue_id: string;
+  agent_id: string;
+  first_day: string;
+  last_day: string;
+}
+
 export interface ResultStateTable {
   key: string;
   value: string;
@@ -61,6 +77,8 @@ export interface Database {
   survey_outcome: SurveyOutcomeTable;
   schema_migrations: SchemaMigrationsTable;
   csat_rollup: CsatRollupTable;
+  csat_running: CsatRunningTable;
+  csat_queue_agent: CsatQueueAgentTable;
   result_state: ResultStateTable;
 }
 

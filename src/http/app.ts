@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/load.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { StatsReader } from '../results/read.js';
 import { ZoneCalendar } from '../results/zone.js';
 import type { Telephony } from '../telephony/port.js';
 import { KeyRing, RateLimiter } from './auth.js';
@@ -17,6 +18,8 @@ export interface HttpDeps {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
   readonly sqlite: SqliteDatabase.Database;
+  /** The statistics connection (OpenDatabase.reader). */
+  readonly reader: SqliteDatabase.Database;
   readonly log: Logger;
   readonly telephony: Pick<Telephony, 'state'>;
   readonly now?: () => Date;
@@ -62,6 +65,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(
     csatRoutes({
       db: deps.db,
+      stats: new StatsReader(deps.reader),
       zone: new ZoneCalendar(engine.results.timezone),
       knownQueues: new Set(deps.config.queues.keys()),
       minRatingsToRank: engine.results.min_ratings_to_rank,

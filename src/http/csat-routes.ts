@@ -4,15 +4,16 @@ import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { findRatingByCallId, insertRating, listRatings } from '../db/ratings.js';
 import type { Database } from '../db/schema.js';
-import { agentStats, alignRange, queueStats, readSnapshot } from '../results/read.js';
+import { alignRange, type StatsReader } from '../results/read.js';
 import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { HttpError, validationError } from './errors.js';
-import { SnapshotCache } from './snapshot-cache.js';
+import { answerOf, SnapshotCache } from './snapshot-cache.js';
 import { AgentParams, CallIdParams, QueueParams, RatingBody, ResponsesQuery, StatsQuery } from './schemas.js';
 
 export interface CsatRouteDeps {
   readonly db: Kysely<Database>;
+  readonly stats: StatsReader;
   readonly zone: ZoneCalendar;
   readonly knownQueues: ReadonlySet<string>;
   readonly minRatingsToRank: number;
@@ -89,35 +90,35 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
 
   const cache = new SnapshotCache();
   /** Serves the answer for `key` at the current rollup snapshot, computing and caching it once. */
-  const answerFromSnapshot = async (res: Response, key: string, compute: (asOf: string | null) => Promise<unknown>): Promise<void> => {
-    const snapshot = await readSnapshot(deps.db);
-    let body = cache.get(key, snapshot.version);
-    if (body === undefined) {
-      body = JSON.stringify(await compute(snapshot.asOf));
-      cache.set(key, snapshot.version, body);
-    }
-    res.type('application/json').send(body);
+  const answerFromSnapshot = (res: Response, key: string, compute: (asOf: string | null) => unknown): void => {
+    const answer = deps.stats.consistent(() => {
+      const snapshot = deps.stats.snapshot();
+      const cached = cache.get(key, snapshot.version);
+      if (cached !== undefined) return cached;
+      const fresh = answerOf(JSON.stringify(compute(snapshot.asOf)));
+      cache.set(key, snapshot.version, fresh);
+      return fresh;
+    });
+    // With the ETag set, Express answers a matching If-None-Match with 304 (a polling dashboard).
+    res.set('ETag', answer.etag).type('application/json').send(answer.body);
   };
   const statsKey = (kind: string, id: string, range: { period: string; from: string; to: string }): string =>
     [kind, id, range.period, range.from, range.to].join('\u0000');
 
-  router.get('/cc/csat/agent/:agent_id', read, async (req, res) => {
+  router.get('/cc/csat/agent/:agent_id', read, (req, res) => {
     const { agent_id } = parse(AgentParams, req.params, 'path');
     const range = statsRange(req);
-    await answerFromSnapshot(res, statsKey('agent', agent_id, range), (asOf) =>
-      agentStats(deps.db, agent_id, range, deps.minRatingsToRank, asOf),
-    );
+    answerFromSnapshot(res, statsKey('agent', agent_id, range), (asOf) => deps.stats.agentStats(agent_id, range, deps.minRatingsToRank, asOf));
   });
 
-  router.get('/cc/csat/queue/:queue_id', read, async (req, res) => {
+  router.get('/cc/csat/queue/:queue_id', read, (req, res) => {
     const { queue_id } = parse(QueueParams, req.params, 'path');
     const range = statsRange(req);
-    await answerFromSnapshot(res, statsKey('queue', queue_id, range), async (asOf) => {
-      const stats = await queueStats(deps.db, queue_id, range, deps.minRatingsToRank, asOf);
+    answerFromSnapshot(res, statsKey('queue', queue_id, range), (asOf) => {
+      const stats = deps.stats.queueStats(queue_id, range, deps.minRatingsToRank, asOf);
       // A queue unknown to config and never rated is most likely a typo in the URL (the 404 is not cached).
-      if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0) {
-        const anyRating = await deps.db.selectFrom('cc_csat').select('id').where('queue_id', '=', queue_id).limit(1).executeTakeFirst();
-        if (!anyRating) throw new HttpError(404, `unknown queue "${queue_id}"`);
+      if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0 && !deps.stats.queueEverRated(queue_id)) {
+        throw new HttpError(404, `unknown queue "${queue_id}"`);
       }
       return stats;
     });

@@ -1,6 +1,7 @@
-// SQL that builds csat_rollup. The base is (agent_queue, day): ratings grouped by queue, agent and
-// local day. A full rebuild derives every other rollup from the base; an incremental run recomputes
-// the touched days and moves weeks and months by exactly the difference.
+// SQL that builds csat_rollup and csat_running. The base is (agent_queue, day): ratings grouped by
+// queue, agent and local day. A full rebuild derives every other rollup and the running totals from
+// the base; an incremental run recomputes the touched days, moves weeks and months by exactly the
+// difference, and recomputes running totals from the first touched day.
 import { sql, type RawBuilder } from 'kysely';
 import type { ZoneCalendar } from './zone.js';
 
@@ -21,10 +22,11 @@ const MONTH_OF = sql.raw(`substr(period_start, 1, 8) || '01'`);
 // INDEXED BY also turns a dropped index into an error instead of a silent slowdown.
 const BY_PERIOD_START = sql.raw('INDEXED BY csat_rollup_period_start');
 
-const SCOPES = [
+// Derived from the (agent_queue, day) base. Agent-in-queue totals over a range come from
+// csat_running instead of agent_queue weeks and months.
+const DERIVED_SCOPES = [
   ['agent', sql.raw(`''`), sql.raw('agent_id')],
   ['queue', sql.raw('queue_id'), sql.raw(`''`)],
-  ['agent_queue', sql.raw('queue_id'), sql.raw('agent_id')],
 ] as const;
 
 const isoSecond = (ms: number): string => new Date(ms).toISOString();
@@ -71,7 +73,7 @@ export function insertAllDerived(): RawBuilder<unknown>[] {
     ['month', MONTH_OF],
   ] as const;
   return periods.flatMap(([period, bucket]) =>
-    SCOPES.filter(([scope]) => !(scope === 'agent_queue' && period === 'day')).map(
+    DERIVED_SCOPES.map(
       ([scope, queue, agent]) => sql`INSERT INTO csat_rollup (${COLUMNS})
         SELECT ${scope}, ${period}, ${queue} AS q, ${agent} AS a, ${bucket} AS b, ${SUMMED}
         FROM csat_rollup WHERE scope = 'agent_queue' AND period = 'day'
@@ -117,7 +119,7 @@ export function applyBaseDelta(days: readonly string[]): RawBuilder<unknown>[] {
     ['month', MONTH_OF],
   ] as const;
   return periods.flatMap(([period, bucket]) =>
-    SCOPES.map(
+    DERIVED_SCOPES.map(
       ([scope, queue, agent]) => sql`INSERT INTO csat_rollup (${COLUMNS})
         SELECT ${scope}, ${period}, ${queue} AS q, ${agent} AS a, ${bucket} AS b, ${SUMMED}
         FROM (${delta}) WHERE true
@@ -138,6 +140,9 @@ export function insertStagedDays(): RawBuilder<unknown>[] {
     sql`INSERT INTO csat_rollup (${COLUMNS}) SELECT 'agent_queue', 'day', queue_id, agent_id, period_start, ${VALUES} FROM temp.fresh_base`,
     sql`INSERT INTO csat_rollup (${COLUMNS}) SELECT 'agent', 'day', '', agent_id, period_start, ${SUMMED} FROM temp.fresh_base GROUP BY agent_id, period_start`,
     sql`INSERT INTO csat_rollup (${COLUMNS}) SELECT 'queue', 'day', queue_id, '', period_start, ${SUMMED} FROM temp.fresh_base GROUP BY queue_id, period_start`,
+    sql`INSERT INTO csat_queue_agent (queue_id, agent_id, first_day, last_day)
+      SELECT queue_id, agent_id, min(period_start), max(period_start) FROM temp.fresh_base WHERE true GROUP BY queue_id, agent_id
+      ON CONFLICT (queue_id, agent_id) DO UPDATE SET first_day = min(first_day, excluded.first_day), last_day = max(last_day, excluded.last_day)`,
     sql`DROP TABLE temp.fresh_base`,
   ];
 }
@@ -145,4 +150,45 @@ export function insertStagedDays(): RawBuilder<unknown>[] {
 /** Week and month buckets the difference emptied (only possible if ratings were removed). */
 export function deleteEmpty(weeks: readonly string[], months: readonly string[]): RawBuilder<unknown> {
   return sql`DELETE FROM csat_rollup WHERE count = 0 AND ((period = 'week' AND period_start IN (${sql.join(weeks)})) OR (period = 'month' AND period_start IN (${sql.join(months)})))`;
+}
+
+// ------------------------------------------------------------------------------- running totals
+
+const RUNNING_WINDOW = sql.raw('WINDOW running AS (PARTITION BY queue_id, agent_id ORDER BY period_start ROWS UNBOUNDED PRECEDING)');
+
+/** csat_running and csat_queue_agent (emptied first) from the whole (agent_queue, day) base. */
+export function insertAllRunning(): RawBuilder<unknown>[] {
+  return [
+    sql`INSERT INTO csat_running (queue_id, agent_id, day, count, sum)
+      SELECT queue_id, agent_id, period_start, sum(count) OVER running, sum(sum) OVER running
+      FROM csat_rollup WHERE scope = 'agent_queue' AND period = 'day'
+      ${RUNNING_WINDOW}`,
+    sql`INSERT INTO csat_queue_agent (queue_id, agent_id, first_day, last_day)
+      SELECT queue_id, agent_id, min(period_start), max(period_start)
+      FROM csat_rollup WHERE scope = 'agent_queue' AND period = 'day'
+      GROUP BY queue_id, agent_id`,
+  ];
+}
+
+/**
+ * Running totals from local day `firstDay` on, after the day rows from there have been replaced:
+ * each pair's rows before `firstDay` are the base the new days add up from. Ratings arrive in time
+ * order, so `firstDay` is today or yesterday and this touches one row per agent rated since.
+ */
+export function refreshRunningFrom(firstDay: string): RawBuilder<unknown>[] {
+  const before = (column: 'count' | 'sum') =>
+    sql`coalesce((SELECT r.${sql.raw(column)} FROM csat_running r
+      WHERE r.queue_id = d.queue_id AND r.agent_id = d.agent_id AND r.day < ${firstDay} ORDER BY r.day DESC LIMIT 1), 0)`;
+  return [
+    sql`DELETE FROM csat_running
+      WHERE (queue_id, agent_id) IN (SELECT queue_id, agent_id FROM csat_queue_agent WHERE last_day >= ${firstDay}) AND day >= ${firstDay}`,
+    sql`INSERT INTO csat_running (queue_id, agent_id, day, count, sum)
+      SELECT queue_id, agent_id, period_start, before_count + sum(count) OVER running, before_sum + sum(sum) OVER running
+      FROM (
+        SELECT d.queue_id, d.agent_id, d.period_start, d.count, d.sum, ${before('count')} AS before_count, ${before('sum')} AS before_sum
+        FROM csat_rollup d ${BY_PERIOD_START}
+        WHERE d.period = 'day' AND d.period_start >= ${firstDay} AND d.scope = 'agent_queue'
+      )
+      ${RUNNING_WINDOW}`,
+  ];
 }

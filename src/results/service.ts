@@ -5,7 +5,18 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../log.js';
-import { applyBaseDelta, deleteDays, deleteEmpty, insertAllBaseDays, insertAllDerived, insertStagedDays, localDayExpression, stageBaseDays } from './rollup-sql.js';
+import {
+  applyBaseDelta,
+  deleteDays,
+  deleteEmpty,
+  insertAllBaseDays,
+  insertAllDerived,
+  insertStagedDays,
+  localDayExpression,
+  insertAllRunning,
+  refreshRunningFrom,
+  stageBaseDays,
+} from './rollup-sql.js';
 import { addDays, monthStart, weekStart, ZoneCalendar } from './zone.js';
 
 export interface RunReport {
@@ -128,13 +139,15 @@ export class ResultService {
 
   private async rebuildAll(db: Kysely<Database>, maxId: number): Promise<void> {
     await sql`DELETE FROM csat_rollup`.execute(db);
+    await sql`DELETE FROM csat_running`.execute(db);
+    await sql`DELETE FROM csat_queue_agent`.execute(db);
     const span = (
       await sql<{ first: string | null; last: string | null }>`SELECT min(created_at) AS first, max(created_at) AS last FROM cc_csat WHERE id <= ${maxId}`.execute(db)
     ).rows[0];
     if (!span?.first || !span.last) return;
     const dayExpr = localDayExpression(this.zone, Date.parse(span.first), Date.parse(span.last));
     await insertAllBaseDays(dayExpr).execute(db);
-    for (const statement of insertAllDerived()) await statement.execute(db);
+    for (const statement of [...insertAllDerived(), ...insertAllRunning()]) await statement.execute(db);
   }
 
   private async rebuildDays(db: Kysely<Database>, days: readonly string[]): Promise<void> {
@@ -144,13 +157,15 @@ export class ResultService {
     const toMs = this.zone.startOfDay(addDays(days.at(-1)!, 1));
     const dayExpr = localDayExpression(this.zone, fromMs, toMs);
     const filter = { days, fromIso: new Date(fromMs).toISOString(), toIso: new Date(toMs).toISOString() };
-    // Recompute the touched days from cc_csat, move weeks and months by the difference, then
-    // replace the day rows: idempotent for the days, exact for weeks and months.
+    // Recompute the touched days from cc_csat, move weeks and months by the difference, replace
+    // the day rows, then the running totals from the first touched day: idempotent for the days
+    // and running totals, exact for weeks and months.
     const statements = [
       ...stageBaseDays(dayExpr, filter),
       ...applyBaseDelta(days),
       deleteDays(days),
       ...insertStagedDays(),
+      ...refreshRunningFrom(days[0]!),
       deleteEmpty(weeks, months),
     ];
     for (const statement of statements) await statement.execute(db);

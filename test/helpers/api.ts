@@ -71,7 +71,7 @@ rate_limit_per_minute = 5
   const results = new ResultService({ db: database.db, timezone: config.engine.results.timezone, log, now: () => clock.now });
   const metrics = new Metrics({ processMetrics: false });
   const telephony = { state: 'connected' as ConnectionState };
-  const app = createHttpApp({ config, db: database.db, sqlite: database.sqlite, log, telephony, now: () => clock.now, metrics });
+  const app = createHttpApp({ config, db: database.db, sqlite: database.sqlite, reader: database.reader, log, telephony, now: () => clock.now, metrics });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
