@@ -24,11 +24,10 @@ describe('ARI connection resilience', () => {
       const channel = h.sim.enterStasis({ args: ['drop-1', 'agent-1', 'sales-queue'] });
       const done = h.surveyDone(channel.id);
       await until(() => channel.played.length === 1, 2000, 'question to start');
-      h.sim.refuseEvents = true;
-      h.sim.dropConnections();
+      h.sim.startOutage();
       // The question (240 ms) finishes while we cannot hear PlaybackFinished.
       await sleep(400);
-      h.sim.refuseEvents = false;
+      h.sim.endOutage();
       await until(() => h.sim.connectedClients === 1 && h.telephony.state === 'connected', 5000, 'reconnect');
       await sleep(50);
       h.sim.press(channel, '1');
@@ -48,12 +47,11 @@ describe('ARI connection resilience', () => {
       const channel = h.sim.enterStasis({ args: ['orphan-1', 'agent-1', 'sales-queue'] });
       const done = h.surveyDone(channel.id);
       await until(() => channel.played.length === 1, 2000, 'question to start');
-      h.sim.refuseEvents = true;
-      h.sim.dropConnections();
+      h.sim.startOutage();
       await sleep(50);
       h.sim.callerHangup(channel); // its events go nowhere
       await sleep(200);
-      h.sim.refuseEvents = false;
+      h.sim.endOutage();
       await done;
       assert.equal((await outcomesForCall(h.database.db, 'orphan-1'))[0]?.outcome, 'abandoned');
       assert.equal(h.telephony.liveChannelCount, 0);
@@ -65,12 +63,11 @@ describe('ARI connection resilience', () => {
   test('a caller who entered Stasis while events were down is adopted after reconnect and surveyed', async () => {
     const h = await startHarness();
     try {
-      h.sim.refuseEvents = true;
-      h.sim.dropConnections();
+      h.sim.startOutage();
       await sleep(30);
       const channel = h.sim.enterStasis({ args: ['adopt-1', 'agent-1', 'sales-queue'] });
       const stop = followScript(h.sim, channel, [{ whenPlaying: PROMPT, after: 20, press: '3' }]);
-      h.sim.refuseEvents = false;
+      h.sim.endOutage();
       await h.surveyDone(channel.id);
       stop();
       assert.equal((await findRatingByCallId(h.database.db, 'adopt-1'))?.score, 3);
@@ -128,16 +125,13 @@ describe('ARI connection resilience', () => {
       const channel = h.sim.enterStasis({ args: ['dark-1', 'agent-1', 'sales-queue'] });
       const done = h.surveyDone(channel.id);
       await until(() => channel.played.length === 1, 2000, 'question to start');
-      h.sim.refuseEvents = true;
-      h.sim.refuseRest = true;
-      h.sim.dropConnections();
+      h.sim.startOutage({ rest: true });
       // PlaybackFinished is lost, the guard timer's stop cannot reach Asterisk: the survey fails,
       // and so does its hangup.
       await done;
       assert.equal((await outcomesForCall(h.database.db, 'dark-1'))[0]?.outcome, 'failed');
       assert.equal(channel.endedBy, undefined, 'still in Stasis while Asterisk is unreachable');
-      h.sim.refuseRest = false;
-      h.sim.refuseEvents = false;
+      h.sim.endOutage();
       await until(() => channel.endedBy !== undefined, 10_000, 'the caller to be released');
       assert.equal(channel.endedBy, 'app_hangup');
       assert.ok(h.logs.lines.some((line) => line['msg'] === 'releasing a caller whose survey ended while Asterisk was unreachable'));
@@ -202,11 +196,10 @@ describe('ARI connection resilience', () => {
   test('ari-client gives up after 10 tries (~43 s); cc-csat keeps going and reconnects', { timeout: 120_000 }, async () => {
     const h = await startHarness();
     try {
-      h.sim.refuseEvents = true;
-      h.sim.dropConnections();
+      h.sim.startOutage();
       await until(() => h.logs.lines.some((l) => l['msg'] === 'ARI reconnect round exhausted; starting another'), 60_000, 'ari-client to give up');
       assert.equal(h.telephony.state, 'connecting');
-      h.sim.refuseEvents = false;
+      h.sim.endOutage();
       await until(() => h.telephony.state === 'connected' && h.sim.connectedClients === 1, 15_000, 'reconnect after the round');
       const channel = await h.call({ args: ['after-rounds', 'agent-1', 'sales-queue'], script: [{ whenPlaying: PROMPT, after: 20, press: '2' }] });
       assert.equal(channel.endedBy, 'app_hangup');

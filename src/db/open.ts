@@ -41,14 +41,20 @@ export function openDatabase(path: string, options: OpenOptions = {}): OpenDatab
   // A WAL file that grew during a burst is cut back to this size after it is checkpointed.
   sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  const reader = path === ':memory:' ? sqlite : new SqliteDatabase(path, { readonly: true, fileMustExist: true });
-  if (reader !== sqlite) reader.pragma('busy_timeout = 5000');
+  // Opened on first use: only `cc-csat start` serves statistics; migrate, aggregate and simulate never read them.
+  let reader: SqliteDatabase.Database | undefined;
   return {
     db,
     sqlite,
-    reader,
+    get reader() {
+      if (!reader) {
+        reader = path === ':memory:' ? sqlite : new SqliteDatabase(path, { readonly: true, fileMustExist: true });
+        if (reader !== sqlite) reader.pragma('busy_timeout = 5000');
+      }
+      return reader;
+    },
     close: async () => {
-      if (reader !== sqlite) reader.close();
+      if (reader && reader !== sqlite) reader.close();
       // Kysely's destroy closes the better-sqlite3 handle it was given.
       await db.destroy();
     },

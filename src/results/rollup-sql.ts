@@ -65,21 +65,35 @@ export function insertAllBaseDays(dayExpr: RawBuilder<string>): RawBuilder<unkno
     GROUP BY queue_id, agent_id, local_day`;
 }
 
-/** Every rollup except the base, derived from the (small) base. */
-export function insertAllDerived(): RawBuilder<unknown>[] {
-  const periods = [
-    ['day', sql.raw('period_start')],
-    ['week', WEEK_OF],
-    ['month', MONTH_OF],
-  ] as const;
+const WEEK_AND_MONTH = [
+  ['week', WEEK_OF],
+  ['month', MONTH_OF],
+] as const;
+
+/**
+ * One INSERT per derived scope and period, summing base-shaped rows into their buckets. `from` is
+ * what follows FROM: a table with its WHERE, or a subquery (with `WHERE true`, which SQLite needs
+ * before an upsert's ON CONFLICT).
+ */
+function insertDerived(
+  periods: ReadonlyArray<readonly [string, RawBuilder<unknown>]>,
+  from: RawBuilder<unknown>,
+  onConflict: RawBuilder<unknown> = sql``,
+): RawBuilder<unknown>[] {
   return periods.flatMap(([period, bucket]) =>
     DERIVED_SCOPES.map(
       ([scope, queue, agent]) => sql`INSERT INTO csat_rollup (${COLUMNS})
         SELECT ${scope}, ${period}, ${queue} AS q, ${agent} AS a, ${bucket} AS b, ${SUMMED}
-        FROM csat_rollup WHERE scope = 'agent_queue' AND period = 'day'
-        GROUP BY q, a, b`,
+        FROM ${from}
+        GROUP BY q, a, b ${onConflict}`,
     ),
   );
+}
+
+/** Every rollup except the base, derived from the (small) base. */
+export function insertAllDerived(): RawBuilder<unknown>[] {
+  const base = sql`csat_rollup WHERE scope = 'agent_queue' AND period = 'day'`;
+  return insertDerived([['day', sql.raw('period_start')], ...WEEK_AND_MONTH], base);
 }
 
 // ------------------------------------------------------------------------------- incremental
@@ -114,18 +128,10 @@ export function applyBaseDelta(days: readonly string[]): RawBuilder<unknown>[] {
     UNION ALL
     SELECT queue_id, agent_id, period_start, ${NEGATED} FROM csat_rollup ${BY_PERIOD_START}
     WHERE scope = 'agent_queue' AND period = 'day' AND period_start IN (${sql.join(days)})`;
-  const periods = [
-    ['week', WEEK_OF],
-    ['month', MONTH_OF],
-  ] as const;
-  return periods.flatMap(([period, bucket]) =>
-    DERIVED_SCOPES.map(
-      ([scope, queue, agent]) => sql`INSERT INTO csat_rollup (${COLUMNS})
-        SELECT ${scope}, ${period}, ${queue} AS q, ${agent} AS a, ${bucket} AS b, ${SUMMED}
-        FROM (${delta}) WHERE true
-        GROUP BY q, a, b
-        ON CONFLICT (scope, period, queue_id, period_start, agent_id) DO UPDATE SET ${ADD_EXCLUDED}`,
-    ),
+  return insertDerived(
+    WEEK_AND_MONTH,
+    sql`(${delta}) WHERE true`,
+    sql`ON CONFLICT (scope, period, queue_id, period_start, agent_id) DO UPDATE SET ${ADD_EXCLUDED}`,
   );
 }
 

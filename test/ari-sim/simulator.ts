@@ -160,6 +160,18 @@ export class AriSimulator {
     for (const ws of this.sockets) ws.terminate();
   }
 
+  /** Asterisk out of reach: event streams dropped and refused, and with `rest` REST connections reset too. */
+  startOutage(options: { rest?: boolean } = {}): void {
+    this.refuseEvents = true;
+    this.refuseRest = options.rest ?? false;
+    this.dropConnections();
+  }
+
+  endOutage(): void {
+    this.refuseEvents = false;
+    this.refuseRest = false;
+  }
+
   async waitForClients(count = 1, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size < count) {
