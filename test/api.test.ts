@@ -164,6 +164,16 @@ describe('/cc/csat API', () => {
     const revalidate = { 'if-none-match': etag!, 'cache-control': 'max-age=0' };
     const unchanged = await api.request('GET', url, { headers: revalidate });
     assert.equal(unchanged.status, 304);
+    // The ETag names the answer (window and rollup state), not only the state: two quiet windows give
+    // bodies of the same length and shape, and still each its own ETag.
+    const quiet = (month: string) => api.request('GET', `/cc/csat/queue/sales-queue?from=2025-${month}-01&to=2025-${month}-03`);
+    const [january, february] = [await quiet('01'), await quiet('02')];
+    assert.equal(january.headers.get('content-length'), february.headers.get('content-length'));
+    assert.notEqual(january.headers.get('etag'), february.headers.get('etag'));
+    const crossed = await api.request('GET', '/cc/csat/queue/sales-queue?from=2025-02-01&to=2025-02-03', {
+      headers: { 'if-none-match': january.headers.get('etag')!, 'cache-control': 'max-age=0' },
+    });
+    assert.equal(crossed.status, 200);
     await api.request('POST', '/cc/csat/etag-1', { body: { ...body, score: 2, agent_id: 'etag-agent' } });
     await api.results.run();
     const changed = await api.request('GET', url, { headers: revalidate });

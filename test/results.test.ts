@@ -267,6 +267,41 @@ describe('result service: numbers match an independent computation', () => {
     }
   });
 
+  test('a default window ends on the local today: it moves at local midnight, and back if the clock is stepped back', async () => {
+    const api = await startApi({ timezone: 'Europe/Paris', now: new Date('2026-11-20T22:59:59.999Z') });
+    try {
+      const to = async () => (await api.request('GET', '/cc/csat/queue/sales-queue?days=7')).body.to;
+      assert.equal(await to(), '2026-11-20', 'one millisecond before midnight in Paris');
+      api.clock.now = new Date('2026-11-20T23:00:00.000Z');
+      assert.equal(await to(), '2026-11-21', 'midnight in Paris, 23:00 UTC');
+      api.clock.now = new Date('2026-11-20T22:30:00.000Z');
+      assert.equal(await to(), '2026-11-20', 'an NTP step back');
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('an agent with tens of millions of ratings in a queue still ranks exactly', async () => {
+    const api = await startApi({ timezone: 'UTC', now: new Date('2026-11-20T12:00:00Z') });
+    try {
+      // Running totals this large no longer fit the packed single-integer form exactly (2^53).
+      await sql`INSERT INTO csat_queue_agent (queue_id, agent_id, first_day, last_day) VALUES
+        ('sales-queue', 'veteran', '2019-01-02', '2026-11-10'), ('sales-queue', 'newcomer', '2026-11-10', '2026-11-10')`.execute(api.database.db);
+      await sql`INSERT INTO csat_running (queue_id, agent_id, day, count, sum) VALUES
+        ('sales-queue', 'veteran', '2026-11-09', 40000000, 160000000),
+        ('sales-queue', 'veteran', '2026-11-10', 40000003, 160000015),
+        ('sales-queue', 'newcomer', '2026-11-10', 2, 9)`.execute(api.database.db);
+      const res = await api.request('GET', '/cc/csat/queue/sales-queue?from=2026-11-10&to=2026-11-10');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(res.body.agent_ranking, [
+        { rank: 1, agent_id: 'veteran', average: 5, count: 3 },
+        { rank: 2, agent_id: 'newcomer', average: 4.5, count: 2 },
+      ]);
+    } finally {
+      await api.close();
+    }
+  });
+
   test('a timezone change forces a full rebuild; overlapping runs are joined, never doubled', async () => {
     const api = await startApi({ timezone: 'UTC' });
     try {

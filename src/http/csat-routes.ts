@@ -41,7 +41,7 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
 
   const statsRange = (req: Request) => {
     const query = parse(StatsQuery, req.query, 'query');
-    const today = deps.zone.localDate(deps.now().getTime());
+    const today = deps.zone.currentDate(deps.now().getTime());
     const to = query.to ?? today;
     const from = query.from ?? addDays(to, -((query.days ?? deps.defaultDays) - 1));
     if (from > to) throw new HttpError(400, `invalid query: from ${from} is after to ${to}`, { issues: [{ path: 'from', message: 'from is after to' }] });
@@ -95,12 +95,13 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
       const snapshot = deps.stats.snapshot();
       const cached = cache.get(key, snapshot.version);
       if (cached !== undefined) return cached;
-      const fresh = answerOf(JSON.stringify(compute(snapshot.asOf)));
+      const body = JSON.stringify(compute(snapshot.asOf));
+      const fresh = answerOf(body, snapshot.version === null ? undefined : `${snapshot.version}\u0000${key}`);
       cache.set(key, snapshot.version, fresh);
       return fresh;
     });
     // With the ETag set, Express answers a matching If-None-Match with 304 (a polling dashboard).
-    res.set('ETag', answer.etag).type('application/json').send(answer.body);
+    res.set('ETag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
   };
   const statsKey = (kind: string, id: string, range: { period: string; from: string; to: string }): string =>
     [kind, id, range.period, range.from, range.to].join('\u0000');

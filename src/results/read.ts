@@ -2,7 +2,6 @@
 // a read-only connection of its own: WAL gives it the last committed result-service run while a run
 // is writing, so a statistics request never waits behind a rebuild, nor sees half of one.
 import type SqliteDatabase from 'better-sqlite3';
-import type { CsatRollupTable } from '../db/schema.js';
 import { addDays, nextPeriodStart, periodStart, periodStarts, type Period } from './zone.js';
 
 export interface StatsRange {
@@ -13,8 +12,6 @@ export interface StatsRange {
 }
 
 export type Distribution = Record<'1' | '2' | '3' | '4' | '5', number>;
-
-type Bucket = Pick<CsatRollupTable, 'period_start' | 'count' | 'sum' | 'n1' | 'n2' | 'n3' | 'n4' | 'n5'>;
 
 export interface RankedAgent {
   rank: number | null;
@@ -58,29 +55,46 @@ export function rankAgents(rows: ReadonlyArray<{ agent_id: string; count: number
   ];
 }
 
-function summarize(rows: readonly Bucket[], range: StatsRange) {
-  const byStart = new Map(rows.map((row) => [row.period_start, row]));
-  const trend = periodStarts(range.period, range.from, range.to).map((start) => {
-    const row = byStart.get(start);
-    return { period_start: start, count: row?.count ?? 0, average: row ? average(row.sum, row.count) : null };
-  });
-  const total = { count: 0, sum: 0, distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 } as Distribution };
-  for (const row of rows) {
-    total.count += row.count;
-    total.sum += row.sum;
-    total.distribution['1'] += row.n1;
-    total.distribution['2'] += row.n2;
-    total.distribution['3'] += row.n3;
-    total.distribution['4'] += row.n4;
-    total.distribution['5'] += row.n5;
+/** A bucket row as read (raw): period_start, count, sum, n1..n5. */
+type BucketRow = [string, number, number, number, number, number, number, number];
+
+// Rows arrive ordered by period_start, as periodStarts are: one merge walk fills the trend's gaps.
+function summarize(rows: readonly BucketRow[], range: StatsRange) {
+  const trend = [];
+  let next = 0;
+  for (const start of periodStarts(range.period, range.from, range.to)) {
+    while (next < rows.length && rows[next]![0] < start) next++;
+    const row = rows[next]?.[0] === start ? rows[next++] : undefined;
+    trend.push({ period_start: start, count: row?.[1] ?? 0, average: row ? average(row[2], row[1]) : null });
   }
-  return { average: average(total.sum, total.count), count: total.count, distribution: total.distribution, trend };
+  let count = 0;
+  let sum = 0;
+  const distribution: Distribution = { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 };
+  for (const row of rows) {
+    count += row[1];
+    sum += row[2];
+    distribution['1'] += row[3];
+    distribution['2'] += row[4];
+    distribution['3'] += row[5];
+    distribution['4'] += row[6];
+    distribution['5'] += row[7];
+  }
+  return { average: average(sum, count), count, distribution, trend };
 }
 
-// A scalar subquery yields one value, so an agent's running count and sum travel together as "count sum".
-const runningTotal = (bound: string): string => `(
-  SELECT r.count || ' ' || r.sum FROM csat_running r
+// A scalar subquery yields one value, so an agent's running count and sum travel together packed as
+// count * 2^28 + sum: one integer, no string to build in SQLite and split in JS. Exact while the
+// packed value fits a double (below 2^53: some 33 million ratings of one agent in one queue); past
+// that the reader falls back to the "count sum" text form.
+const PACK = 2 ** 28;
+const runningTotal = (bound: string, form: 'packed' | 'text'): string => `(
+  SELECT ${form === 'packed' ? `r.count * ${PACK} + r.sum` : `r.count || ' ' || r.sum`} FROM csat_running r
   WHERE r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id AND ${bound} ORDER BY r.day DESC LIMIT 1)`;
+const queueAgentTotals = (form: 'packed' | 'text'): string =>
+  `SELECT qa.agent_id, ${runningTotal('r.day <= @to', form)} AS through_to, ${runningTotal('r.day < @from', form)} AS before_from
+   FROM csat_queue_agent qa
+   WHERE qa.queue_id = @queue AND qa.last_day >= @from AND qa.first_day <= @to`;
+type RangeParams = { queue: string; from: string; to: string };
 
 const BUCKETS = `SELECT period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_rollup
   WHERE scope = @scope AND period = @period AND queue_id = @queue AND agent_id = @agent AND period_start BETWEEN @from AND @to
@@ -89,18 +103,18 @@ const BUCKETS = `SELECT period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_r
 function prepareStatements(sqlite: SqliteDatabase.Database) {
   return {
     state: sqlite.prepare<[], { key: string; value: string }>('SELECT key, value FROM result_state'),
-    queueBuckets: sqlite.prepare<{ scope: string; period: string; queue: string; agent: string; from: string; to: string }, Bucket>(BUCKETS),
+    // Raw rows (arrays): a trend of 30 buckets builds no row objects.
+    queueBuckets: sqlite.prepare<{ scope: string; period: string; queue: string; agent: string; from: string; to: string }, BucketRow>(BUCKETS).raw(),
     // The agent index: through the primary key, an agent's rows sit among every agent's (queue_id '').
-    agentBuckets: sqlite.prepare<{ scope: string; period: string; queue: string; agent: string; from: string; to: string }, Bucket>(
-      BUCKETS.replace('FROM csat_rollup', 'FROM csat_rollup INDEXED BY csat_rollup_agent'),
-    ),
+    agentBuckets: sqlite
+      .prepare<{ scope: string; period: string; queue: string; agent: string; from: string; to: string }, BucketRow>(
+        BUCKETS.replace('FROM csat_rollup', 'FROM csat_rollup INDEXED BY csat_rollup_agent'),
+      )
+      .raw(),
     // Each agent's totals in one queue over [from, to]: the last running total on or before `to`
     // minus the last one before `from`. Two index seeks per agent, whatever the range.
-    queueAgentTotals: sqlite.prepare<{ queue: string; from: string; to: string }, { agent_id: string; through_to: string | null; before_from: string | null }>(
-      `SELECT qa.agent_id, ${runningTotal('r.day <= @to')} AS through_to, ${runningTotal('r.day < @from')} AS before_from
-       FROM csat_queue_agent qa
-       WHERE qa.queue_id = @queue AND qa.last_day >= @from AND qa.first_day <= @to`,
-    ),
+    queueAgentTotals: sqlite.prepare<RangeParams, [string, number | null, number | null]>(queueAgentTotals('packed')).raw(),
+    queueAgentTotalsText: sqlite.prepare<RangeParams, [string, string | null, string | null]>(queueAgentTotals('text')).raw(),
     agentQueues: sqlite.prepare<{ agent: string; from: string; to: string }, { queue_id: string }>(
       `SELECT queue_id FROM csat_queue_agent WHERE agent_id = @agent AND last_day >= @from AND first_day <= @to ORDER BY queue_id`,
     ),
@@ -169,12 +183,32 @@ export class StatsReader {
   }
 
   private queueRanking(queueId: string, range: StatsRange, minRatings: number): RankedAgent[] {
-    const totals: Array<{ agent_id: string; count: number; sum: number }> = [];
-    for (const row of this.statements.queueAgentTotals.all({ queue: queueId, from: range.from, to: range.to })) {
-      const [countTo = 0, sumTo = 0] = row.through_to?.split(' ').map(Number) ?? [];
-      const [countBefore = 0, sumBefore = 0] = row.before_from?.split(' ').map(Number) ?? [];
-      if (countTo > countBefore) totals.push({ agent_id: row.agent_id, count: countTo - countBefore, sum: sumTo - sumBefore });
-    }
-    return rankAgents(totals, minRatings);
+    const params = { queue: queueId, from: range.from, to: range.to };
+    const packed = this.statements.queueAgentTotals.all(params);
+    const exact = packed.every(([, throughTo]) => throughTo === null || throughTo <= Number.MAX_SAFE_INTEGER);
+    return rankAgents(exact ? totalsFromPacked(packed) : totalsFromText(this.statements.queueAgentTotalsText.all(params)), minRatings);
   }
+}
+
+type AgentTotals = Array<{ agent_id: string; count: number; sum: number }>;
+
+function totalsFromPacked(rows: ReadonlyArray<[string, number | null, number | null]>): AgentTotals {
+  const totals: AgentTotals = [];
+  for (const [agentId, throughTo, beforeFrom] of rows) {
+    // Running totals only grow, so the difference is itself count * 2^28 + sum, both non-negative.
+    const inRange = (throughTo ?? 0) - (beforeFrom ?? 0);
+    const count = Math.floor(inRange / PACK);
+    if (count > 0) totals.push({ agent_id: agentId, count, sum: inRange - count * PACK });
+  }
+  return totals;
+}
+
+function totalsFromText(rows: ReadonlyArray<[string, string | null, string | null]>): AgentTotals {
+  const totals: AgentTotals = [];
+  for (const [agentId, throughTo, beforeFrom] of rows) {
+    const [countTo = 0, sumTo = 0] = throughTo?.split(' ').map(Number) ?? [];
+    const [countBefore = 0, sumBefore = 0] = beforeFrom?.split(' ').map(Number) ?? [];
+    if (countTo > countBefore) totals.push({ agent_id: agentId, count: countTo - countBefore, sum: sumTo - sumBefore });
+  }
+  return totals;
 }

@@ -68,6 +68,7 @@ export function nextPeriodStart(period: Period, start: string): string {
 
 export class ZoneCalendar {
   private readonly parts: Intl.DateTimeFormat;
+  private today: { date: string; startMs: number; endMs: number } | undefined;
 
   constructor(readonly zone: string) {
     this.parts = new Intl.DateTimeFormat('en-US', {
@@ -98,6 +99,18 @@ export class ZoneCalendar {
   localDate(ms: number): string {
     const f = this.fields(ms);
     return `${String(f['year']).padStart(4, '0')}-${String(f['month']).padStart(2, '0')}-${String(f['day']).padStart(2, '0')}`;
+  }
+
+  /**
+   * Today's local date at `ms`, for requests that default to "today": the day's bounds are found once
+   * a day, then each call is two comparisons instead of an Intl format (~10 µs).
+   */
+  currentDate(ms: number): string {
+    const today = this.today;
+    if (today && ms >= today.startMs && ms < today.endMs) return today.date;
+    const date = this.localDate(ms);
+    this.today = { date, startMs: this.startOfDay(date), endMs: this.startOfDay(addDays(date, 1)) };
+    return date;
   }
 
   /** The first instant of local `date` (midnight, or later where a DST gap swallows midnight). */
