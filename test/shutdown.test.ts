@@ -1,7 +1,6 @@
 // SIGTERM/SIGINT on the real `cc-csat start` process: no new surveys, live ones finish, exit 0.
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { until, within } from './helpers/wait.js';
 import SqliteDatabase from 'better-sqlite3';
 import { AriSimulator } from './ari-sim/simulator.js';
@@ -49,7 +48,8 @@ describe('graceful shutdown of cc-csat start', () => {
         const live = sim.enterStasis({ args: [`live-${signal}`, 'agent-1', 'sales-queue'] });
         await until(() => live.played.length === 1, 5000, 'the question');
         engine.child.kill(signal);
-        await sleep(200);
+        // Signal delivery is asynchronous: wait until the engine says it stopped taking surveys.
+        await until(() => engine.output().includes('shutting down: no new surveys'), 10_000, () => `the shutdown log line in:\n${engine.output()}`);
         const late = sim.enterStasis({ args: [`late-${signal}`, 'agent-1', 'sales-queue'] });
         assert.equal(await within(late.ended, 10_000, engine.output), 'continued', 'a caller arriving during shutdown is not surveyed');
         sim.press(live, '2');
