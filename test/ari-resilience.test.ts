@@ -8,10 +8,18 @@ import { outcomesForCall } from '../src/db/outcomes.js';
 import { findRatingByCallId } from '../src/db/ratings.js';
 import { createLogger } from '../src/log.js';
 import { AriSimulator } from './ari-sim/simulator.js';
-import { followScript, LogCapture, startHarness } from './helpers/harness.js';
+import { followScript, LogCapture, startHarness, type Harness } from './helpers/harness.js';
 import { unhandledRejections } from './helpers/unhandled.js';
 
 const PROMPT = 'sound:csat/rate-intro';
+
+/** A caller in sales-queue's survey with the question playing: where the outage tests cut Asterisk off. */
+async function callerHearingQuestion(h: Harness, callId: string) {
+  const channel = h.sim.enterStasis({ args: [callId, 'agent-1', 'sales-queue'] });
+  const done = h.surveyDone(channel.id);
+  await until(() => channel.played.length === 1, 2000, 'question to start');
+  return { channel, done };
+}
 
 describe('ARI connection resilience', () => {
   afterEach(() => {
@@ -21,9 +29,7 @@ describe('ARI connection resilience', () => {
   test('event stream drops mid-survey: reconnects, settles the playback that ended meanwhile, stores the key', async () => {
     const h = await startHarness();
     try {
-      const channel = h.sim.enterStasis({ args: ['drop-1', 'agent-1', 'sales-queue'] });
-      const done = h.surveyDone(channel.id);
-      await until(() => channel.played.length === 1, 2000, 'question to start');
+      const { channel, done } = await callerHearingQuestion(h, 'drop-1');
       h.sim.startOutage();
       // The question (240 ms) finishes while we cannot hear PlaybackFinished.
       await sleep(400);
@@ -44,9 +50,7 @@ describe('ARI connection resilience', () => {
   test('caller hangs up while events are down: the orphaned session is settled as abandoned on reconnect', async () => {
     const h = await startHarness();
     try {
-      const channel = h.sim.enterStasis({ args: ['orphan-1', 'agent-1', 'sales-queue'] });
-      const done = h.surveyDone(channel.id);
-      await until(() => channel.played.length === 1, 2000, 'question to start');
+      const { channel, done } = await callerHearingQuestion(h, 'orphan-1');
       h.sim.startOutage();
       await sleep(50);
       h.sim.callerHangup(channel); // its events go nowhere
@@ -122,9 +126,7 @@ describe('ARI connection resilience', () => {
   test('a survey that ends while Asterisk is unreachable: the caller is hung up after reconnect, not left in silence', async () => {
     const h = await startHarness();
     try {
-      const channel = h.sim.enterStasis({ args: ['dark-1', 'agent-1', 'sales-queue'] });
-      const done = h.surveyDone(channel.id);
-      await until(() => channel.played.length === 1, 2000, 'question to start');
+      const { channel, done } = await callerHearingQuestion(h, 'dark-1');
       h.sim.startOutage({ rest: true });
       // PlaybackFinished is lost, the guard timer's stop cannot reach Asterisk: the survey fails,
       // and so does its hangup.

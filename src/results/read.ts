@@ -95,6 +95,7 @@ const queueAgentTotals = (form: 'packed' | 'text'): string =>
    FROM csat_queue_agent qa
    WHERE qa.queue_id = @queue AND qa.last_day >= @from AND qa.first_day <= @to`;
 type RangeParams = { queue: string; from: string; to: string };
+type BucketParams = { scope: string; period: string; queue: string; agent: string; from: string; to: string };
 
 const BUCKETS = `SELECT period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_rollup
   WHERE scope = @scope AND period = @period AND queue_id = @queue AND agent_id = @agent AND period_start BETWEEN @from AND @to
@@ -104,10 +105,10 @@ function prepareStatements(sqlite: SqliteDatabase.Database) {
   return {
     state: sqlite.prepare<[], { key: string; value: string }>('SELECT key, value FROM result_state'),
     // Raw rows (arrays): a trend of 30 buckets builds no row objects.
-    queueBuckets: sqlite.prepare<{ scope: string; period: string; queue: string; agent: string; from: string; to: string }, BucketRow>(BUCKETS).raw(),
+    queueBuckets: sqlite.prepare<BucketParams, BucketRow>(BUCKETS).raw(),
     // The agent index: through the primary key, an agent's rows sit among every agent's (queue_id '').
     agentBuckets: sqlite
-      .prepare<{ scope: string; period: string; queue: string; agent: string; from: string; to: string }, BucketRow>(
+      .prepare<BucketParams, BucketRow>(
         BUCKETS.replace('FROM csat_rollup', 'FROM csat_rollup INDEXED BY csat_rollup_agent'),
       )
       .raw(),

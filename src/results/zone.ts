@@ -37,7 +37,7 @@ export function periodStarts(period: Period, from: string, to: string): string[]
 }
 
 export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+  return dayNumber(to) - dayNumber(from);
 }
 
 /** Monday of the ISO week containing `date`. */

@@ -73,9 +73,8 @@ export class SurveyController {
         // Our failure, before a survey ran (e.g. Asterisk answered 500 while we read the call's
         // variables): the caller must not stay in our application in silence, and it is recorded.
         log.error({ err }, 'survey controller failed unexpectedly; sending the call back to the dialplan');
-        await channel.continueInDialplan().catch((continueErr: unknown) => log.error({ err: continueErr }, 'could not send the call back to the dialplan'));
-        await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'failed', reason: err instanceof Error ? err.message : String(err) });
-        this.deps.observer?.surveyEnded?.('failed', false);
+        await this.sendBackToDialplan(channel, log);
+        await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'failed', reason: err instanceof Error ? err.message : String(err), wasLive: false });
       })
       .finally(() => {
         unsubscribe();
@@ -92,8 +91,7 @@ export class SurveyController {
     } catch (err) {
       if (err instanceof ChannelGoneError) {
         baseLog.info('caller left before the survey could start');
-        await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'abandoned', reason: 'hangup_before_start' });
-        this.deps.observer?.surveyEnded?.('abandoned', false);
+        await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
         return;
       }
       throw err;
@@ -102,11 +100,8 @@ export class SurveyController {
     const skip = await this.skipReason(identity, channel.id);
     if (skip) {
       log.info({ reason: skip }, 'no survey for this call; back to the dialplan');
-      await channel
-        .continueInDialplan()
-        .catch((err: unknown) => log.error({ err }, 'could not send the call back to the dialplan'));
-      await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: skip });
-      this.deps.observer?.surveyEnded?.('skipped', false);
+      await this.sendBackToDialplan(channel, log);
+      await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: skip, wasLive: false });
       return;
     }
     const queue = this.deps.queues.get(identity.queueId!)!;
@@ -213,9 +208,14 @@ export class SurveyController {
       attempts,
       lastStep: end.lastStep,
       score: rating?.score,
+      wasLive: true,
     });
     log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.score }, 'survey ended');
-    this.deps.observer?.surveyEnded?.(outcome, true);
+  }
+
+  /** A caller we do not (or can no longer) survey goes back to the dialplan; a failure is logged, not thrown. */
+  private async sendBackToDialplan(channel: CallChannel, log: Logger): Promise<void> {
+    await channel.continueInDialplan().catch((err: unknown) => log.error({ err }, 'could not send the call back to the dialplan'));
   }
 
   private classify(end: RunEnd, rating: CollectedRating | undefined, ivr: Ivr): { outcome: SurveyOutcomeKind; reason?: string } {
@@ -248,6 +248,8 @@ export class SurveyController {
     attempts?: number;
     lastStep?: string;
     score?: number | undefined;
+    /** Whether the IVR ran (a live survey ended), for the observer. */
+    wasLive: boolean;
   }): Promise<void> {
     try {
       await insertOutcome(this.deps.db, {
@@ -267,6 +269,7 @@ export class SurveyController {
     } catch (err) {
       this.deps.log.error({ err, channel_id: row.channel.id, outcome: row.outcome }, 'could not record survey outcome');
     }
+    this.deps.observer?.surveyEnded?.(row.outcome, row.wasLive);
   }
 
   /**

@@ -1,11 +1,14 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** What a test waits for, built only when a wait fails (it may embed a process's output). */
+const waitingFor = (what: string | (() => string)): string => (typeof what === 'function' ? what() : what);
+
 /** Polls `predicate` every 10 ms; fails naming `what` after `timeoutMs`. */
 export async function until(predicate: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${waitingFor(what)}`);
     await sleep(10);
   }
 }
@@ -14,7 +17,7 @@ export async function until(predicate: () => boolean, timeoutMs: number, what: s
 export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`)), timeoutMs);
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${waitingFor(what)}`)), timeoutMs);
   });
   try {
     return await Promise.race([promise, deadline]);
