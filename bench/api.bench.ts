@@ -101,16 +101,16 @@ rate_limit_per_minute = 1000000000
   const seeding = openDatabase(config.sqlitePath, { walAutocheckpointPages: 20_000 });
   await migrate(seeding.db);
   seedRatings(config.sqlitePath, RATINGS);
-  const results = new ResultService({ db: seeding.db, timezone: TIMEZONE, log: createLogger('silent'), now: () => NOW });
+  const results = new ResultService({ writes: seeding.writes, timezone: TIMEZONE, log: createLogger('silent'), now: () => NOW });
   const rebuilt = await time(() => results.run('full'));
   seeding.sqlite.pragma('wal_checkpoint(TRUNCATE)');
   await seeding.close();
   console.log(`seeded ${RATINGS} ratings, rollups rebuilt in ${fmt(rebuilt.ms)} ms`);
   // The engine under test opens the database as `cc-csat start` does.
-  const { db, sqlite, reader, close } = openDatabase(config.sqlitePath);
+  const { db, writes, reader, close } = openDatabase(config.sqlitePath);
 
   const zone = new ZoneCalendar(TIMEZONE);
-  const app = createHttpApp({ config, db, sqlite, reader, log: createLogger('silent'), telephony: { state: 'connected' }, now: () => NOW });
+  const app = createHttpApp({ config, db, writes, reader, log: createLogger('silent'), telephony: { state: 'connected' }, now: () => NOW });
   // Server-side time, from the request reaching Express to the response finished (routing, auth,
   // rate limit, queries, JSON): the part the two approaches differ in. End-to-end HTTP is reported too.
   const serverMs = { rollups: [] as number[], onTheFly: [] as number[] };

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   let peakLive = 0;
   const controller = new SurveyController({
     db: database.db,
+    writes: database.writes,
     queues: config.queues,
     ivrs: config.ivrs,
     log,
@@ -87,9 +88,9 @@ async function main(): Promise<void> {
       ratingStored: (_score, ms) => dtmfToStored.push(ms),
     },
   });
-  useBoundedAriAgent(config.engine.ari.max_concurrent_requests); // as cc-csat start does
   const telephony = new AriTelephony({ url: ready.url, username: 'csat', password: 'secret', app: 'csat', reconnectMaxDelayMs: 1000, requestTimeoutMs: 5000, log });
   telephony.onCall((call) => void controller.handleCall(call));
+  useBoundedAriAgent(config.engine.ari.max_concurrent_requests); // as cc-csat start does
   telephony.start();
   while (telephony.state !== 'connected') await new Promise((resolve) => setTimeout(resolve, 10));
 

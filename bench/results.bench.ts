@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const path = join(tmpdir(), `cc-csat-bench-results-${process.pid}.db`);
   rmSync(path, { force: true });
   // The engine's own configuration: commits do not checkpoint; a worker thread does.
-  const { db, sqlite, close } = openDatabase(path, { walAutocheckpointPages: 20_000 });
+  const { db, sqlite, writes, close } = openDatabase(path, { walAutocheckpointPages: 20_000 });
   await migrate(db);
   const seeded = await time(() => seedRatings(path, RATINGS));
   console.log(`seeded ${RATINGS} ratings in ${fmt(seeded.ms)} ms (${path})`);
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
 
   const report: Record<string, unknown> = { machine: machine(), ratings: RATINGS, repeats: REPEATS };
   for (const timezone of ['UTC', 'Europe/Paris']) {
-    const service = new ResultService({ db, timezone, log: createLogger('silent'), now: () => new Date('2026-11-20T19:00:00Z') });
+    const service = new ResultService({ writes, timezone, log: createLogger('silent'), now: () => new Date('2026-11-20T19:00:00Z') });
     await service.run('full'); // warm the page cache and SQLite's schema
     const floor: number[] = [];
     const full: number[] = [];

@@ -59,7 +59,7 @@ rate_limit_per_minute = 1000000000
   const database = openDatabase(config.sqlitePath, { walAutocheckpointPages: 20_000 });
   await migrate(database.db);
   const checkpointer = startCheckpointer(config.sqlitePath, 1000, createLogger('silent'));
-  const app = createHttpApp({ config, db: database.db, sqlite: database.sqlite, reader: database.reader, log: createLogger('silent'), telephony: { state: 'connected' } });
+  const app = createHttpApp({ config, db: database.db, writes: database.writes, reader: database.reader, log: createLogger('silent'), telephony: { state: 'connected' } });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

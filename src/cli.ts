@@ -1,128 +1,243 @@
 // `cc-csat <command>`. The only module that reads process-level input (argv, env); everything
 // downstream gets frozen, typed config.
-import { parseArgs } from 'node:util';
-import { ConfigError } from './config/problems.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest, ConfigError } from './config/problems.js';
 import { loadConfig, type AppConfig, type Env } from './config/load.js';
 import { openDatabase } from './db/open.js';
 import { migrate } from './db/migrate.js';
 
-const USAGE = `usage: cc-csat <command> [--config PATH]
+interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  /** What a string option's value stands for in usage lines ("PATH"). */
+  readonly value?: string;
+  /** Shown without brackets in the usage line; the command itself checks it, with a helpful message. */
+  readonly required?: boolean;
+  readonly short?: string;
+  readonly help: string;
+}
 
-commands:
-  start          run the engine: ARI survey controller, result service, HTTP API
-  aggregate      refresh statistics once (incremental); --full rebuilds every rollup
-  simulate       run a queue's survey in the terminal: --queue NAME [--digits 9,3] [--agent ID] [--call-id ID]
-  check-config   validate engine, queue and IVR config; print a summary
-  migrate        apply pending database migrations
+type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
 
---config PATH    engine config (default: $CC_CSAT_CONFIG, else config/engine.toml)`;
+interface Command {
+  readonly summary: string;
+  /** The command's own options; --config and --help come with every command. */
+  readonly options: OptionSpecs;
+  run(config: AppConfig, options: OptionValues, env: Env): Promise<number>;
+}
 
-type Command = (config: AppConfig, rest: string[], env: Env) => Promise<number>;
+const COMMON_OPTIONS: OptionSpecs = {
+  config: { type: 'string', value: 'PATH', help: 'engine config (default: $CC_CSAT_CONFIG, else config/engine.toml)' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
+
+const text = (options: OptionValues, name: string): string | undefined => {
+  const value = options[name];
+  return typeof value === 'string' ? value : undefined;
+};
 
 const commands: Record<string, Command> = {
-  'check-config': async (config) => {
-    const enabled = [...config.queues.values()].filter((queue) => queue.after_call.csat_enabled).length;
-    console.log(
-      `${config.engineFile}: OK: ${config.queues.size} queues (${enabled} with CSAT enabled), ${config.ivrs.size} IVRs (${[...config.ivrs.keys()].join(', ')})`,
-    );
-    return 0;
+  start: {
+    summary: 'run the engine: ARI survey controller, result service, HTTP API',
+    options: {},
+    run: async (config) => {
+      const { runEngine } = await import('./engine.js');
+      return runEngine(config);
+    },
   },
-  migrate: async (config) => {
-    const { db, close } = openDatabase(config.sqlitePath);
-    try {
-      const applied = await migrate(db);
+  aggregate: {
+    summary: 'refresh statistics once (incremental: only what new ratings touched)',
+    options: { full: { type: 'boolean', help: 'rebuild every rollup from all ratings' } },
+    run: async (config, options) => {
+      const full = options['full'] === true;
+      const { db, writes, close } = openDatabase(config.sqlitePath, { lockWaitMs: config.engine.database.lock_wait_ms });
+      try {
+        await migrate(db);
+        const { ResultService } = await import('./results/service.js');
+        const { createLogger } = await import('./log.js');
+        const service = new ResultService({ writes, timezone: config.engine.results.timezone, log: createLogger('warn') });
+        const report = await service.run(full ? 'full' : 'incremental');
+        console.log(
+          `${report.kind}: ${report.newRatings} rating(s) folded in${report.touchedDays > 0 ? ` over ${report.touchedDays} day(s)` : ''}, watermark ${report.watermark}, ${report.durationMs} ms`,
+        );
+        return 0;
+      } finally {
+        await close();
+      }
+    },
+  },
+  simulate: {
+    summary: "run a queue's survey in the terminal",
+    options: {
+      queue: { type: 'string', value: 'NAME', required: true, help: 'the queue the call came from (its IVR runs)' },
+      digits: { type: 'string', value: 'KEYS', help: 'scripted keys, one per question, "-" stays silent: --digits 9,3 or --digits=-,4 (default: the keyboard)' },
+      agent: { type: 'string', value: 'ID', help: 'agent id stored with the rating (default: agent-sim)' },
+      'call-id': { type: 'string', value: 'ID', help: 'call id (default: sim-<timestamp>)' },
+    },
+    run: async (config, options) => {
+      const { simulate, parseDigits } = await import('./simulate/run.js');
+      const queue = text(options, 'queue');
+      if (!queue) {
+        console.error(`cc-csat simulate: --queue NAME is required (known: ${[...config.queues.keys()].join(', ')})`);
+        return 2;
+      }
+      const digitsOption = text(options, 'digits');
+      let digits: string[] | undefined;
+      try {
+        digits = digitsOption === undefined ? undefined : parseDigits(digitsOption);
+      } catch (err) {
+        console.error(`cc-csat simulate: ${(err as Error).message}`);
+        return 2;
+      }
+      return simulate(
+        config,
+        { queue, digits, agent: text(options, 'agent') ?? 'agent-sim', callId: text(options, 'call-id') ?? `sim-${new Date().toISOString()}` },
+        { write: (chunk) => process.stdout.write(chunk), stdin: process.stdin },
+      );
+    },
+  },
+  'check-config': {
+    summary: 'validate engine, queue and IVR config; print a summary',
+    options: {},
+    run: async (config) => {
+      const enabled = [...config.queues.values()].filter((queue) => queue.after_call.csat_enabled).length;
       console.log(
-        applied.length === 0
-          ? `${config.sqlitePath}: up to date`
-          : `${config.sqlitePath}: applied ${applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`).join(', ')}`,
+        `${config.engineFile}: OK: ${config.queues.size} queues (${enabled} with CSAT enabled), ${config.ivrs.size} IVRs (${[...config.ivrs.keys()].join(', ')})`,
       );
       return 0;
-    } finally {
-      await close();
-    }
+    },
   },
-  aggregate: async (config, rest) => {
-    const full = rest.includes('--full');
-    const { db, close } = openDatabase(config.sqlitePath);
-    try {
-      await migrate(db);
-      const { ResultService } = await import('./results/service.js');
-      const { createLogger } = await import('./log.js');
-      const service = new ResultService({ db, timezone: config.engine.results.timezone, log: createLogger('warn') });
-      const report = await service.run(full ? 'full' : 'incremental');
-      console.log(
-        `${report.kind}: ${report.newRatings} rating(s) folded in${report.touchedDays > 0 ? ` over ${report.touchedDays} day(s)` : ''}, watermark ${report.watermark}, ${report.durationMs} ms`,
-      );
-      return 0;
-    } finally {
-      await close();
-    }
-  },
-  simulate: async (config, rest) => {
-    const { simulate, parseDigits } = await import('./simulate/run.js');
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: rest,
-        options: { queue: { type: 'string' }, digits: { type: 'string' }, agent: { type: 'string' }, 'call-id': { type: 'string' }, config: { type: 'string' } },
-        strict: true,
-      }));
-    } catch (err) {
-      const hint = /ambiguous/.test(String(err)) ? ' (a value starting with "-" needs "=": --digits=-,4)' : '';
-      console.error(`cc-csat simulate: ${(err as Error).message.split('\n')[0]}${hint}`);
-      return 2;
-    }
-    if (!values.queue) {
-      console.error(`cc-csat simulate: --queue NAME is required (known: ${[...config.queues.keys()].join(', ')})`);
-      return 2;
-    }
-    let digits: string[] | undefined;
-    try {
-      digits = values.digits === undefined ? undefined : parseDigits(values.digits);
-    } catch (err) {
-      console.error(`cc-csat simulate: ${(err as Error).message}`);
-      return 2;
-    }
-    return simulate(
-      config,
-      { queue: values.queue, digits, agent: values.agent ?? 'agent-sim', callId: values['call-id'] ?? `sim-${new Date().toISOString()}` },
-      { write: (text) => process.stdout.write(text), stdin: process.stdin },
-    );
-  },
-  start: async (config) => {
-    const { runEngine } = await import('./engine.js');
-    return runEngine(config);
+  migrate: {
+    summary: 'apply pending database migrations',
+    options: {},
+    run: async (config) => {
+      const { db, close } = openDatabase(config.sqlitePath);
+      try {
+        const applied = await migrate(db);
+        console.log(
+          applied.length === 0
+            ? `${config.sqlitePath}: up to date`
+            : `${config.sqlitePath}: applied ${applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`).join(', ')}`,
+        );
+        return 0;
+      } finally {
+        await close();
+      }
+    },
   },
 };
 
-export async function main(argv: string[], env: Env): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
-    return command ? 0 : 2;
-  }
-  const run = commands[command];
-  if (!run) {
-    console.error(`cc-csat: unknown command "${command}"\n\n${USAGE}`);
-    return 2;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: { config: { type: 'string' } }, allowPositionals: true, strict: false });
-  } catch (err) {
-    console.error(`cc-csat ${command}: ${(err as Error).message}`);
-    return 2;
-  }
-  let config: AppConfig;
-  try {
-    config = loadConfig({ configPath: parsed.values.config as string | undefined, cwd: process.cwd(), env });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`cc-csat: invalid configuration (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):`);
-      for (const line of err.problems) console.error(`  ${line}`);
-      return 1;
+const USAGE = `usage: cc-csat <command> [options]
+
+commands:
+${Object.entries(commands)
+  .map(([name, command]) => `  ${name.padEnd(14)} ${command.summary}`)
+  .join('\n')}
+
+every command takes:
+  --config PATH  ${COMMON_OPTIONS['config']!.help}
+  --help         its own usage and options`;
+
+const allOptions = (command: Command): OptionSpecs => ({ ...command.options, ...COMMON_OPTIONS });
+
+const optionSyntax = (name: string, spec: OptionSpec): string => `--${name}${spec.value ? ` ${spec.value}` : ''}`;
+
+function usageLine(name: string, command: Command): string {
+  const parts = Object.entries(allOptions(command))
+    .filter(([option]) => option !== 'help')
+    .map(([option, spec]) => (spec.required ? optionSyntax(option, spec) : `[${optionSyntax(option, spec)}]`));
+  return `usage: cc-csat ${name} ${parts.join(' ')}`;
+}
+
+function helpText(name: string, command: Command): string {
+  const options = Object.entries(allOptions(command)).map(([option, spec]) => `  ${optionSyntax(option, spec).padEnd(16)} ${spec.help}`);
+  return `${usageLine(name, command)}\n\n${command.summary}\n\n${options.join('\n')}`;
+}
+
+type Parsed = { ok: true; values: OptionValues } | { ok: false; problem: string };
+
+/** Turns node's parseArgs errors into one short line naming the offending flag or argument. */
+function describeArgError(err: Error & { code?: string }, command: Command): string {
+  const quoted = /'([^']*)'/.exec(err.message)?.[1];
+  const flag = /--?[A-Za-z0-9][\w-]*/.exec(quoted ?? '')?.[0];
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      if (!flag) break;
+      const hint = closest(flag, Object.keys(allOptions(command)).map((option) => `--${option}`));
+      return `unknown option ${flag}${hint ? ` (did you mean ${hint}?)` : ''}`;
     }
-    throw err;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (!flag) break;
+      if (/does not take an argument/.test(err.message)) return `${flag} takes no value`;
+      // Node refuses `--digits -,4` as ambiguous: the value looks like a flag.
+      if (/ambiguous/.test(err.message)) return `${flag} needs a value (one starting with "-" is written ${flag}=-...)`;
+      return `${flag} needs a value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      if (quoted === undefined) break;
+      return `unexpected argument "${quoted}"`;
   }
-  return run(config, rest, env);
+  return err.message.split('\n')[0]!;
+}
+
+function parseOptions(command: Command, args: string[]): Parsed {
+  const specs = allOptions(command);
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, spec] of Object.entries(specs)) options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+  let values: OptionValues;
+  try {
+    // No option is declared `multiple`, so no value is an array.
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as OptionValues;
+  } catch (err) {
+    return { ok: false, problem: describeArgError(err as Error, command) };
+  }
+  // `--config=` parses as an empty value, which would silently mean the default file.
+  const empty = Object.keys(specs).find((name) => values[name] === '');
+  if (empty) return { ok: false, problem: `--${empty} needs a value` };
+  return { ok: true, values };
+}
+
+function commandNamed(name: string): Command | undefined {
+  return Object.hasOwn(commands, name) ? commands[name] : undefined;
+}
+
+function loadConfigOrReport(configPath: string | undefined, env: Env): AppConfig | undefined {
+  try {
+    return loadConfig({ configPath, cwd: process.cwd(), env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`cc-csat: invalid configuration (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):`);
+    for (const line of err.problems) console.error(`  ${line}`);
+    return undefined;
+  }
+}
+
+export async function main(argv: string[], env: Env): Promise<number> {
+  const [name, ...rest] = argv;
+  const helpTopic = name === 'help' && rest.length === 1 ? commandNamed(rest[0]!) : undefined;
+  if (helpTopic) {
+    console.log(helpText(rest[0]!, helpTopic));
+    return 0;
+  }
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commandNamed(name);
+  if (!command) {
+    const hint = closest(name, Object.keys(commands));
+    console.error(`cc-csat: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}\n\n${USAGE}`);
+    return 2;
+  }
+  const parsed = parseOptions(command, rest);
+  if (!parsed.ok) {
+    console.error(`cc-csat ${name}: ${parsed.problem}\n${usageLine(name, command)}`);
+    return 2;
+  }
+  if (parsed.values['help'] === true) {
+    console.log(helpText(name, command));
+    return 0;
+  }
+  const config = loadConfigOrReport(text(parsed.values, 'config'), env);
+  if (!config) return 1;
+  return command.run(config, parsed.values, env);
 }

@@ -1,5 +1,5 @@
 // `cc-csat start`: wires config, database, ARI controller and HTTP API together, and owns shutdown.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import express, { type Express } from 'express';
 import { AriTelephony } from './ari/ari-telephony.js';
 import { useBoundedAriAgent } from './ari/http-agent.js';
@@ -11,6 +11,7 @@ import { createHttpApp } from './http/app.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { ResultService } from './results/service.js';
+import { Admission } from './survey/admission.js';
 import { SurveyController } from './survey/controller.js';
 
 const CHECKPOINT_INTERVAL_MS = 1000;
@@ -20,36 +21,18 @@ export async function runEngine(config: AppConfig): Promise<number> {
   const { engine } = config;
   const log = createLogger(engine.log.level);
   const inMemory = config.sqlitePath === ':memory:';
-  // Checkpoints (and their fsync) run on a worker thread, never on the event loop serving calls.
-  const database = openDatabase(config.sqlitePath, inMemory ? {} : { walAutocheckpointPages: BACKGROUND_CHECKPOINT_SAFETY_PAGES });
+  const database = openDatabase(config.sqlitePath, {
+    // Checkpoints (and their fsync) run on a worker thread, never on the event loop serving calls.
+    ...(inMemory ? {} : { walAutocheckpointPages: BACKGROUND_CHECKPOINT_SAFETY_PAGES }),
+    lockWaitMs: engine.database.lock_wait_ms,
+    onLeakedTransaction: (what) => log.error({ what }, 'found a transaction left open on the writer connection; rolled it back before writing'),
+  });
   const applied = await migrate(database.db);
   if (applied.length > 0) log.info({ applied: applied.map((m) => m.name) }, 'database migrated');
-  const checkpointer = inMemory ? undefined : startCheckpointer(config.sqlitePath, CHECKPOINT_INTERVAL_MS, log.child({ component: 'db' }));
 
   const metrics = new Metrics();
-  const controller = new SurveyController({
-    db: database.db,
-    queues: config.queues,
-    ivrs: config.ivrs,
-    log,
-    observer: metrics.surveyObserver(),
-  });
-  const telephony = new AriTelephony({
-    url: engine.ari.url,
-    username: engine.ari.username,
-    password: config.ariPassword,
-    app: engine.ari.app,
-    reconnectMaxDelayMs: engine.ari.reconnect_max_delay_ms,
-    requestTimeoutMs: engine.ari.request_timeout_ms,
-    log: log.child({ component: 'ari' }),
-    onStateChange: (state) => metrics.ariState(state),
-    onReconnectAttempt: () => metrics.ariReconnects.inc(),
-  });
-  telephony.onCall((call) => void controller.handleCall(call));
-  useBoundedAriAgent(engine.ari.max_concurrent_requests);
-
   const results = new ResultService({
-    db: database.db,
+    writes: database.writes,
     timezone: engine.results.timezone,
     log: log.child({ component: 'results' }),
     onRun: (report) => metrics.resultRunDuration.observe({ kind: report.kind }, report.durationMs / 1000),
@@ -59,18 +42,62 @@ export async function runEngine(config: AppConfig): Promise<number> {
   // an existing database, a changed timezone) it holds the write lock for seconds per million
   // ratings, which live surveys must never wait on. Then incremental runs on schedule.
   await results.run('incremental').catch((err: unknown) => log.error({ err }, 'initial result service run failed'));
-  results.start(engine.results.schedule);
-  telephony.start();
+  // From here on live calls depend on the event loop: no statement may wait for a lock inside SQLite.
+  database.writes.neverBlockOnLocks();
 
+  const controller = new SurveyController({
+    db: database.db,
+    writes: database.writes,
+    queues: config.queues,
+    ivrs: config.ivrs,
+    log,
+    observer: metrics.surveyObserver(),
+    // Read at each StasisStart, by then `telephony` below exists.
+    admission: new Admission(
+      () => telephony.load,
+      { maxSlowInFlight: engine.ari.admission_max_in_flight, maxLatencyMs: engine.ari.admission_max_latency_ms },
+      () => metrics.admissionShed.inc(),
+    ),
+  });
+  const telephony = new AriTelephony({
+    url: engine.ari.url,
+    username: engine.ari.username,
+    password: config.ariPassword,
+    app: engine.ari.app,
+    reconnectMaxDelayMs: engine.ari.reconnect_max_delay_ms,
+    requestTimeoutMs: engine.ari.request_timeout_ms,
+    maxConcurrentRequests: engine.ari.max_concurrent_requests,
+    maxPreAdmissionRequests: engine.ari.admission_max_in_flight,
+    log: log.child({ component: 'ari' }),
+    onStateChange: (state) => metrics.ariState(state),
+    onReconnectAttempt: () => metrics.ariReconnects.inc(),
+  });
+  telephony.onCall((call) => void controller.handleCall(call));
+
+  // Listen before anything starts running in the background: a port already in use must stop this
+  // engine with a clear error, not leave it running headless beside the one that owns the port.
   const separateMetrics = engine.metrics.port !== undefined;
-  const app = createHttpApp({ config, db: database.db, log, telephony, sqlite: database.sqlite, reader: database.reader, metrics, serveMetrics: !separateMetrics });
-  const server = await listen(app, engine.http.port, engine.http.host);
-  let metricsServer: Server | undefined;
-  if (separateMetrics) {
-    const metricsApp = express();
-    metricsApp.get('/metrics', metrics.handler());
-    metricsServer = await listen(metricsApp, engine.metrics.port!, engine.metrics.host);
+  const app = createHttpApp({ config, db: database.db, writes: database.writes, log, telephony, reader: database.reader, metrics, serveMetrics: !separateMetrics });
+  const servers: Server[] = [];
+  try {
+    servers.push(await listen(app, engine.http.port, engine.http.host, '[http]'));
+    if (separateMetrics) {
+      const metricsApp = express();
+      metricsApp.get('/metrics', metrics.handler());
+      servers.push(await listen(metricsApp, engine.metrics.port!, engine.metrics.host, '[metrics]'));
+    }
+  } catch (err) {
+    for (const open of servers) open.close();
+    await database.close();
+    log.fatal({ err: (err as Error).message }, 'cannot start');
+    throw err;
   }
+  const [server, metricsServer] = servers as [Server, Server | undefined];
+
+  const checkpointer = inMemory ? undefined : startCheckpointer(config.sqlitePath, CHECKPOINT_INTERVAL_MS, log.child({ component: 'db' }));
+  results.start(engine.results.schedule);
+  useBoundedAriAgent(engine.ari.max_concurrent_requests);
+  telephony.start();
   log.info(
     { address: server.address(), metrics_address: metricsServer?.address(), db: config.sqlitePath, queues: config.queues.size, ivrs: config.ivrs.size },
     'cc-csat started',
@@ -103,9 +130,20 @@ export async function runEngine(config: AppConfig): Promise<number> {
   });
 }
 
-function listen(app: Express, port: number, host: string): Promise<Server> {
+const LISTEN_ADVICE: Record<string, string> = {
+  EADDRINUSE: 'address already in use (another cc-csat or another server has it)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'address not available on this machine',
+};
+
+/** Resolves once the server listens; rejects naming the address and the reason when it cannot. */
+function listen(app: Express, port: number, host: string, section: string): Promise<Server> {
+  const server = createServer(app);
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const reason = (err.code && LISTEN_ADVICE[err.code]) ?? err.message;
+      reject(new Error(`cannot listen on ${host}:${port}: ${reason}; change ${section} host/port in the engine config`));
+    });
+    server.listen(port, host, () => resolve(server));
   });
 }

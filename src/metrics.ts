@@ -15,6 +15,11 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly liveSurveys = new Gauge({ name: 'cc_csat_surveys_live', help: 'Surveys in progress', registers: [this.registry] });
+  readonly admissionShed = new Counter({
+    name: 'cc_csat_admission_shed_total',
+    help: 'New callers sent back to the dialplan without a survey because Asterisk was overloaded (outcome skipped, reason overloaded)',
+    registers: [this.registry],
+  });
   readonly ratings = new Counter({
     name: 'cc_csat_ratings_total',
     help: 'Ratings stored, by score and by source (ivr or api)',
@@ -74,12 +79,16 @@ export class Metrics {
     this.ariConnected.set(state === 'connected' ? 1 : 0);
   }
 
-  /** Labels by the matched route pattern, never the raw path, so call ids do not explode cardinality. */
+  /**
+   * Labels come from a closed set: the matched route pattern, or "unmatched" for a request that
+   * failed before routing (bad percent-encoding, a body that does not parse) or matched nothing.
+   * Never the raw path: any client could otherwise create series without bound.
+   */
   httpMiddleware(): RequestHandler {
     return (req, res, next) => {
       const started = performance.now();
       res.on('finish', () => {
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : req.path;
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
         const labels = { route, method: req.method, status: String(res.statusCode) };
         this.httpRequests.inc(labels);
         this.httpDuration.observe(labels, (performance.now() - started) / 1000);

@@ -155,3 +155,40 @@ describe('config: each kind of mistake names file, path and what is wrong', () =
     assert.match(result.stdout, /OK: 2 queues \(1 with CSAT enabled\), 1 IVRs \(survey\)/);
   });
 });
+
+describe('config: placeholders in IVR media', () => {
+  const CONFIRM_MEDIA = 'media = ["sound:csat/you-pressed", "digits:{digit}"]';
+
+  test('{digit} and {score} in a confirm step are accepted', () => {
+    const problems = problemsFor({ ivrs: { survey: TEST_IVR.replace(CONFIRM_MEDIA, 'media = ["digits:{digit}", "number:{score}"]') } });
+    assert.deepEqual(problems, []);
+  });
+
+  test('an unknown placeholder in a confirm step names the file, the media path and the known ones', () => {
+    const problems = problemsFor({ ivrs: { survey: TEST_IVR.replace(CONFIRM_MEDIA, 'media = ["sound:csat/you-pressed", "digits:{digt}"]') } });
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0]!, /^ivr\/survey\.toml: step\[1\]\.media\[1\]: .*\{digt\}/);
+    assert.match(problems[0]!, /\{digit\}.*\{score\}/, 'lists the known placeholders');
+  });
+
+  test('placeholders in play media and collect prompts are refused: only confirm steps replace them', () => {
+    const ivr = TEST_IVR.replace('prompt = ["sound:csat/rate-intro", "sound:csat/rate-keys"]', 'prompt = ["sound:csat/rate-intro", "digits:{digit}"]')
+      .replace('invalid_prompt = ["sound:csat/invalid"]', 'invalid_prompt = ["number:{score}"]')
+      .replace('no_input_prompt = ["sound:csat/no-input"]', 'no_input_prompt = ["sound:csat/{digit}"]')
+      .replace('media = ["sound:csat/thank-you"]', 'media = ["sound:csat/thank-you", "number:{score}"]');
+    const problems = problemsFor({ ivrs: { survey: ivr } });
+    const paths = problems.map((line) => /^ivr\/survey\.toml: (\S+): /.exec(line)?.[1]);
+    assert.deepEqual(paths, ['step[0].prompt[1]', 'step[0].invalid_prompt[0]', 'step[0].no_input_prompt[0]', 'step[2].media[1]'], problems.join('\n'));
+    for (const line of problems) assert.match(line, /confirm/, `says where placeholders work: ${line}`);
+  });
+
+  test('cc-csat check-config refuses a mistyped placeholder (exit 1), so simulate never plays it verbatim', async () => {
+    const tree = writeConfigTree({ ivrs: { survey: TEST_IVR.replace(CONFIRM_MEDIA, 'media = ["sound:csat/you-pressed", "digits:{digt}"]') } });
+    const checked = await runCli(['check-config', '--config', tree.enginePath], { cwd: tree.dir });
+    assert.equal(checked.code, 1, checked.stdout);
+    assert.match(checked.stderr, /ivr\/survey\.toml: step\[1\]\.media\[1\]: .*\{digt\}/);
+    const simulated = await runCli(['simulate', '--config', tree.enginePath, '--queue', 'sales-queue', '--digits', '4'], { cwd: tree.dir });
+    assert.equal(simulated.code, 1);
+    assert.doesNotMatch(simulated.stdout, /\{digt\}/);
+  });
+});

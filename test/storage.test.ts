@@ -19,7 +19,7 @@ const rating = (callId: string, score: number) => ({
 
 describe('storage', () => {
   test('migrations apply once, in order, on a real SQLite file in WAL mode', async () => {
-    const path = join(makeTempDir(), 'nested', 'cc.db');
+    const path = join(makeTempDir(), 'cc.db');
     const first = openDatabase(path);
     const applied = await migrate(first.db);
     assert.deepEqual(applied.map((m) => m.version), readMigrations().map((m) => m.version));

@@ -3,9 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import ari from 'ari-client';
 import type { Logger } from '../log.js';
-import type { ConnectionState, IncomingCall, Telephony } from '../telephony/port.js';
+import type { ConnectionState, IncomingCall, Telephony, TelephonyLoad } from '../telephony/port.js';
 import { AriChannel, AriPlayback } from './channel.js';
-import { ariErrorMessage, isPlaybackGone, withTimeout } from './errors.js';
+import { ariErrorMessage, isChannelGone, isPlaybackGone, withTimeout } from './errors.js';
 import { AriRest, type AriClientLike } from './rest.js';
 import { installSwaggerFailGuard, probeAri } from './swagger-guard.js';
 
@@ -16,6 +16,13 @@ export interface AriOptions {
   readonly app: string;
   readonly reconnectMaxDelayMs: number;
   readonly requestTimeoutMs: number;
+  /** REST requests sent at once ([ari] max_concurrent_requests; the HTTP agent's pool). Default 64. */
+  readonly maxConcurrentRequests?: number;
+  /**
+   * Of those, how many may serve callers not admitted to a survey ([ari] admission_max_in_flight);
+   * the rest is kept for running surveys. Default: all of them.
+   */
+  readonly maxPreAdmissionRequests?: number;
   readonly log: Logger;
   /** Observability hooks (metrics); optional. */
   readonly onStateChange?: (state: ConnectionState) => void;
@@ -23,11 +30,27 @@ export interface AriOptions {
 }
 
 const FIRST_RETRY_DELAY_MS = 500;
+const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
+// A resync after a reconnect may find hundreds of channels to look at; asking for all at once would
+// take every connection from running surveys, asking one by one would leave callers in silence.
+const RESYNC_CONCURRENCY = 8;
+
+/** Runs `run` over `items`, at most `limit` at a time. `run` must not reject. */
+async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 export function backoffDelay(attempt: number, capMs: number): number {
+  const jitter = 0.2;
   const exponential = Math.min(capMs, FIRST_RETRY_DELAY_MS * 2 ** Math.min(attempt - 1, 20));
-  // Jitter keeps a fleet of engines from reconnecting in lockstep after an Asterisk restart.
-  return Math.round(exponential * (0.8 + Math.random() * 0.4));
+  // Jitter keeps a fleet of engines from reconnecting in lockstep after an Asterisk restart. It only
+  // shortens the delay: the cap is a promise to ops, and clamping a longer draw to it would put half
+  // the fleet back in lockstep, on the cap.
+  return Math.round(exponential * (1 - jitter * Math.random()));
 }
 
 export class AriTelephony implements Telephony {
@@ -40,10 +63,24 @@ export class AriTelephony implements Telephony {
   private maxRetryRounds = 0;
   /** The client whose event stream has opened once; its drops and reopenings are ours to handle. */
   private streamClient: AriClientLike | undefined;
+  /** While a resync runs: channels that left meanwhile, which its (older) answers may still list. */
+  private departedDuringResync: Set<string> | undefined;
+  private resyncsRunning = 0;
 
   constructor(private readonly options: AriOptions) {
-    this.rest = new AriRest(options.requestTimeoutMs, options.log);
+    const maxConcurrent = options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS;
+    this.rest = new AriRest({
+      timeoutMs: options.requestTimeoutMs,
+      maxConcurrent,
+      maxBackground: options.maxPreAdmissionRequests ?? maxConcurrent,
+      log: options.log,
+    });
     installSwaggerFailGuard();
+  }
+
+  /** How busy Asterisk's REST interface is, as seen from here: for admission control. */
+  get load(): TelephonyLoad {
+    return this.rest.load;
   }
 
   get state(): ConnectionState {
@@ -78,6 +115,7 @@ export class AriTelephony implements Telephony {
   private setState(state: ConnectionState): void {
     if (this.currentState === state || this.currentState === 'stopped') return;
     this.currentState = state;
+    this.rest.eventStreamUp = state === 'connected';
     this.options.onStateChange?.(state);
   }
 
@@ -87,7 +125,7 @@ export class AriTelephony implements Telephony {
       let client: AriClientLike | undefined;
       try {
         log.info({ url, app, attempt }, 'connecting to ARI');
-        await probeAri(url, username, password, requestTimeoutMs);
+        await probeAri(url, username, password, requestTimeoutMs, this.stopController.signal);
         client = (await withTimeout(ari.connect(url, username, password) as Promise<unknown>, requestTimeoutMs * 2, 'connect', (err) =>
           log.debug({ err: String(err) }, 'late ARI connect failure'),
         )) as AriClientLike;
@@ -125,6 +163,7 @@ export class AriTelephony implements Telephony {
     const { log } = this.options;
     client.on('StasisStart', (event) => this.onStasisStart(event));
     client.on('ChannelDtmfReceived', (event) => this.channels.get(event.channel?.id)?.dtmf(event.digit));
+    client.on('PlaybackStarted', (event) => this.playbacks.get(event.playback?.id)?.markStarted());
     client.on('PlaybackFinished', (event) => {
       this.playbacks.get(event.playback?.id)?.settle(event.playback.state === 'failed' ? 'failed' : 'done');
     });
@@ -179,6 +218,7 @@ export class AriTelephony implements Telephony {
 
   private forgetChannel(id: string | undefined, why: string): void {
     if (!id) return;
+    this.departedDuringResync?.add(id);
     const channel = this.channels.get(id);
     if (!channel) return;
     this.channels.delete(id);
@@ -192,28 +232,39 @@ export class AriTelephony implements Telephony {
    * entered our app while we were away are adopted (args read from the dialplan).
    */
   private async resync(why: 'connect' | 'reconnect'): Promise<void> {
+    this.resyncsRunning++;
+    this.departedDuringResync ??= new Set();
+    try {
+      await this.resyncOnce(why);
+    } finally {
+      if (--this.resyncsRunning === 0) this.departedDuringResync = undefined;
+    }
+  }
+
+  private async resyncOnce(why: 'connect' | 'reconnect'): Promise<void> {
     const { log, app } = this.options;
     // Only what we knew before asking can be stale: a StasisStart that lands while the request is
     // in flight belongs to a channel the answer may not list yet, and it is not an orphan.
     const knownChannels = [...this.channels.keys()];
     const knownPlaybacks = [...this.playbacks.values()];
-    const application = (await this.rest.call('get application', (client) =>
-      client.applications.get({ applicationName: app }),
+    // Running surveys wait on what this finds (their playbacks, their release): it goes first.
+    const application = (await this.rest.call(
+      'get application',
+      (client) => client.applications.get({ applicationName: app }),
+      'survey',
     )) as { channel_ids?: string[] };
     const live = new Set(application.channel_ids ?? []);
     for (const id of knownChannels) {
       if (!live.has(id)) this.forgetChannel(id, `not in application after ${why}`);
     }
-    await Promise.all(
-      knownPlaybacks.map(async (playback) => {
-        try {
-          await this.rest.call('get playback', (client) => client.playbacks.get({ playbackId: playback.id }));
-        } catch (err) {
-          if (isPlaybackGone(err)) playback.settle('done');
-          else log.warn({ err: ariErrorMessage(err), playback_id: playback.id }, 'could not check playback after reconnect');
-        }
-      }),
-    );
+    await forEachLimited(knownPlaybacks, RESYNC_CONCURRENCY, async (playback) => {
+      try {
+        await this.rest.call('get playback', (client) => client.playbacks.get({ playbackId: playback.id }), 'survey');
+      } catch (err) {
+        if (isPlaybackGone(err)) playback.settle('done');
+        else log.warn({ err: ariErrorMessage(err), playback_id: playback.id }, 'could not check playback after reconnect');
+      }
+    });
     await Promise.all(
       knownChannels.map(async (id) => {
         const channel = this.channels.get(id);
@@ -223,21 +274,28 @@ export class AriTelephony implements Telephony {
         await channel.release(how).catch((err: unknown) => log.warn({ channel_id: id, err: ariErrorMessage(err) }, `${how} after ${why} failed`));
       }),
     );
-    for (const id of live) {
-      if (this.channels.has(id)) continue;
+    // Between the answer above and each answer below, the channel's StasisStart may arrive (it is
+    // then ours already) or it may leave: look again after every await, or one caller gets two surveys.
+    const unclaimed = (id: string): boolean =>
+      !this.channels.has(id) && !this.departedDuringResync?.has(id) && !this.stopController.signal.aborted;
+    await forEachLimited([...live].filter(unclaimed), RESYNC_CONCURRENCY, async (id) => {
+      if (!unclaimed(id)) return;
       try {
         const channel = (await this.rest.call('get channel', (client) => client.channels.get({ channelId: id }))) as {
           state?: string;
           dialplan?: { app_name?: string; app_data?: string };
         };
+        if (!unclaimed(id)) return;
         const appData = channel.dialplan?.app_name === 'Stasis' ? (channel.dialplan.app_data ?? '') : '';
         const args = appData.split(',').slice(1);
         log.info({ channel_id: id, args }, `adopting a channel that entered ${app} while events were down`);
         this.adopt(id, channel.state ?? 'Up', args);
       } catch (err) {
-        log.warn({ channel_id: id, err: ariErrorMessage(err) }, 'could not adopt channel after reconnect');
+        // A caller who hung up since the list was made: nothing to adopt.
+        const level = isChannelGone(err) ? 'debug' : 'warn';
+        log[level]({ channel_id: id, err: ariErrorMessage(err) }, 'could not adopt channel after reconnect');
       }
-    }
+    });
     if (live.size > 0 || why === 'reconnect') log.info({ live_channels: live.size }, `resynced after ${why}`);
   }
 }

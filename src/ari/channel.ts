@@ -3,21 +3,53 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { ChannelGoneError, type CallChannel, type Playback, type PlaybackEnd } from '../telephony/port.js';
-import { ariErrorMessage, isChannelGone, isPlaybackGone, isVariableMissing } from './errors.js';
+import { AriTimeoutError, ariErrorMessage, isChannelGone, isPlaybackGone, isPlaybackIdTaken, isVariableMissing } from './errors.js';
+import type { RequestPriority } from './request-pool.js';
 import type { AriRest } from './rest.js';
+
+/** A timeout worth sending the request again for: Asterisk is slow, not out of reach. */
+const slowNotGone = (err: unknown, rest: AriRest): err is AriTimeoutError => err instanceof AriTimeoutError && rest.eventStreamUp;
+
+/**
+ * Runs a request that is safe to send twice; if the first has no answer in time, sends it once
+ * more. An overloaded Asterisk often answers the second; a survey that gives up at the first
+ * timeout hangs up on a caller in the middle of a question.
+ */
+async function onceMoreAfterTimeout<T>(what: string, rest: AriRest, log: Logger, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    if (!slowNotGone(err, rest)) throw err;
+    log.warn({ err: err.message }, `ARI ${what} timed out; sending it once more`);
+    return send();
+  }
+}
 
 export class AriPlayback implements Playback {
   readonly finished: Promise<PlaybackEnd>;
   private settleFinished!: (end: PlaybackEnd) => void;
   private settled = false;
+  private startedInAsterisk = false;
 
   constructor(
     readonly id: string,
     readonly channelId: string,
     private readonly rest: AriRest,
     private readonly forget: (playback: AriPlayback) => void,
+    private readonly priority: () => RequestPriority,
+    private readonly log: Logger,
   ) {
     this.finished = new Promise((resolve) => (this.settleFinished = resolve));
+  }
+
+  /** PlaybackStarted arrived: Asterisk has this playback, whatever became of the answer to `play`. */
+  markStarted(): void {
+    this.startedInAsterisk = true;
+  }
+
+  /** Asterisk told us about this playback by an event (started, or finished). */
+  get heardOf(): boolean {
+    return this.startedInAsterisk || this.settled;
   }
 
   settle(end: PlaybackEnd): void {
@@ -29,9 +61,14 @@ export class AriPlayback implements Playback {
 
   async stop(): Promise<void> {
     if (this.settled) return;
-    // DELETE answers 204 whether PlaybackFinished came before or after it; 404 means it had already ended.
+    // DELETE answers 204 whether PlaybackFinished came before or after it; 404 means it had already
+    // ended, so sending it again after a timeout is harmless.
+    const send = async (): Promise<void> => {
+      if (this.settled) return;
+      await this.rest.call('stop playback', (client) => client.playbacks.stop({ playbackId: this.id }), this.priority());
+    };
     try {
-      await this.rest.call('stop playback', (client) => client.playbacks.stop({ playbackId: this.id }));
+      await onceMoreAfterTimeout('stop playback', this.rest, this.log.child({ playback_id: this.id }), send);
     } catch (err) {
       if (!isPlaybackGone(err) && !isChannelGone(err)) throw err;
     } finally {
@@ -45,6 +82,8 @@ export class AriChannel implements CallChannel {
   private readonly dtmfListeners = new Set<(digit: string) => void>();
   readonly gone = this.goneController.signal;
   private unreleased: 'hangup' | 'continue' | undefined;
+  /** Until its survey is admitted, this caller's requests wait behind those of running surveys. */
+  private priority: RequestPriority = 'background';
 
   constructor(
     readonly id: string,
@@ -71,11 +110,15 @@ export class AriChannel implements CallChannel {
     return () => this.dtmfListeners.delete(listener);
   }
 
+  admit(): void {
+    this.priority = 'survey';
+  }
+
   /** Runs a channel REST call; "channel not found" marks the channel gone and becomes ChannelGoneError. */
   private async channelCall<T>(what: string, run: Parameters<AriRest['call']>[1]): Promise<T> {
     if (this.gone.aborted) throw this.gone.reason;
     try {
-      return (await this.rest.call(what, run)) as T;
+      return (await this.rest.call(what, run, this.priority)) as T;
     } catch (err) {
       if (isChannelGone(err)) {
         this.markGone(`${what}: ${ariErrorMessage(err)}`);
@@ -90,18 +133,54 @@ export class AriChannel implements CallChannel {
   }
 
   async play(media: readonly string[]): Promise<Playback> {
-    const playback = new AriPlayback(randomUUID(), this.id, this.rest, (done) => this.playbacks.delete(done.id));
+    const log = this.log.child({ channel_id: this.id });
+    const playback = new AriPlayback(randomUUID(), this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, log);
     this.playbacks.set(playback.id, playback);
-    try {
-      await this.channelCall('play', (client) =>
+    const send = (): Promise<unknown> =>
+      this.channelCall('play', (client) =>
         // One comma-separated `media` value: Asterisk plays the list as one playback.
         client.channels.play({ channelId: this.id, media: media.join(','), playbackId: playback.id }),
       );
+    try {
+      await this.sendPlay(send, playback, log);
     } catch (err) {
       playback.settle('stopped');
       throw err;
     }
     return playback;
+  }
+
+  /** Sends `play`; after a timeout, once more with the same playbackId unless Asterisk has it already. */
+  private async sendPlay(send: () => Promise<unknown>, playback: AriPlayback, log: Logger): Promise<void> {
+    try {
+      await send();
+      return;
+    } catch (err) {
+      if (!slowNotGone(err, this.rest)) throw err;
+      if (await this.reachedAsterisk(playback)) return;
+      log.warn({ err: err.message, playback_id: playback.id }, 'ARI play timed out and Asterisk has no such playback; sending it once more');
+    }
+    try {
+      await send();
+    } catch (err) {
+      if (!isPlaybackIdTaken(err)) throw err;
+    }
+  }
+
+  /**
+   * Whether a `play` that got no answer was acted on all the same. Asterisk accepts a playbackId it
+   * already has (201, the media queued a second time), so a blind resend could make the caller hear
+   * the prompt twice: ask first. An event about the playback answers without a request.
+   */
+  private async reachedAsterisk(playback: AriPlayback): Promise<boolean> {
+    if (playback.heardOf) return true;
+    try {
+      await this.channelCall('get playback', (client) => client.playbacks.get({ playbackId: playback.id }));
+      return true;
+    } catch (err) {
+      if (isPlaybackGone(err)) return playback.heardOf;
+      throw err;
+    }
   }
 
   async getVariable(name: string): Promise<string | undefined> {
@@ -134,12 +213,16 @@ export class AriChannel implements CallChannel {
   }
 
   async release(how: 'hangup' | 'continue'): Promise<void> {
-    try {
-      await this.channelCall(how, (client) =>
+    const send = (): Promise<unknown> =>
+      this.channelCall(how, (client) =>
         how === 'hangup'
           ? client.channels.hangup({ channelId: this.id, reason: 'normal' })
           : client.channels.continueInDialplan({ channelId: this.id }),
       );
+    try {
+      // A second hangup finds the channel gone (404) if the first one landed. A second `continue`
+      // could move a channel on in the dialplan twice, so it is not resent.
+      await (how === 'hangup' ? onceMoreAfterTimeout('hangup', this.rest, this.log.child({ channel_id: this.id }), send) : send());
       this.unreleased = undefined;
     } catch (err) {
       if (err instanceof ChannelGoneError) {

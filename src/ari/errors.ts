@@ -21,6 +21,15 @@ export function isPlaybackGone(err: unknown): boolean {
   return /playback not found/i.test(ariErrorMessage(err));
 }
 
+/**
+ * Asterisk 22 does not check that a playbackId is free: a second `play` with the same id answers
+ * 201 and queues the media again. Should a version refuse it ("already in use/exists"), the id
+ * is taken by our own first attempt, and that counts as the playback having started.
+ */
+export function isPlaybackIdTaken(err: unknown): boolean {
+  return /playback.*already (exists|in use)/i.test(ariErrorMessage(err));
+}
+
 export function isVariableMissing(err: unknown): boolean {
   return /variable was not found|variable not found/i.test(ariErrorMessage(err));
 }

@@ -1,5 +1,8 @@
 import type { Logger } from '../log.js';
-import { withTimeout } from './errors.js';
+import type { TelephonyLoad } from '../telephony/port.js';
+import { AriTimeoutError } from './errors.js';
+import { LatencyWindow } from './latency-window.js';
+import { RequestPool, type RequestPriority } from './request-pool.js';
 
 type Params = Record<string, string | number | boolean | undefined>;
 type Op = (params: Params) => Promise<any>;
@@ -14,20 +17,95 @@ export interface AriClientLike {
   stop(): void;
 }
 
-/** Every REST call goes through here: one place for the timeout and for "not connected". */
+export interface AriRestOptions {
+  /** A request that has no answer this long after it was asked for (waiting included) fails. */
+  readonly timeoutMs: number;
+  /** Requests sent at once: the size of the HTTP agent's pool. */
+  readonly maxConcurrent: number;
+  /** Of those, how many may be background work (callers not admitted to a survey). */
+  readonly maxBackground: number;
+  readonly log: Logger;
+}
+
+/** Every REST call goes through here: one place for the timeout, the priority, the load figures and "not connected". */
 export class AriRest {
   client: AriClientLike | undefined;
+  /**
+   * Whether the event stream is up and in sync. A request that times out while it is down met an
+   * unreachable Asterisk, not a slow one: sending it again only keeps the caller waiting longer.
+   */
+  eventStreamUp = false;
+  private readonly pool: RequestPool;
+  private readonly latency = new LatencyWindow();
+  /** When each request now waiting on Asterisk was sent. */
+  private readonly inFlight = new Set<{ readonly sentAt: number }>();
 
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly log: Logger,
-  ) {}
+  readonly load: TelephonyLoad = {
+    requestsSlowerThan: (ms) => {
+      const sentBefore = performance.now() - ms;
+      let count = 0;
+      for (const request of this.inFlight) if (request.sentAt <= sentBefore) count++;
+      return count;
+    },
+    recentLatencyMs: () => this.latency.meanMs(),
+  };
 
-  async call(what: string, run: (client: AriClientLike) => Promise<unknown>): Promise<unknown> {
-    const client = this.client;
-    if (!client) throw new Error(`ARI ${what}: not connected to Asterisk`);
-    return withTimeout(run(client), this.timeoutMs, what, (err) =>
-      this.log.warn({ err: String(err), what }, 'ARI request failed after its timeout'),
-    );
+  constructor(private readonly options: AriRestOptions) {
+    this.pool = new RequestPool(options.maxConcurrent, Math.min(options.maxBackground, options.maxConcurrent));
   }
+
+  async call(what: string, run: (client: AriClientLike) => Promise<unknown>, priority: RequestPriority = 'background'): Promise<unknown> {
+    if (!this.client) throw new Error(`ARI ${what}: not connected to Asterisk`);
+    const { timeoutMs, log } = this.options;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new AriTimeoutError(what, timeoutMs)), timeoutMs);
+    try {
+      const release = await this.pool.acquire(priority, deadline.signal);
+      // The connection may have been replaced while the request waited for its turn.
+      const client = this.client;
+      let request: Promise<unknown>;
+      try {
+        deadline.signal.throwIfAborted();
+        if (!client) throw new Error(`ARI ${what}: not connected to Asterisk`);
+        request = run(client);
+      } catch (err) {
+        release();
+        throw err;
+      }
+      const sent = { sentAt: performance.now() };
+      this.inFlight.add(sent);
+      // The connection stays busy until Asterisk answers, even after we gave up on the request:
+      // only then is its slot free, and its answer time is the truest figure of how slow Asterisk is.
+      const settled = (): void => {
+        release();
+        this.inFlight.delete(sent);
+        this.latency.record(performance.now() - sent.sentAt);
+      };
+      request.then(settled, (err: unknown) => {
+        settled();
+        if (deadline.signal.aborted) log.warn({ err: String(err), what }, 'ARI request failed after its timeout');
+      });
+      return await raceDeadline(request, deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function raceDeadline<T>(request: Promise<T>, deadline: AbortSignal): Promise<T> {
+  deadline.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(deadline.reason);
+    deadline.addEventListener('abort', onAbort, { once: true });
+    request.then(
+      (value) => {
+        deadline.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        deadline.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

@@ -27,13 +27,14 @@ export function installSwaggerFailGuard(): void {
  * Checks that ARI answers with its API description before ari-client loads it, so an operator
  * reads "rejected user csat (401)" instead of a swagger-client message.
  */
-export async function probeAri(url: string, username: string, password: string, timeoutMs: number): Promise<void> {
+export async function probeAri(url: string, username: string, password: string, timeoutMs: number, stop?: AbortSignal): Promise<void> {
   const base = url.replace(/\/+$/, '');
   let response: Response;
   try {
     response = await fetch(`${base}/ari/api-docs/resources.json`, {
       headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
-      signal: AbortSignal.timeout(timeoutMs),
+      // A stop (SIGTERM) must not wait for an Asterisk that accepts connections and never answers.
+      signal: stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
     // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, timeout) is in its cause.

@@ -2,6 +2,7 @@
 // Shape errors come from these; cross-file references are checked in cross-check.ts.
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
+import { closest } from './problems.js';
 
 const isIanaTimeZone = (name: string): boolean => {
   try {
@@ -34,16 +35,41 @@ const AriSchema = z
     request_timeout_ms: z.number().int().min(100).max(60_000).default(5_000),
     // Concurrent REST calls to Asterisk (a keep-alive pool); keep below http.conf sessionlimit.
     max_concurrent_requests: z.number().int().min(1).max(1024).default(64),
+    // Overload: with this many REST calls sent to Asterisk and unanswered for longer than
+    // admission_max_latency_ms, a new caller goes back to the dialplan without a survey (skipped/
+    // overloaded). Work for callers not yet in a survey never holds more connections than this, so the
+    // rest of max_concurrent_requests stays free for running surveys. Default: three quarters of it.
+    admission_max_in_flight: z.number().int().min(1).max(1024).optional(),
+    // Overload: with Asterisk's recent REST answers this slow on average, or admission_max_in_flight
+    // requests unanswered for this long, new callers are refused the same way. Default: a quarter of
+    // request_timeout_ms, early enough that running surveys' requests are still answered in time.
+    admission_max_latency_ms: z.number().int().min(1).max(60_000).optional(),
   })
   .refine((ari) => !(ari.password !== undefined && ari.password_env !== undefined), {
     message: 'set either password or password_env, not both',
-  });
+  })
+  .refine((ari) => ari.admission_max_in_flight === undefined || ari.admission_max_in_flight <= ari.max_concurrent_requests, {
+    path: ['admission_max_in_flight'],
+    message: 'must be at most max_concurrent_requests (the connections above it are kept for running surveys)',
+  })
+  .refine((ari) => ari.admission_max_latency_ms === undefined || ari.admission_max_latency_ms < ari.request_timeout_ms, {
+    path: ['admission_max_latency_ms'],
+    message: 'must be below request_timeout_ms (new callers must be refused before running surveys time out)',
+  })
+  .transform((ari) => ({
+    ...ari,
+    admission_max_in_flight: ari.admission_max_in_flight ?? Math.max(1, Math.floor((ari.max_concurrent_requests * 3) / 4)),
+    admission_max_latency_ms: ari.admission_max_latency_ms ?? Math.round(ari.request_timeout_ms / 4),
+  }));
 
 const DatabaseSchema = z.strictObject({
   url: z
     .string()
     .regex(/^sqlite:.+/, 'only sqlite:PATH (or sqlite::memory:) is supported for now')
     .default('sqlite:data/cc_csat.db'),
+  // A write blocked by another process's lock (cc-csat aggregate --full, a sqlite3 shell) waits this
+  // long, asynchronously: live calls keep being served. Then the API answers 503 and the IVR says goodbye.
+  lock_wait_ms: z.number().int().min(0).max(60_000).default(5_000),
 });
 
 const ResultsSchema = z.strictObject({
@@ -93,7 +119,12 @@ export const EngineFileSchema = z.strictObject({
   survey: SurveySchema.prefault({}),
   log: LogSchema.prefault({}),
   api: z
-    .strictObject({ rate_limit_per_minute: z.number().int().min(1).default(300) })
+    .strictObject({
+      rate_limit_per_minute: z.number().int().min(1).default(300),
+      // A POST naming a queue not in queues.toml is refused (400) unless this is true: a typo would
+      // otherwise become a queue of its own in every statistic.
+      allow_unknown_queues: z.boolean().default(false),
+    })
     .prefault({}),
   api_keys: z.array(ApiKeySchema).default([]),
   // /metrics is served on the API port unless a port of its own is set (e.g. to keep it off a public interface).
@@ -128,9 +159,28 @@ export const QueuesFileSchema = z.strictObject({
 // Asterisk media URI schemes a survey may play. Anything else is refused at boot,
 // because Asterisk accepts an unknown scheme with 201 and then never finishes it.
 const MEDIA_URI = /^(sound|digits|number|characters|recording|tone):[^\s,]+$/;
+
+// What a confirm step replaces with the caller's key and its score (src/ivr/steps/confirm.ts). Any
+// other text in braces, or a placeholder anywhere else, would reach Asterisk as it is: a caller
+// hears nothing, or "{digt}" spelled out, and ops find out from a complaint, not at check-config.
+export const CONFIRM_PLACEHOLDERS = ['{digit}', '{score}'] as const;
+
+/** Each "{...}" in a media URI, and any brace left unpaired. */
+const bracedParts = (uri: string): string[] => uri.match(/\{[^{}]*\}?|\}/g) ?? [];
+
+function unknownPlaceholder(part: string): string {
+  const hint = closest(part, CONFIRM_PLACEHOLDERS);
+  return `unknown placeholder ${part} (${hint ? `did you mean ${hint}? ` : ''}known: ${CONFIRM_PLACEHOLDERS.join(', ')})`;
+}
+
 const mediaUri = z
   .string()
-  .regex(MEDIA_URI, 'must be a media URI such as "sound:csat/rate-intro" or "digits:4" (no spaces or commas)');
+  .regex(MEDIA_URI, 'must be a media URI such as "sound:csat/rate-intro" or "digits:4" (no spaces or commas)')
+  .superRefine((uri, ctx) => {
+    for (const part of bracedParts(uri)) {
+      ctx.addIssue({ code: 'custom', message: `has the placeholder ${part}, but placeholders are only replaced in confirm steps` });
+    }
+  });
 const mediaList = z.array(mediaUri).min(1, 'needs at least one media URI');
 
 // confirm may speak the key or the score back: "digits:{digit}", "number:{score}".
@@ -138,10 +188,12 @@ const confirmMedia = z
   .array(
     z
       .string()
-      .regex(
-        /^(sound|digits|number|characters|recording|tone):[^\s,]+$/,
-        'must be a media URI; {digit} and {score} are replaced by what the caller pressed',
-      ),
+      .regex(MEDIA_URI, 'must be a media URI; {digit} and {score} are replaced by what the caller pressed')
+      .superRefine((uri, ctx) => {
+        for (const part of bracedParts(uri)) {
+          if (!(CONFIRM_PLACEHOLDERS as readonly string[]).includes(part)) ctx.addIssue({ code: 'custom', message: unknownPlaceholder(part) });
+        }
+      }),
   )
   .min(1, 'needs at least one media URI');
 

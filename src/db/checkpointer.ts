@@ -58,7 +58,8 @@ export function startCheckpointer(path: string, intervalMs: number, log: Logger)
     },
     async stop() {
       worker.postMessage('stop');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      // Unref'd: once the worker has exited, this deadline must not hold the process open for 2 s more.
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       await worker.terminate();
     },
   };

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
+import { WriteGate } from './write-gate.js';
 
 export interface OpenDatabase {
   readonly db: Kysely<Database>;
@@ -14,7 +15,17 @@ export interface OpenDatabase {
    * connection only, so there it is the writer's.
    */
   readonly reader: SqliteDatabase.Database;
+  /** Every write goes through here: committed when it resolves, never blocking the event loop on a lock. */
+  readonly writes: WriteGate;
   close(): Promise<void>;
+}
+
+/** The database cannot be used at all: the message names the file and what to do. */
+export class DatabaseOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseOpenError';
+  }
 }
 
 export interface OpenOptions {
@@ -23,7 +34,25 @@ export interface OpenOptions {
    * checkpoints on commit past this many WAL pages, as a safety net if the thread falls behind.
    */
   readonly walAutocheckpointPages?: number;
+  /** How long a write waits for another process's lock (see WriteGate); default 5000 ms. */
+  readonly lockWaitMs?: number;
+  readonly onLeakedTransaction?: (what: string) => void;
 }
+
+const START_UP_BUSY_TIMEOUT_MS = 5000;
+
+function describeOpenFailure(path: string, err: unknown): string {
+  const code = (err as { code?: string }).code ?? '';
+  const reason = err instanceof Error ? err.message : String(err);
+  if (existsSync(path) && statSync(path).isDirectory()) return `database ${path} is a directory, not a file: fix [database] url`;
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return `database ${path} is not a usable SQLite database (${reason}): restore it from a backup, or point [database] url at another file`;
+  }
+  if (code.startsWith('SQLITE_READONLY')) return `database ${path} is read-only (${reason}): cc-csat needs to write it and its directory`;
+  if (code === 'SQLITE_FULL') return `database ${path}: the disk is full (${reason})`;
+  return `cannot open database ${path} (${reason || code}): check that the file and its directory are readable and writable by this user`;
+}
+
 
 /**
  * WAL lets the API read while the IVR writes. synchronous=NORMAL in WAL mode survives a crash
@@ -31,25 +60,48 @@ export interface OpenOptions {
  * few commits. That trade is stated in the README and BENCHMARKS.md.
  */
 export function openDatabase(path: string, options: OpenOptions = {}): OpenDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SqliteDatabase(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  if (options.walAutocheckpointPages !== undefined) sqlite.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages}`);
-  // A WAL file that grew during a burst is cut back to this size after it is checkpointed.
-  sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  // A missing directory is a typo in [database] url far more often than a wish for a new, empty
+  // database: creating one would hide every rating stored so far behind a fresh file.
+  if (path !== ':memory:' && !existsSync(dirname(path))) {
+    throw new DatabaseOpenError(`database directory ${dirname(path)} does not exist: create it (mkdir -p ${dirname(path)}) or fix [database] url`);
+  }
+  let sqlite: SqliteDatabase.Database | undefined;
+  try {
+    sqlite = new SqliteDatabase(path);
+    sqlite.pragma(`busy_timeout = ${START_UP_BUSY_TIMEOUT_MS}`);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    if (options.walAutocheckpointPages !== undefined) sqlite.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages}`);
+    // A WAL file that grew during a burst is cut back to this size after it is checkpointed.
+    sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    // A damaged file must stop the engine at start, not fail ratings one by one later.
+    const problems = (sqlite.pragma('quick_check(5)') as Array<{ quick_check: string }>).map((row) => row.quick_check);
+    if (problems.join() !== 'ok') {
+      throw new DatabaseOpenError(
+        `database ${path} is damaged (quick_check: ${problems.join('; ')}): restore it from a backup; \`sqlite3 ${path} .recover\` may salvage its ratings`,
+      );
+    }
+  } catch (err) {
+    sqlite?.close();
+    throw err instanceof DatabaseOpenError ? err : new DatabaseOpenError(describeOpenFailure(path, err));
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   // Opened on first use: only `cc-csat start` serves statistics; migrate, aggregate and simulate never read them.
   let reader: SqliteDatabase.Database | undefined;
+  const writes = new WriteGate(db, sqlite, {
+    lockWaitMs: options.lockWaitMs ?? 5000,
+    ...(options.onLeakedTransaction ? { onLeakedTransaction: options.onLeakedTransaction } : {}),
+  });
   return {
     db,
     sqlite,
+    writes,
     get reader() {
       if (!reader) {
         reader = path === ':memory:' ? sqlite : new SqliteDatabase(path, { readonly: true, fileMustExist: true });
-        if (reader !== sqlite) reader.pragma('busy_timeout = 5000');
+        // WAL readers wait only in rare moments (another connection's recovery); never long on the event loop.
+        if (reader !== sqlite) reader.pragma('busy_timeout = 50');
       }
       return reader;
     },

@@ -1,5 +1,5 @@
 // Repository for cc_csat: free functions taking `db` first; transactions belong to the caller.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, NewRating, Rating } from './schema.js';
 
 export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
@@ -33,19 +33,34 @@ export interface RatingFilter {
   readonly toIso?: string | undefined;
 }
 
-/** Individual ratings, newest first, with the total matching the filter. */
+/** Where a rating stands in the newest-first order of listRatings. */
+export interface RatingPosition {
+  readonly createdAt: string;
+  readonly id: number;
+}
+
+/**
+ * Individual ratings, newest first, with the total matching the filter. A page starts `offset` rows
+ * in, or right after `after` (keyset: an index seek however deep the page is).
+ */
 export async function listRatings(
   db: Kysely<Database>,
   filter: RatingFilter,
-  page: { limit: number; offset: number },
+  page: { limit: number; offset: number; after?: RatingPosition | undefined },
 ): Promise<{ items: Rating[]; total: number }> {
   let query = db.selectFrom('cc_csat');
   if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
   if (filter.queueId !== undefined) query = query.where('queue_id', '=', filter.queueId);
   if (filter.fromIso !== undefined) query = query.where('created_at', '>=', filter.fromIso);
   if (filter.toIso !== undefined) query = query.where('created_at', '<', filter.toIso);
+  let pageQuery = query.selectAll();
+  if (page.after) {
+    const { createdAt, id } = page.after;
+    // A row value compares as one index key: (created_at, rowid) is the tail of every created_at index.
+    pageQuery = pageQuery.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id})`);
+  }
   const [items, counted] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    pageQuery.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
     query.select(({ fn }) => fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
   ]);
   return { items, total: counted.total };

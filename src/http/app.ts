@@ -1,5 +1,6 @@
 // The Express app: /cc/csat API (keyed), /openapi.json, health endpoints; JSON everywhere.
 import type SqliteDatabase from 'better-sqlite3';
+import type { WriteGate } from '../db/write-gate.js';
 import express, { type Express } from 'express';
 import type { Kysely } from 'kysely';
 import type { AppConfig } from '../config/load.js';
@@ -17,7 +18,7 @@ import { buildOpenApi } from './openapi.js';
 export interface HttpDeps {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
-  readonly sqlite: SqliteDatabase.Database;
+  readonly writes: WriteGate;
   /** The statistics connection (OpenDatabase.reader). */
   readonly reader: SqliteDatabase.Database;
   readonly log: Logger;
@@ -26,16 +27,6 @@ export interface HttpDeps {
   readonly metrics?: Metrics;
   /** Serve /metrics on this app (false when [metrics] port gives it a server of its own). */
   readonly serveMetrics?: boolean;
-}
-
-/** Proves the database takes writes (not read-only, not locked) without leaving anything behind. */
-export function probeDatabaseWritable(sqlite: SqliteDatabase.Database): string {
-  try {
-    sqlite.exec("SAVEPOINT readyz; INSERT OR REPLACE INTO result_state (key, value) VALUES ('readyz_probe', 'x'); ROLLBACK TO readyz; RELEASE readyz");
-    return 'ok';
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -50,8 +41,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
-    const database = probeDatabaseWritable(deps.sqlite);
+  app.get('/readyz', async (_req, res) => {
+    const database = await deps.writes.probe();
     const ari = deps.telephony.state;
     const ready = database === 'ok' && ari === 'connected';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, ari });
@@ -65,9 +56,11 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(
     csatRoutes({
       db: deps.db,
+      writes: deps.writes,
       stats: new StatsReader(deps.reader),
       zone: new ZoneCalendar(engine.results.timezone),
       knownQueues: new Set(deps.config.queues.keys()),
+      allowUnknownQueues: engine.api.allow_unknown_queues,
       minRatingsToRank: engine.results.min_ratings_to_rank,
       defaultDays: engine.results.trend_days,
       keyRing: new KeyRing(engine.api_keys, engine.api.rate_limit_per_minute),

@@ -4,18 +4,24 @@ import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { findRatingByCallId, insertRating, listRatings } from '../db/ratings.js';
 import type { Database } from '../db/schema.js';
+import type { WriteGate } from '../db/write-gate.js';
 import { alignRange, type StatsReader } from '../results/read.js';
 import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { HttpError, validationError } from './errors.js';
 import { answerOf, SnapshotCache } from './snapshot-cache.js';
 import { AgentParams, CallIdParams, QueueParams, RatingBody, ResponsesQuery, StatsQuery } from './schemas.js';
 
 export interface CsatRouteDeps {
+  /** Reads; every write goes through `writes`. */
   readonly db: Kysely<Database>;
+  readonly writes: WriteGate;
   readonly stats: StatsReader;
   readonly zone: ZoneCalendar;
   readonly knownQueues: ReadonlySet<string>;
+  /** [api] allow_unknown_queues: accept ratings for queues not in queues.toml. */
+  readonly allowUnknownQueues: boolean;
   readonly minRatingsToRank: number;
   readonly defaultDays: number;
   readonly keyRing: KeyRing;
@@ -29,6 +35,15 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | '
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(where, result.error);
   return result.data;
+}
+
+const LISTED_QUEUES = 20;
+
+function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {
+  const names = [...known].sort();
+  const listed = names.slice(0, LISTED_QUEUES).map((name) => `"${name}"`).join(', ') + (names.length > LISTED_QUEUES ? `, ... (${names.length} in all)` : '');
+  const message = `unknown queue "${queueId}": not in queues.toml (known: ${listed || 'none'})`;
+  return new HttpError(400, `invalid body: queue_id: ${message}`, { issues: [{ path: 'queue_id', message }] });
 }
 
 // Longest span a single answer may cover: a day-by-day trend of two years, or ten years by week/month.
@@ -58,14 +73,17 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
     const { call_id } = parse(CallIdParams, req.params, 'path');
     if (!req.is('application/json')) throw new HttpError(415, 'Content-Type must be application/json');
     const body = parse(RatingBody, req.body, 'body');
-    const result = await insertRating(deps.db, {
+    if (!deps.allowUnknownQueues && !deps.knownQueues.has(body.queue_id)) throw unknownQueue(body.queue_id, deps.knownQueues);
+    const rating = {
       call_id,
       agent_id: body.agent_id,
       queue_id: body.queue_id,
       score: body.score,
       comment: body.comment ?? null,
       created_at: deps.now().toISOString(),
-    });
+    };
+    // Resolves only once the row is committed: the 201 below is never said for a write that may vanish.
+    const result = await deps.writes.write('API rating', (db) => insertRating(db, rating));
     if (!result.inserted) {
       throw new HttpError(409, `call ${call_id} is already rated`, { existing: result.existing });
     }
@@ -75,6 +93,12 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
 
   router.get('/cc/csat/responses', read, async (req, res) => {
     const query = parse(ResponsesQuery, req.query, 'query');
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) {
+      throw new HttpError(400, 'invalid query: cursor: not a cursor this server gave (use next_cursor of the previous page)', {
+        issues: [{ path: 'cursor', message: 'not a cursor this server gave' }],
+      });
+    }
     const page = await listRatings(
       deps.db,
       {
@@ -83,9 +107,11 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
         fromIso: query.from === undefined ? undefined : new Date(deps.zone.startOfDay(query.from)).toISOString(),
         toIso: query.to === undefined ? undefined : new Date(deps.zone.startOfDay(addDays(query.to, 1))).toISOString(),
       },
-      { limit: query.limit, offset: query.offset },
+      { limit: query.limit, offset: query.offset, after },
     );
-    res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset });
+    const last = page.items.at(-1);
+    const next_cursor = last && page.items.length === query.limit ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
+    res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset, next_cursor });
   });
 
   const cache = new SnapshotCache();

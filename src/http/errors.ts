@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
+import { asStorageError } from '../db/storage-error.js';
 import type { Logger } from '../log.js';
 
 /** A request error with its HTTP status and JSON body. Thrown by handlers, rendered by errorHandler. */
@@ -34,16 +35,41 @@ export const notFound: RequestHandler = (req, res) => {
   sendError(res, 404, `no route for ${req.method} ${req.path}`);
 };
 
-/** Every error leaves as JSON {detail}; stack traces stay in our logs. */
+/** The 4xx a request's own mistake earns when it fails before a handler (router, body parser), or undefined. */
+function clientMistake(err: unknown): { status: number; detail: string } | undefined {
+  const { type, status, message } = err as { type?: string; status?: unknown; message?: string };
+  if (type === 'entity.too.large') return { status: 413, detail: 'request body is larger than 16 KB' };
+  if (type === 'entity.parse.failed') return { status: 400, detail: `malformed JSON body: ${message}` };
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return { status: 415, detail: String(message) };
+  if (err instanceof URIError) return { status: 400, detail: 'path: not valid percent-encoding (%XX of UTF-8 bytes)' };
+  // body-parser marks a body that does not inflate (Content-Encoding: gzip on plain bytes) as 400.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, detail: status === 400 ? `request body could not be read: ${message}` : String(message) };
+  }
+  return undefined;
+}
+
+/**
+ * Every error leaves as JSON {detail}. A client's mistake is a 4xx logged at debug at most (a
+ * stream of bad requests must not fill the logs); the database's trouble is a 503 the client may
+ * retry; anything else is our bug: 500, with the stack in our logs.
+ */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    if (err instanceof HttpError) return sendError(res, err.status, err.message, err.extra);
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.too.large') return sendError(res, 413, 'request body is larger than 16 KB');
-    if (type === 'entity.parse.failed') return sendError(res, 400, `malformed JSON body: ${(err as Error).message}`);
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, 415, (err as Error).message);
-    log.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) return;
+    if (err instanceof HttpError) return sendError(res, err.status, err.message, err.extra);
+    const mistake = clientMistake(err);
+    if (mistake) {
+      log.debug({ status: mistake.status, detail: mistake.detail, method: req.method }, 'request refused');
+      return sendError(res, mistake.status, mistake.detail);
+    }
+    const storage = asStorageError(err);
+    if (storage) {
+      log.warn({ err: storage.message, method: req.method, route: req.route?.path }, 'request failed: database unavailable; nothing written');
+      if (storage.retryAfterSeconds !== undefined) res.set('Retry-After', String(storage.retryAfterSeconds));
+      return sendError(res, 503, storage.message);
+    }
+    log.error({ err, method: req.method, route: req.route?.path }, 'request failed');
     sendError(res, 500, 'internal error');
   };
 }

@@ -1,18 +1,38 @@
 // Every API input and output as a zod schema: validation uses them, and /openapi.json is
 // generated from them, so the document cannot drift from what the server enforces.
 import { z } from 'zod';
+import { forbiddenCharacter, identifierProblem, MAX_ID_CHARS } from '../identifiers.js';
 import { isIsoDate } from '../results/zone.js';
 
 export const MAX_COMMENT_CHARS = 1000;
+export const MAX_OFFSET = 10_000;
 
+/** Same rule as the IVR's admission (src/identifiers.ts): what the IVR stores, the API can query. */
 const id = (what: string) =>
   z
     .string()
-    .min(1, `${what} must not be empty`)
-    .max(128, `${what} is at most 128 characters`)
-    .regex(/^[^\s\u0000-\u001f]+$/, `${what} has no spaces or control characters`);
+    .superRefine((value, ctx) => {
+      const problem = identifierProblem(value, what);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .meta({ description: `1-${MAX_ID_CHARS} characters; inner spaces allowed; no control or invisible formatting characters` });
 
-const localDate = z.string().refine(isIsoDate, { message: 'must be a date YYYY-MM-DD' });
+// Statistics are kept for ratings of this era; outside it, date arithmetic would leave 4-digit years.
+export const MIN_DATE = '1970-01-01';
+export const MAX_DATE = '2999-12-31';
+const localDate = z
+  .string()
+  .refine(isIsoDate, { message: 'must be a date YYYY-MM-DD' })
+  .refine((date) => date >= MIN_DATE && date <= MAX_DATE, { message: `must be a date from ${MIN_DATE} to ${MAX_DATE}` });
+
+/** A whole number written in decimal digits only: "0x10", "1e3", " 16" and "16.0" are refused, not reinterpreted. */
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a whole number written in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .meta({ type: 'integer', minimum: min, maximum: max });
 
 export const CallIdParams = z.object({ call_id: id('call_id') });
 export const AgentParams = z.object({ agent_id: id('agent_id') });
@@ -21,7 +41,15 @@ export const QueueParams = z.object({ queue_id: id('queue_id') });
 export const RatingBody = z
   .strictObject({
     score: z.number({ error: 'score must be a number' }).int('score must be a whole number').min(1, 'score is 1 to 5').max(5, 'score is 1 to 5'),
-    comment: z.string().max(MAX_COMMENT_CHARS, `comment is at most ${MAX_COMMENT_CHARS} characters`).nullable().optional(),
+    comment: z
+      .string()
+      .max(MAX_COMMENT_CHARS, `comment is at most ${MAX_COMMENT_CHARS} characters`)
+      .superRefine((value, ctx) => {
+        const forbidden = forbiddenCharacter(value, { multiline: true });
+        if (forbidden) ctx.addIssue({ code: 'custom', message: `comment: ${forbidden}` });
+      })
+      .nullable()
+      .optional(),
     agent_id: id('agent_id'),
     queue_id: id('queue_id'),
   })
@@ -46,7 +74,7 @@ export const StatsQuery = z
     period: z.enum(['day', 'week', 'month']).default('day'),
     from: localDate.optional(),
     to: localDate.optional(),
-    days: z.coerce.number().int().min(1).max(3660).optional(),
+    days: decimal(1, 3660).optional(),
   })
   .refine((q) => !(q.from !== undefined && q.days !== undefined), { message: 'give from or days, not both', path: ['days'] })
   .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] });
@@ -90,13 +118,26 @@ export const ResponsesQuery = z
     queue_id: id('queue_id').optional(),
     from: localDate.optional(),
     to: localDate.optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+    limit: decimal(1, 200).default(50),
+    // Deep pages by offset cost a scan of every skipped row; past this, follow next_cursor.
+    offset: decimal(0, MAX_OFFSET).default(0),
+    cursor: z
+      .string()
+      .max(200, 'cursor is at most 200 characters')
+      .meta({ description: 'next_cursor of the previous page: continues after its last item' })
+      .optional(),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] });
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] })
+  .refine((q) => !(q.cursor !== undefined && q.offset !== 0), { message: 'give cursor or offset, not both', path: ['offset'] });
 
 export const ResponsesPage = z
-  .object({ items: z.array(Rating), total: count, limit: z.number().int(), offset: z.number().int() })
+  .object({
+    items: z.array(Rating),
+    total: count,
+    limit: z.number().int(),
+    offset: z.number().int(),
+    next_cursor: z.string().nullable().meta({ description: 'pass as cursor for the next page; null on the last page' }),
+  })
   .meta({ title: 'ResponsesPage' });
 
 export const ErrorBody = z.object({ detail: z.string() }).meta({ title: 'Error' });

@@ -22,6 +22,8 @@ export async function runIvr(ivr: Ivr, ctx: StepContext, observer: RunObserver =
   let index: number | undefined = 0;
   let lastStep = ivr.step[0]!.id;
   let exhausted: 'no_input' | 'invalid' | undefined;
+  // A failure that still lets the caller hear its on_failure step (goodbye) before the survey ends.
+  let failure: string | undefined;
   try {
     for (let executed = 0; index !== undefined && index < ivr.step.length; executed++) {
       if (executed >= MAX_STEPS_PER_SURVEY) {
@@ -43,12 +45,16 @@ export async function runIvr(ivr: Ivr, ctx: StepContext, observer: RunObserver =
           index = result.goto === undefined ? undefined : indexById.get(result.goto);
           break;
         case 'failed':
-          return { kind: 'failed', reason: result.reason, lastStep };
+          if (result.goto === undefined) return { kind: 'failed', reason: result.reason, lastStep };
+          failure = result.reason;
+          index = indexById.get(result.goto);
+          break;
         case 'hangup':
           index = undefined;
           break;
       }
     }
+    if (failure !== undefined) return { kind: 'failed', reason: failure, lastStep };
     return exhausted ? { kind: 'exhausted', reason: exhausted, lastStep } : { kind: 'finished', lastStep };
   } catch (err) {
     if (ctx.signal.aborted) return { kind: 'aborted', reason: ctx.signal.reason, lastStep };

@@ -1,9 +1,10 @@
 // The result service: folds new ratings into csat_rollup. Incremental by a rowid watermark, a
 // full rebuild on demand (or when the reporting timezone changed), never two runs at once,
 // never an exception into the scheduler.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/schema.js';
+import type { WriteGate } from '../db/write-gate.js';
 import type { Logger } from '../log.js';
 import {
   applyBaseDelta,
@@ -29,7 +30,8 @@ export interface RunReport {
 }
 
 export interface ResultServiceOptions {
-  readonly db: Kysely<Database>;
+  /** A run is one transaction through the gate: committed whole or not at all, never left open. */
+  readonly writes: WriteGate;
   readonly timezone: string;
   readonly log: Logger;
   readonly now?: () => Date;
@@ -93,19 +95,9 @@ export class ResultService {
 
   private async execute(mode: 'incremental' | 'full'): Promise<RunReport> {
     const started = performance.now();
-    // One connection, BEGIN IMMEDIATE: the watermark read and the rollup writes see one snapshot,
-    // and a second process (cc-csat aggregate) waits on busy_timeout instead of failing mid-way.
-    const report = await this.options.db.connection().execute(async (conn) => {
-      await sql`BEGIN IMMEDIATE`.execute(conn);
-      try {
-        const result = await this.refresh(conn as unknown as Transaction<Database>, mode);
-        await sql`COMMIT`.execute(conn);
-        return result;
-      } catch (err) {
-        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
-        throw err;
-      }
-    });
+    // One transaction (BEGIN IMMEDIATE): the watermark read and the rollup writes see one snapshot.
+    // A lock held by another process (cc-csat aggregate) is waited for without blocking live calls.
+    const report = await this.options.writes.transaction('result service run', (db) => this.refresh(db, mode));
     const full: RunReport = { ...report, durationMs: Math.round(performance.now() - started) };
     this.options.log.info(full, 'result service run');
     this.options.onRun?.(full);

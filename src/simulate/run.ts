@@ -36,10 +36,10 @@ function isQuestion(config: AppConfig, ivrName: string | undefined, media: reado
 export async function simulate(config: AppConfig, options: SimulateOptions, io: { write(text: string): void; stdin: NodeJS.ReadStream }): Promise<number> {
   const line = (text: string): void => io.write(`${text}\n`);
   const scripted = options.digits !== undefined;
-  const database = openDatabase(config.sqlitePath);
+  const database = openDatabase(config.sqlitePath, { lockWaitMs: config.engine.database.lock_wait_ms });
   await migrate(database.db);
   const log = createLogger(config.engine.log.level === 'debug' || config.engine.log.level === 'trace' ? config.engine.log.level : 'warn', process.stderr);
-  const controller = new SurveyController({ db: database.db, queues: config.queues, ivrs: config.ivrs, log });
+  const controller = new SurveyController({ db: database.db, writes: database.writes, queues: config.queues, ivrs: config.ivrs, log });
   const channel = new TerminalChannel({ line }, (uri) => (scripted ? 40 : uri.startsWith('digits:') ? 400 : 1500));
   const ivrName = config.queues.get(options.queue)?.after_call.csat_ivr;
 

@@ -81,4 +81,7 @@ export class TerminalChannel implements CallChannel {
     this.out.line('  ↩ no survey: the call goes back to the dialplan');
     this.leave('continued in the dialplan');
   }
+
+  /** One caller, no shared connections to Asterisk: nothing to put first. */
+  admit(): void {}
 }

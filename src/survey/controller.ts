@@ -1,24 +1,32 @@
 // Decides whether a channel handed to Stasis gets a survey, runs it, and records how it ended.
 // Every offered or declined survey leaves exactly one survey_outcome row; no caller is left in silence.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Ivr, QueueConfig } from '../config/schema.js';
 import { insertOutcome } from '../db/outcomes.js';
-import { findRatingByCallId, insertRating } from '../db/ratings.js';
-import type { Database, SurveyOutcomeKind } from '../db/schema.js';
+import { findRatingByCallId, insertRating, type InsertRatingResult } from '../db/ratings.js';
+import type { Database, NewRating, SurveyOutcomeKind } from '../db/schema.js';
+import { asStorageError } from '../db/storage-error.js';
+import type { WriteGate } from '../db/write-gate.js';
 import type { CollectedRating, StepContext } from '../ivr/context.js';
 import { DigitBuffer } from '../ivr/digits.js';
 import { runIvr, type RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
 import { ChannelGoneError, type CallChannel, type IncomingCall } from '../telephony/port.js';
-import { identifyCall, type CallIdentity } from './identify.js';
+import type { Admission } from './admission.js';
+import { identifyCall, identityFromArgs, invalidIdentity, type CallIdentity } from './identify.js';
 
 export interface SurveyControllerDeps {
+  /** Reads; every write goes through `writes`. */
   readonly db: Kysely<Database>;
+  readonly writes: WriteGate;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ivrs: ReadonlyMap<string, Ivr>;
   readonly log: Logger;
   readonly observer?: SurveyObserver;
   readonly now?: () => Date;
+  /** Asked before anything else for each new caller: when Asterisk is overloaded the caller gets no survey. */
+  readonly admission?: Pick<Admission, 'decide'>;
 }
 
 /** Hooks for metrics; all optional. */
@@ -28,6 +36,9 @@ export interface SurveyObserver {
   surveyEnded?(outcome: SurveyOutcomeKind, wasLive: boolean): void;
   ratingStored?(score: number, dtmfToStoredMs: number): void;
 }
+
+const RATING_WRITE_ATTEMPTS = 3;
+const RATING_RETRY_PAUSE_MS = 100;
 
 export class ShutdownDeadlineError extends Error {
   constructor() {
@@ -85,6 +96,21 @@ export class SurveyController {
 
   private async survey(call: IncomingCall, entry: LiveSurvey, digits: DigitBuffer, startedAt: Date, baseLog: Logger): Promise<void> {
     const { channel } = call;
+    // Before any request for this caller (identifying it may read channel variables): a refused
+    // caller must cost an overloaded Asterisk nothing but the `continue`.
+    const admission = this.deps.admission?.decide();
+    if (admission && !admission.admitted) {
+      const fromArgs = identityFromArgs(call.args);
+      const known = invalidIdentity(fromArgs) ? undefined : fromArgs;
+      const { exceeded, slowInFlight, recentLatencyMs } = admission;
+      baseLog.info(
+        { call_id: known?.callId, exceeded, slow_requests_in_flight: slowInFlight, recent_latency_ms: Math.round(recentLatencyMs) },
+        'Asterisk overloaded: no survey, back to the dialplan',
+      );
+      await this.sendBackToDialplan(channel, baseLog);
+      await this.recordOutcome({ channel, identity: known, startedAt, outcome: 'skipped', reason: 'overloaded', wasLive: false });
+      return;
+    }
     let identity: CallIdentity;
     try {
       identity = await identifyCall(call);
@@ -108,6 +134,7 @@ export class SurveyController {
     const ivr = this.deps.ivrs.get(queue.after_call.csat_ivr!)!;
     entry.callId = identity.callId;
     const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
+    channel.admit();
     await this.runSurvey({ channel, identity: known, ivr, digits, startedAt, log });
   }
 
@@ -119,6 +146,9 @@ export class SurveyController {
     if (!queue) return 'unknown_queue';
     if (!queue.after_call.csat_enabled) return 'csat_disabled';
     if (!identity.agentId) return 'no_agent_id';
+    // Checked before the caller is asked anything: an id that cannot be stored must not cost a pressed key.
+    const invalid = invalidIdentity(identity);
+    if (invalid) return invalid;
     for (const [otherChannel, survey] of this.live) {
       if (otherChannel !== channelId && survey.callId === identity.callId) return 'survey_in_progress';
     }
@@ -161,14 +191,22 @@ export class SurveyController {
         attempts++;
       },
       recordRating: async (collected) => {
-        const result = await insertRating(this.deps.db, {
-          call_id: identity.callId,
-          agent_id: identity.agentId,
-          queue_id: identity.queueId,
-          score: collected.score,
-          comment: null,
-          created_at: this.now().toISOString(),
-        });
+        let result: InsertRatingResult;
+        try {
+          result = await this.storeRating({
+            call_id: identity.callId,
+            agent_id: identity.agentId,
+            queue_id: identity.queueId,
+            score: collected.score,
+            comment: null,
+            created_at: this.now().toISOString(),
+          });
+        } catch (err) {
+          const reason = `rating not stored: ${err instanceof Error ? err.message : String(err)}`;
+          // With no row, this line is where the caller's answer survives: it carries the digit.
+          stepLog().error({ digit: collected.digit, score: collected.score, err: reason }, 'rating could not be stored; the caller hears goodbye');
+          return { stored: false, reason };
+        }
         rating = collected;
         if (result.inserted) {
           this.deps.observer?.ratingStored?.(collected.score, performance.now() - digits.lastPushedAt);
@@ -178,6 +216,7 @@ export class SurveyController {
           storedNote = `call already rated with score ${result.existing.score}; kept the first rating`;
           stepLog().warn({ digit: collected.digit, score: collected.score, kept: result.existing.score }, storedNote);
         }
+        return { stored: true };
       },
     };
     log.info({ ivr: ivr.name }, 'survey started');
@@ -211,6 +250,22 @@ export class SurveyController {
       wasLive: true,
     });
     log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.score }, 'survey ended');
+  }
+
+  /**
+   * Commits the rating or throws. A lock is already waited out by the gate; a failure that may pass
+   * (disk full for a moment, an I/O error) gets a few more tries while the caller waits for "you pressed".
+   */
+  private async storeRating(rating: NewRating): Promise<InsertRatingResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.writes.write('IVR rating', (db) => insertRating(db, rating));
+      } catch (err) {
+        const failure = asStorageError(err);
+        if (!failure || failure.failure === 'locked' || attempt >= RATING_WRITE_ATTEMPTS) throw err;
+        await sleep(RATING_RETRY_PAUSE_MS * attempt);
+      }
+    }
   }
 
   /** A caller we do not (or can no longer) survey goes back to the dialplan; a failure is logged, not thrown. */
@@ -252,7 +307,7 @@ export class SurveyController {
     wasLive: boolean;
   }): Promise<void> {
     try {
-      await insertOutcome(this.deps.db, {
+      await this.deps.writes.write('survey outcome', (db) => insertOutcome(db, {
         call_id: row.identity?.callId ?? null,
         channel_id: row.channel.id,
         agent_id: row.identity?.agentId ?? null,
@@ -265,7 +320,7 @@ export class SurveyController {
         score: row.score ?? null,
         started_at: row.startedAt.toISOString(),
         ended_at: this.now().toISOString(),
-      });
+      }));
     } catch (err) {
       this.deps.log.error({ err, channel_id: row.channel.id, outcome: row.outcome }, 'could not record survey outcome');
     }

@@ -1,3 +1,4 @@
+import { identifierProblem } from '../identifiers.js';
 import type { IncomingCall } from '../telephony/port.js';
 
 export interface CallIdentity {
@@ -23,4 +24,26 @@ export async function identifyCall(call: IncomingCall): Promise<CallIdentity> {
     FALLBACK_VARIABLES.map(async (variable, index) => clean(call.args[index]) ?? clean(await call.channel.getVariable(variable))),
   );
   return { callId: values[0], agentId: values[1], queueId: values[2] };
+}
+
+/** What the StasisStart args alone say, without a request to Asterisk: for callers refused at the door. */
+export function identityFromArgs(args: readonly string[]): CallIdentity {
+  return { callId: clean(args[0]), agentId: clean(args[1]), queueId: clean(args[2]) };
+}
+
+/**
+ * The skip reason for an identity that could not be stored or queried back (see src/identifiers.ts),
+ * e.g. "invalid_agent_id: agent_id is at most 128 characters"; the problem never echoes the value.
+ */
+export function invalidIdentity(identity: CallIdentity): string | undefined {
+  const fields = [
+    ['call_id', identity.callId],
+    ['agent_id', identity.agentId],
+    ['queue_id', identity.queueId],
+  ] as const;
+  for (const [what, value] of fields) {
+    const problem = value === undefined ? undefined : identifierProblem(value, what);
+    if (problem) return `invalid_${what}: ${problem}`;
+  }
+  return undefined;
 }

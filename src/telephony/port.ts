@@ -36,6 +36,12 @@ export interface CallChannel {
   hangup(): Promise<void>;
   /** Sends the channel back to the dialplan; resolves quietly if it is already gone. */
   continueInDialplan(): Promise<void>;
+  /**
+   * This caller's survey starts: from now on its requests go ahead of work for callers not yet
+   * admitted (reading their variables, sending them back to the dialplan), so an overloaded
+   * Asterisk never cuts a running survey short for the sake of a new one.
+   */
+  admit(): void;
 }
 
 export interface IncomingCall {
@@ -45,6 +51,17 @@ export interface IncomingCall {
 }
 
 export type ConnectionState = 'connecting' | 'connected' | 'stopped';
+
+/** How hard the telephony server is working right now, for admission control. */
+export interface TelephonyLoad {
+  /**
+   * Requests sent and still unanswered after `ms`. Many at once means the server has stalled or is
+   * drowning, even before slow answers come back; a burst it answers quickly does not count.
+   */
+  requestsSlowerThan(ms: number): number;
+  /** Mean answer time of recent requests; 0 when too few were answered to tell. */
+  recentLatencyMs(): number;
+}
 
 export interface Telephony {
   readonly state: ConnectionState;

@@ -35,8 +35,21 @@ export interface RestRecord {
   method: string;
   path: string;
   query: Record<string, string>;
-  /** 0: the connection was reset unanswered (refuseRest). */
+  /** 0: never answered (the connection was reset by refuseRest, or the request was held by leaveUnanswered). */
   status: number;
+}
+
+/** A REST request as it arrived, before any answer (path without /ari). */
+export interface RestArrival {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+}
+
+interface UnansweredRule {
+  matches: (method: string, path: string) => boolean;
+  /** Whether "Asterisk" acts on the request (the answer alone is lost) or never gets it. */
+  process: boolean;
 }
 
 interface SimPlayback {
@@ -70,6 +83,8 @@ const KNOWN_SCHEMES = /^(sound|digits|number|characters|recording|tone):/;
 
 export class AriSimulator {
   readonly restLog: RestRecord[] = [];
+  /** Every REST request in the order it arrived (restLog is in the order of the answers). */
+  readonly received: RestArrival[] = [];
   readonly channels = new Map<string, SimChannel>();
   private readonly playbacks = new Map<string, SimPlayback>();
   private readonly sockets = new Set<WebSocket>();
@@ -89,6 +104,15 @@ export class AriSimulator {
    * lets a test send events that overtake an answer that is already stale.
    */
   beforeRespond: ((method: string, path: string) => void) | undefined;
+  /** Called the moment a REST request arrives, before it is delayed or handled (method, path without /ari). */
+  onRequest: ((method: string, path: string) => void) | undefined;
+  /**
+   * How long "Asterisk" takes before it handles a request (an overloaded one: seconds). Set it any
+   * time; 0 by default.
+   */
+  restDelay: (method: string, path: string) => number = () => 0;
+  private readonly unanswered: UnansweredRule[] = [];
+  private readonly delayed = new Set<NodeJS.Timeout>();
   /** When true, WebSocket upgrades are refused (Asterisk down for the event stream). */
   refuseEvents = false;
   /** When true, every REST request's connection is reset unanswered (Asterisk unreachable). */
@@ -149,6 +173,7 @@ export class AriSimulator {
 
   async close(): Promise<void> {
     for (const playback of this.playbacks.values()) clearTimeout(playback.timer);
+    for (const timer of this.delayed) clearTimeout(timer);
     for (const ws of this.sockets) ws.terminate();
     this.wss.close();
     this.server.closeAllConnections();
@@ -178,6 +203,19 @@ export class AriSimulator {
       if (Date.now() > deadline) throw new Error(`no ARI client connected within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /**
+   * The next request matching `matches` is never answered: with `process`, Asterisk acts on it and
+   * only the answer is lost; without, it never reaches Asterisk. The connection stays open.
+   */
+  leaveUnanswered(matches: (method: string, path: string) => boolean, options: { process: boolean }): void {
+    this.unanswered.push({ matches, process: options.process });
+  }
+
+  private takeUnanswered(method: string, path: string): UnansweredRule | undefined {
+    const index = this.unanswered.findIndex((rule) => rule.matches(method, path));
+    return index < 0 ? undefined : this.unanswered.splice(index, 1)[0];
   }
 
   // ------------------------------------------------------------------ events
@@ -225,7 +263,16 @@ export class AriSimulator {
   // ------------------------------------------------------------------ caller side
 
   /** A caller enters Stasis(csat, args...). Returns the simulated channel; drive it with press/hangup. */
-  enterStasis(options: { id?: string; args?: string[]; variables?: Record<string, string>; state?: 'Ring' | 'Up' } = {}): SimChannel {
+  enterStasis(
+    options: {
+      id?: string;
+      args?: string[];
+      variables?: Record<string, string>;
+      state?: 'Ring' | 'Up';
+      /** false: the channel is in the application but its StasisStart is held back until deliverStasisStart. */
+      announce?: boolean;
+    } = {},
+  ): SimChannel {
     const id = options.id ?? `sim-${++this.counter}-${Date.now()}`;
     let resolveEnded!: SimChannel['resolveEnded'];
     const ended = new Promise<'app_hangup' | 'caller_hangup' | 'continued'>((resolve) => (resolveEnded = resolve));
@@ -252,9 +299,14 @@ export class AriSimulator {
     this.emit('ChannelVarset', { variable: 'DIGITS', value: '', channel: this.channelJson(channel, ';2') });
     this.emit('Dial', { dialstatus: 'ANSWER', forward: '', dialstring: 'caller@csat-test', peer: this.channelJson(channel) });
     this.emit('ChannelVarset', { variable: 'STASISSTATUS', value: '', channel: this.channelJson(channel) });
-    this.emit('StasisStart', { args: channel.args, channel: this.channelJson(channel) });
+    if (options.announce ?? true) this.deliverStasisStart(channel);
     this.emit('ChannelDialplan', { dialplan_app: 'Wait', dialplan_app_data: '30', channel: this.channelJson(channel, ';2') });
     return channel;
+  }
+
+  /** Sends a channel's StasisStart, e.g. one that reaches the client late, behind other traffic. */
+  deliverStasisStart(channel: SimChannel): void {
+    this.emit('StasisStart', { args: channel.args, channel: this.channelJson(channel) });
   }
 
   press(channel: SimChannel, digit: string): void {
@@ -373,11 +425,30 @@ export class AriSimulator {
         res.end(JSON.stringify({ error: 'Authentication required' }));
         return;
       }
-      try {
-        this.route(req.method ?? 'GET', url.pathname, query, req.headers.host ?? '127.0.0.1', send);
-      } catch (err) {
-        send(500, { message: String(err) });
-      }
+      const method = req.method ?? 'GET';
+      const path = url.pathname.replace(/^\/ari/, '');
+      this.received.push({ method, path, query });
+      this.onRequest?.(method, path);
+      const unanswered = this.takeUnanswered(method, path);
+      const handle = (): void => {
+        if (unanswered) {
+          this.restLog.push({ method, path, query, status: 0 });
+          if (unanswered.process) this.route(method, url.pathname, query, req.headers.host ?? '127.0.0.1', () => undefined);
+          return;
+        }
+        try {
+          this.route(method, url.pathname, query, req.headers.host ?? '127.0.0.1', send);
+        } catch (err) {
+          send(500, { message: String(err) });
+        }
+      };
+      const delay = this.restDelay(method, path);
+      if (delay <= 0) return handle();
+      const timer = setTimeout(() => {
+        this.delayed.delete(timer);
+        handle();
+      }, delay);
+      this.delayed.add(timer);
     });
   }
 
@@ -434,6 +505,7 @@ export class AriSimulator {
   }
 
   private play(channel: SimChannel, query: Record<string, string>, requestedId: string | undefined, send: (status: number, body?: unknown) => void): void {
+    // As Asterisk 22 does, a playbackId already in use is not refused: the media is queued again.
     const media = (query['media'] ?? '').split(',').filter(Boolean);
     if (media.length === 0) return send(400, { message: 'media parameter is required' });
     const playback: SimPlayback = { id: requestedId ?? `pb-${++this.counter}`, channelId: channel.id, media, index: 0, state: 'queued' };

@@ -26,12 +26,26 @@ export interface ApiHarness {
   results: ResultService;
   logs: LogCapture;
   clock: { now: Date };
-  request(method: string, path: string, options?: { key?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    options?: {
+      key?: string | null;
+      body?: unknown;
+      rawBody?: string;
+      headers?: Record<string, string>;
+      /** The test itself holds a transaction open on the writer connection (a run in progress). */
+      duringOpenTransaction?: boolean;
+    },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
-export async function startApi(options: { timezone?: string; minRatingsToRank?: number; now?: Date } = {}): Promise<ApiHarness> {
+export async function startApi(
+  options: { timezone?: string; minRatingsToRank?: number; now?: Date; apiExtra?: string; databaseExtra?: string } = {},
+): Promise<ApiHarness> {
   const tree = writeConfigTree({
+    ...(options.databaseExtra ? { databaseExtra: options.databaseExtra } : {}),
     engineExtra: `
 [results]
 timezone = "${options.timezone ?? 'UTC'}"
@@ -39,6 +53,7 @@ min_ratings_to_rank = ${options.minRatingsToRank ?? 1}
 
 [api]
 rate_limit_per_minute = 1000
+${options.apiExtra ?? ''}
 
 [[api_keys]]
 name = "all"
@@ -63,15 +78,17 @@ rate_limit_per_minute = 5
 `,
   });
   const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
-  const database = openDatabase(config.sqlitePath);
+  const database = openDatabase(config.sqlitePath, { lockWaitMs: config.engine.database.lock_wait_ms });
   await migrate(database.db);
+  // As `cc-csat start` serves: no statement waits for a lock inside SQLite.
+  database.writes.neverBlockOnLocks();
   const logs = new LogCapture();
   const log = createLogger('debug', logs.stream);
   const clock = { now: options.now ?? new Date() };
-  const results = new ResultService({ db: database.db, timezone: config.engine.results.timezone, log, now: () => clock.now });
+  const results = new ResultService({ writes: database.writes, timezone: config.engine.results.timezone, log, now: () => clock.now });
   const metrics = new Metrics({ processMetrics: false });
   const telephony = { state: 'connected' as ConnectionState };
-  const app = createHttpApp({ config, db: database.db, sqlite: database.sqlite, reader: database.reader, log, telephony, now: () => clock.now, metrics });
+  const app = createHttpApp({ config, db: database.db, writes: database.writes, reader: database.reader, log, telephony, now: () => clock.now, metrics });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -102,6 +119,8 @@ rate_limit_per_minute = 5
       } catch {
         // leave as text: the test asserts it was JSON when it must be
       }
+      // The invariant behind "acknowledged means committed": between requests, no transaction is open.
+      if (!opts.duringOpenTransaction && database.sqlite.inTransaction) throw new Error(`${method} ${path} left a transaction open on the writer connection`);
       return { status: response.status, body: parsed, headers: response.headers };
     },
     async close() {

@@ -71,6 +71,10 @@ export function makeTempDir(prefix = 'cc-csat-test-'): string {
 
 export function writeConfigTree(options: {
   engineExtra?: string;
+  /** Lines under [ari] (its url, credentials, app and reconnect delay are set here). */
+  ariExtra?: string;
+  /** Lines under [database] (its url is set here). */
+  databaseExtra?: string;
   logLevel?: string;
   ariUrl?: string;
   httpPort?: number;
@@ -80,6 +84,7 @@ export function writeConfigTree(options: {
 } = {}): ConfigTree {
   const dir = options.dir ?? makeTempDir();
   mkdirSync(join(dir, 'config'), { recursive: true });
+  mkdirSync(join(dir, 'data'), { recursive: true });
   mkdirSync(join(dir, 'ivr'), { recursive: true });
   const dbPath = join(dir, 'data', 'cc_csat.db');
   const enginePath = join(dir, 'config', 'engine.toml');
@@ -95,10 +100,11 @@ username = "csat"
 password = "secret"
 app = "csat"
 reconnect_max_delay_ms = 1000
-request_timeout_ms = 5000
+${options.ariExtra ?? ''}
 
 [database]
 url = "sqlite:${dbPath}"
+${options.databaseExtra ?? ''}
 
 [paths]
 queues = "${join(dir, 'config', 'queues.toml')}"

@@ -7,6 +7,7 @@ import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { AriTelephony } from '../../src/ari/ari-telephony.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
+import { Admission } from '../../src/survey/admission.js';
 import { SurveyController } from '../../src/survey/controller.js';
 import { AriSimulator, type SimChannel, type SimOptions } from '../ari-sim/simulator.js';
 import { writeConfigTree, type ConfigTree } from './config-tree.js';
@@ -77,28 +78,50 @@ export async function startHarness(
     queues?: string;
     ivrs?: Record<string, string>;
     engineExtra?: string;
+    /** Lines under [database], e.g. lock_wait_ms. */
+    databaseExtra?: string;
+    /** Lines under [ari], e.g. request_timeout_ms or the admission bounds. */
+    ariExtra?: string;
     /** Runs after the simulator is up and before the engine connects to it. */
     beforeConnect?: (sim: AriSimulator) => void;
   } = {},
 ): Promise<Harness> {
   const sim = await new AriSimulator({ username: 'csat', password: 'secret', ...options.sim }).start();
   options.beforeConnect?.(sim);
-  const tree = writeConfigTree({ ariUrl: sim.url, queues: options.queues, ivrs: options.ivrs, engineExtra: options.engineExtra });
+  const tree = writeConfigTree({ ariUrl: sim.url, queues: options.queues, ivrs: options.ivrs, engineExtra: options.engineExtra, databaseExtra: options.databaseExtra, ariExtra: options.ariExtra });
   const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
-  const database = openDatabase(config.sqlitePath);
+  const database = openDatabase(config.sqlitePath, { lockWaitMs: config.engine.database.lock_wait_ms });
   await migrate(database.db);
+  // As `cc-csat start` serves: no statement waits for a lock inside SQLite.
+  database.writes.neverBlockOnLocks();
   const logs = new LogCapture();
   const log = createLogger('debug', logs.stream);
   const metrics = new Metrics({ processMetrics: false });
-  const controller = new SurveyController({ db: database.db, queues: config.queues, ivrs: config.ivrs, log, observer: metrics.surveyObserver() });
+  // Wired as `cc-csat start` does, from the same [ari] config: tests run what users run.
+  const ari = config.engine.ari;
+  const admission = new Admission(
+    () => telephony.load,
+    { maxSlowInFlight: ari.admission_max_in_flight, maxLatencyMs: ari.admission_max_latency_ms },
+    () => metrics.admissionShed.inc(),
+  );
+  const controller = new SurveyController({
+    db: database.db,
+    writes: database.writes,
+    queues: config.queues,
+    ivrs: config.ivrs,
+    log,
+    observer: metrics.surveyObserver(),
+    admission,
+  });
   const telephony = new AriTelephony({
     url: sim.url,
     username: 'csat',
     password: 'secret',
     app: 'csat',
     reconnectMaxDelayMs: 1000,
-    // The production default ([ari] request_timeout_ms): tests run what users run.
-    requestTimeoutMs: 5000,
+    requestTimeoutMs: ari.request_timeout_ms,
+    maxConcurrentRequests: ari.max_concurrent_requests,
+    maxPreAdmissionRequests: ari.admission_max_in_flight,
     log,
     onStateChange: (state) => metrics.ariState(state),
     onReconnectAttempt: () => metrics.ariReconnects.inc(),

@@ -33,7 +33,8 @@ export async function runCollect(step: StepOf<'collect'>, ctx: StepContext): Pro
       ctx.log.info({ attempt: attempt + 1, digit }, 'invalid key');
       continue;
     }
-    await ctx.recordRating({ digit, score });
+    const recorded = await ctx.recordRating({ digit, score });
+    if (!recorded.stored) return { kind: 'failed', reason: recorded.reason, goto: step.on_failure };
     return { kind: 'next', next: step.next };
   }
   return { kind: 'exhausted', reason: lastFailure ?? 'no_input', goto: step.on_failure };
