@@ -6,7 +6,6 @@ import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { AriTelephony } from '../src/ari/ari-telephony.js';
-import { useBoundedAriAgent } from '../src/ari/http-agent.js';
 import { loadConfig } from '../src/config/load.js';
 import { startCheckpointer } from '../src/db/checkpointer.js';
 import { migrate } from '../src/db/migrate.js';
@@ -90,7 +89,6 @@ async function main(): Promise<void> {
   });
   const telephony = new AriTelephony({ url: ready.url, username: 'csat', password: 'secret', app: 'csat', reconnectMaxDelayMs: 1000, requestTimeoutMs: 5000, log });
   telephony.onCall((call) => void controller.handleCall(call));
-  useBoundedAriAgent(config.engine.ari.max_concurrent_requests); // as cc-csat start does
   telephony.start();
   while (telephony.state !== 'connected') await new Promise((resolve) => setTimeout(resolve, 10));
 

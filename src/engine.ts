@@ -2,7 +2,6 @@
 import { createServer, type Server } from 'node:http';
 import express, { type Express } from 'express';
 import { AriTelephony } from './ari/ari-telephony.js';
-import { useBoundedAriAgent } from './ari/http-agent.js';
 import type { AppConfig } from './config/load.js';
 import { startCheckpointer } from './db/checkpointer.js';
 import { migrate } from './db/migrate.js';
@@ -96,7 +95,6 @@ export async function runEngine(config: AppConfig): Promise<number> {
 
   const checkpointer = inMemory ? undefined : startCheckpointer(config.sqlitePath, CHECKPOINT_INTERVAL_MS, log.child({ component: 'db' }));
   results.start(engine.results.schedule);
-  useBoundedAriAgent(engine.ari.max_concurrent_requests);
   telephony.start();
   log.info(
     { address: server.address(), metrics_address: metricsServer?.address(), db: config.sqlitePath, queues: config.queues.size, ivrs: config.ivrs.size },

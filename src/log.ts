@@ -11,6 +11,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['password', '*.password', 'headers["x-api-key"]', 'apiKey'], censor: '[redacted]' },
     },
-    destination,
+    // Asynchronous writes: a log line never holds the event loop that carries live callers' events.
+    // pino flushes what is pending when the process exits.
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

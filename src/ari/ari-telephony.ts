@@ -6,7 +6,15 @@ import type { Logger } from '../log.js';
 import type { ConnectionState, IncomingCall, Telephony, TelephonyLoad } from '../telephony/port.js';
 import { AriChannel, AriPlayback } from './channel.js';
 import { ariErrorMessage, isChannelGone, isPlaybackGone, withTimeout } from './errors.js';
-import { AriRest, type AriClientLike } from './rest.js';
+import { createAriRestApi, type AriRestApi } from './rest-client.js';
+import { AriRest } from './rest.js';
+
+/** What ari-client is still used for: the event stream. REST goes through rest-client.ts. */
+interface AriEventClient {
+  on(event: string, listener: (event: any, resource?: unknown) => void): unknown;
+  start(app: string): Promise<void>;
+  stop(): void;
+}
 import { installSwaggerFailGuard, probeAri } from './swagger-guard.js';
 
 export interface AriOptions {
@@ -62,7 +70,10 @@ export class AriTelephony implements Telephony {
   private readonly stopController = new AbortController();
   private maxRetryRounds = 0;
   /** The client whose event stream has opened once; its drops and reopenings are ours to handle. */
-  private streamClient: AriClientLike | undefined;
+  private streamClient: AriEventClient | undefined;
+  /** The connection the event stream belongs to: REST is usable only while there is one. */
+  private eventClient: AriEventClient | undefined;
+  private readonly restApi: AriRestApi;
   /** While a resync runs: channels that left meanwhile, which its (older) answers may still list. */
   private departedDuringResync: Set<string> | undefined;
   private resyncsRunning = 0;
@@ -75,6 +86,7 @@ export class AriTelephony implements Telephony {
       maxBackground: options.maxPreAdmissionRequests ?? maxConcurrent,
       log: options.log,
     });
+    this.restApi = createAriRestApi({ url: options.url, username: options.username, password: options.password, maxSockets: maxConcurrent });
     installSwaggerFailGuard();
   }
 
@@ -104,11 +116,12 @@ export class AriTelephony implements Telephony {
     this.setState('stopped');
     this.stopController.abort();
     try {
-      this.rest.client?.stop();
+      this.eventClient?.stop();
     } catch (err) {
       this.options.log.debug({ err: String(err) }, 'closing the ARI websocket');
     }
     this.rest.client = undefined;
+    this.eventClient = undefined;
     this.streamClient = undefined;
   }
 
@@ -122,18 +135,19 @@ export class AriTelephony implements Telephony {
   private async connectLoop(): Promise<void> {
     const { log, url, username, password, app, reconnectMaxDelayMs, requestTimeoutMs } = this.options;
     for (let attempt = 1; !this.stopController.signal.aborted; attempt++) {
-      let client: AriClientLike | undefined;
+      let client: AriEventClient | undefined;
       try {
         log.info({ url, app, attempt }, 'connecting to ARI');
         await probeAri(url, username, password, requestTimeoutMs, this.stopController.signal);
         client = (await withTimeout(ari.connect(url, username, password) as Promise<unknown>, requestTimeoutMs * 2, 'connect', (err) =>
           log.debug({ err: String(err) }, 'late ARI connect failure'),
-        )) as AriClientLike;
+        )) as AriEventClient;
         if (this.stopController.signal.aborted) return;
         // REST works as soon as the API is loaded. It must, before the event stream opens: ari-client
         // resolves start() through Bluebird on a later macrotask, so a caller entering Stasis the
         // moment the app registers arrives before that, and needs play/hangup to reach Asterisk.
-        this.rest.client = client;
+        this.eventClient = client;
+        this.rest.client = this.restApi;
         this.attach(client);
         await client.start(app);
         if (this.stopController.signal.aborted) {
@@ -150,7 +164,10 @@ export class AriTelephony implements Telephony {
       } catch (err) {
         if (this.stopController.signal.aborted) return;
         // Only start() gets here with a client, after ari-client's own retries ran out: that client is done.
-        if (client && this.rest.client === client) this.rest.client = undefined;
+        if (client && this.eventClient === client) {
+          this.eventClient = undefined;
+          this.rest.client = undefined;
+        }
         this.options.onReconnectAttempt?.();
         const delay = backoffDelay(attempt, reconnectMaxDelayMs);
         log.warn({ url, attempt, retry_in_ms: delay, err: ariErrorMessage(err) }, 'ARI not reachable; will retry');
@@ -159,7 +176,7 @@ export class AriTelephony implements Telephony {
     }
   }
 
-  private attach(client: AriClientLike): void {
+  private attach(client: AriEventClient): void {
     const { log } = this.options;
     client.on('StasisStart', (event) => this.onStasisStart(event));
     client.on('ChannelDtmfReceived', (event) => this.channels.get(event.channel?.id)?.dtmf(event.digit));

@@ -82,6 +82,8 @@ export class AriChannel implements CallChannel {
   private readonly dtmfListeners = new Set<(digit: string) => void>();
   readonly gone = this.goneController.signal;
   private unreleased: 'hangup' | 'continue' | undefined;
+  /** Asterisk answered our hangup or continue: the channel is no longer ours to release. */
+  private released = false;
   /** Until its survey is admitted, this caller's requests wait behind those of running surveys. */
   private priority: RequestPriority = 'background';
 
@@ -213,6 +215,9 @@ export class AriChannel implements CallChannel {
   }
 
   async release(how: 'hangup' | 'continue'): Promise<void> {
+    // Our own hangup was answered: the events saying so (ChannelHangupRequest, StasisEnd) may still be
+    // on the wire, and a second DELETE would only cost Asterisk a 404.
+    if (this.released) return;
     const send = (): Promise<unknown> =>
       this.channelCall(how, (client) =>
         how === 'hangup'
@@ -224,6 +229,7 @@ export class AriChannel implements CallChannel {
       // could move a channel on in the dialplan twice, so it is not resent.
       await (how === 'hangup' ? onceMoreAfterTimeout('hangup', this.rest, this.log.child({ channel_id: this.id }), send) : send());
       this.unreleased = undefined;
+      this.released = true;
     } catch (err) {
       if (err instanceof ChannelGoneError) {
         this.log.debug({ channel_id: this.id }, `${how}: channel already gone`);

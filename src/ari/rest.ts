@@ -4,18 +4,7 @@ import { AriTimeoutError } from './errors.js';
 import { LatencyWindow } from './latency-window.js';
 import { RequestPool, type RequestPriority } from './request-pool.js';
 
-type Params = Record<string, string | number | boolean | undefined>;
-type Op = (params: Params) => Promise<any>;
-
-/** The slice of ari-client's generated API this engine uses (operation names from the ARI Swagger docs). */
-export interface AriClientLike {
-  channels: { answer: Op; play: Op; hangup: Op; continueInDialplan: Op; getChannelVar: Op; get: Op };
-  playbacks: { stop: Op; get: Op };
-  applications: { get: Op };
-  on(event: string, listener: (event: any, resource?: unknown) => void): unknown;
-  start(app: string): Promise<void>;
-  stop(): void;
-}
+import type { AriRestApi } from './rest-client.js';
 
 export interface AriRestOptions {
   /** A request that has no answer this long after it was asked for (waiting included) fails. */
@@ -29,7 +18,8 @@ export interface AriRestOptions {
 
 /** Every REST call goes through here: one place for the timeout, the priority, the load figures and "not connected". */
 export class AriRest {
-  client: AriClientLike | undefined;
+  /** Set while connected to Asterisk; requests fail fast as "not connected" otherwise. */
+  client: AriRestApi | undefined;
   /**
    * Whether the event stream is up and in sync. A request that times out while it is down met an
    * unreachable Asterisk, not a slow one: sending it again only keeps the caller waiting longer.
@@ -54,7 +44,7 @@ export class AriRest {
     this.pool = new RequestPool(options.maxConcurrent, Math.min(options.maxBackground, options.maxConcurrent));
   }
 
-  async call(what: string, run: (client: AriClientLike) => Promise<unknown>, priority: RequestPriority = 'background'): Promise<unknown> {
+  async call(what: string, run: (client: AriRestApi) => Promise<unknown>, priority: RequestPriority = 'background'): Promise<unknown> {
     if (!this.client) throw new Error(`ARI ${what}: not connected to Asterisk`);
     const { timeoutMs, log } = this.options;
     const deadline = new AbortController();
