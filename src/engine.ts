@@ -1,12 +1,12 @@
 // `cc-csat start`: wires config, database, ARI controller and HTTP API together, and owns shutdown.
-import { createServer, type Server } from 'node:http';
-import express, { type Express } from 'express';
+import express from 'express';
 import { AriTelephony } from './ari/ari-telephony.js';
 import type { AppConfig } from './config/load.js';
 import { startCheckpointer } from './db/checkpointer.js';
 import { migrate } from './db/migrate.js';
-import { openDatabase } from './db/open.js';
+import { openDatabase, type OpenDatabase } from './db/open.js';
 import { createHttpApp } from './http/app.js';
+import { listenFirst, type ListeningServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { ResultService } from './results/service.js';
@@ -19,15 +19,37 @@ const BACKGROUND_CHECKPOINT_SAFETY_PAGES = 20_000;
 export async function runEngine(config: AppConfig): Promise<number> {
   const { engine } = config;
   const log = createLogger(engine.log.level);
+  // The ports first, before the database is touched: a second engine started by mistake beside a
+  // running one must stop at once with a clear error, not run migrations and a rollup run first.
+  const listening: ListeningServer[] = [];
+  const closeListening = (): void => {
+    for (const open of listening) open.server.close();
+  };
+  try {
+    listening.push(await listenFirst(engine.http.port, engine.http.host, '[http]'));
+    if (engine.metrics.port !== undefined) listening.push(await listenFirst(engine.metrics.port, engine.metrics.host, '[metrics]'));
+  } catch (err) {
+    closeListening();
+    log.fatal({ err: (err as Error).message }, 'cannot start');
+    throw err;
+  }
+  const [http, metricsListener] = listening as [ListeningServer, ListeningServer | undefined];
+
   const inMemory = config.sqlitePath === ':memory:';
-  const database = openDatabase(config.sqlitePath, {
-    // Checkpoints (and their fsync) run on a worker thread, never on the event loop serving calls.
-    ...(inMemory ? {} : { walAutocheckpointPages: BACKGROUND_CHECKPOINT_SAFETY_PAGES }),
-    lockWaitMs: engine.database.lock_wait_ms,
-    onLeakedTransaction: (what) => log.error({ what }, 'found a transaction left open on the writer connection; rolled it back before writing'),
-  });
-  const applied = await migrate(database.db);
-  if (applied.length > 0) log.info({ applied: applied.map((m) => m.name) }, 'database migrated');
+  let database: OpenDatabase;
+  try {
+    database = openDatabase(config.sqlitePath, {
+      // Checkpoints (and their fsync) run on a worker thread, never on the event loop serving calls.
+      ...(inMemory ? {} : { walAutocheckpointPages: BACKGROUND_CHECKPOINT_SAFETY_PAGES }),
+      lockWaitMs: engine.database.lock_wait_ms,
+      onLeakedTransaction: (what) => log.error({ what }, 'found a transaction left open on the writer connection; rolled it back before writing'),
+    });
+    const applied = await migrate(database.db);
+    if (applied.length > 0) log.info({ applied: applied.map((m) => m.name) }, 'database migrated');
+  } catch (err) {
+    closeListening();
+    throw err;
+  }
 
   const metrics = new Metrics();
   const results = new ResultService({
@@ -73,25 +95,15 @@ export async function runEngine(config: AppConfig): Promise<number> {
   });
   telephony.onCall((call) => void controller.handleCall(call));
 
-  // Listen before anything starts running in the background: a port already in use must stop this
-  // engine with a clear error, not leave it running headless beside the one that owns the port.
-  const separateMetrics = engine.metrics.port !== undefined;
-  const app = createHttpApp({ config, db: database.db, writes: database.writes, log, telephony, reader: database.reader, metrics, serveMetrics: !separateMetrics });
-  const servers: Server[] = [];
-  try {
-    servers.push(await listen(app, engine.http.port, engine.http.host, '[http]'));
-    if (separateMetrics) {
-      const metricsApp = express();
-      metricsApp.get('/metrics', metrics.handler());
-      servers.push(await listen(metricsApp, engine.metrics.port!, engine.metrics.host, '[metrics]'));
-    }
-  } catch (err) {
-    for (const open of servers) open.close();
-    await database.close();
-    log.fatal({ err: (err as Error).message }, 'cannot start');
-    throw err;
+  const app = createHttpApp({ config, db: database.db, writes: database.writes, log, telephony, reader: database.reader, metrics, serveMetrics: !metricsListener });
+  http.serve(app);
+  if (metricsListener) {
+    const metricsApp = express();
+    metricsApp.get('/metrics', metrics.handler());
+    metricsListener.serve(metricsApp);
   }
-  const [server, metricsServer] = servers as [Server, Server | undefined];
+  const server = http.server;
+  const metricsServer = metricsListener?.server;
 
   const checkpointer = inMemory ? undefined : startCheckpointer(config.sqlitePath, CHECKPOINT_INTERVAL_MS, log.child({ component: 'db' }));
   results.start(engine.results.schedule);
@@ -128,20 +140,3 @@ export async function runEngine(config: AppConfig): Promise<number> {
   });
 }
 
-const LISTEN_ADVICE: Record<string, string> = {
-  EADDRINUSE: 'address already in use (another cc-csat or another server has it)',
-  EACCES: 'permission denied (ports below 1024 need privileges)',
-  EADDRNOTAVAIL: 'address not available on this machine',
-};
-
-/** Resolves once the server listens; rejects naming the address and the reason when it cannot. */
-function listen(app: Express, port: number, host: string, section: string): Promise<Server> {
-  const server = createServer(app);
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const reason = (err.code && LISTEN_ADVICE[err.code]) ?? err.message;
-      reject(new Error(`cannot listen on ${host}:${port}: ${reason}; change ${section} host/port in the engine config`));
-    });
-    server.listen(port, host, () => resolve(server));
-  });
-}

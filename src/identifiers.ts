@@ -46,12 +46,21 @@ export function forbiddenCharacter(text: string, options: { multiline: boolean }
   return undefined;
 }
 
+// In an identifier, also what renders as nothing or as a plain space without being one: a Hangul
+// filler or a variation selector, a no-break space. "José" typed with a combining accent (NFD)
+// displays exactly as the precomposed one (NFC): both would be stored as two agents.
+const INVISIBLE_IN_ID = /\p{Default_Ignorable_Code_Point}|(?! )\p{Zs}/u;
+
 /** Why `value` cannot be an identifier named `what` (e.g. "agent_id"), or undefined when it can. */
 export function identifierProblem(value: string, what: string): string | undefined {
   if (value.length === 0) return `${what} must not be empty`;
   if ([...value].length > MAX_ID_CHARS) return `${what} is at most ${MAX_ID_CHARS} characters`;
   const forbidden = forbiddenCharacter(value, { multiline: false });
   if (forbidden) return `${what}: ${forbidden}`;
+  const chars = [...value];
+  const invisible = chars.findIndex((char) => INVISIBLE_IN_ID.test(char));
+  if (invisible >= 0) return `${what}: character ${codePoint(chars[invisible]!)} at position ${invisible + 1} is invisible or a space other than U+0020`;
+  if (value.normalize('NFC') !== value) return `${what} is not in Unicode NFC form (a letter and its accent typed as two characters?)`;
   if (value.trim() !== value) return `${what} must not start or end with a space`;
   if (what === 'call_id' && RESERVED_CALL_IDS.has(value)) return `call_id "${value}" is reserved (it cannot be read back at /cc/csat/${value})`;
   return undefined;

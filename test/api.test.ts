@@ -54,7 +54,7 @@ describe('/cc/csat API', () => {
       [{ ...body, score: 0 }, 'score', /score is 1 to 5/],
       [{ ...body, score: 3.5 }, 'score', /whole number/],
       [{ ...body, score: '5' }, 'score', /score must be a number/],
-      [{ comment: 'no score' , agent_id: 'a', queue_id: 'q' }, 'score', /score must be a number/],
+      [{ comment: 'no score' , agent_id: 'a', queue_id: 'q' }, 'score', /^score is required$/],
       [{ ...body, agent_id: '' }, 'agent_id', /must not be empty/],
       [{ score: 3, queue_id: 'q' }, 'agent_id', /^agent_id is required$/],
       [{ ...body, scroe: 3 }, 'body', /unknown field "scroe"/],

@@ -106,6 +106,9 @@ describe('bad input is a 4xx that names the problem', () => {
       ['queue_id', 'sales\u200Bqueue'],
       ['agent_id', '\ud800'],
       ['agent_id', ' padded'],
+      ['agent_id', 'Jose\u0301 Ruiz'],
+      ['agent_id', 'José\u00A0Ruiz'],
+      ['agent_id', 'agent\u3164'],
     ] as const) {
       const res = await api.request('POST', '/cc/csat/bad-id', { body: { ...rating, [field]: value } });
       assert.equal(res.status, 400, JSON.stringify(value));
@@ -149,6 +152,74 @@ describe('bad input is a 4xx that names the problem', () => {
     const widest = await api.request('GET', '/cc/csat/queue/sales-queue?period=month&from=2990-01-01&to=2999-12-31');
     assert.equal(widest.status, 200);
     assert.equal(widest.body.to, '2999-12-31');
+  });
+});
+
+describe('the HTTP layer itself', () => {
+  before(async () => {
+    api = await startApi();
+  });
+  after(async () => {
+    await api.close();
+  });
+
+  test('routes are case-sensitive: call id RESPONSES is a rating of its own and reads back', async () => {
+    const stored = await rawRequest('POST', '/cc/csat/RESPONSES', JSON.stringify(rating), { 'content-type': 'application/json' });
+    assert.equal(stored.status, 201);
+    const read = await rawRequest('GET', '/cc/csat/RESPONSES');
+    assert.equal(read.status, 200);
+    assert.equal(read.body.call_id, 'RESPONSES');
+    assert.equal((await rawRequest('GET', '/CC/CSAT/responses')).status, 404);
+  });
+
+  test('an unauthenticated client gets its 401 whatever its body: nothing of it is parsed', async () => {
+    for (const [body, headers] of [
+      ['{', { 'content-type': 'application/json' }],
+      ['x'.repeat(20_000), { 'content-type': 'application/json' }],
+      ['plain', { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
+    ] as const) {
+      const res = await api.request('POST', '/cc/csat/no-key', { key: null, rawBody: body, headers: { ...headers } });
+      assert.equal(res.status, 401, body.slice(0, 10));
+    }
+  });
+
+  test('a body that is not UTF-8 is refused, not stored with replacement characters', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"score":4,"agent_id":"ag'), Buffer.from([0xff, 0xfe]), Buffer.from('","queue_id":"sales-queue"}')]);
+    const res = await rawRequest('POST', '/cc/csat/not-utf8', bytes as unknown as string, { 'content-type': 'application/json' });
+    assert.equal(res.status, 400);
+    assert.match(res.body.detail, /UTF-8/);
+    assert.equal((api.database.sqlite.prepare("SELECT count(*) AS n FROM cc_csat WHERE call_id = 'not-utf8'").get() as { n: number }).n, 0);
+  });
+
+  test('a parameter given twice is a 400 naming it; valid JSON that is not an object says so', async () => {
+    const twice = await api.request('GET', '/cc/csat/responses?limit=1&limit=2');
+    assert.equal(twice.status, 400);
+    assert.deepEqual(twice.body.issues, [{ path: 'limit', message: 'limit is given more than once' }]);
+    for (const body of ['"x"', '5', 'null']) {
+      const res = await api.request('POST', '/cc/csat/scalar', { rawBody: body, headers: { 'content-type': 'application/json' } });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.detail, 'body must be a JSON object');
+    }
+    const missing = await api.request('POST', '/cc/csat/no-score', { body: { agent_id: 'a', queue_id: 'sales-queue' } });
+    assert.deepEqual(missing.body.issues, [{ path: 'score', message: 'score is required' }]);
+  });
+
+  test("requests Node's HTTP parser refuses are answered in JSON too", async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(api.base);
+    const send = (raw: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => socket.end(raw));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const huge = await send(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    const bad = await send('GET /cc/csat/caf\u00e9 HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+    assert.match(bad, /^HTTP\/1\.1 400 /);
+    for (const answer of [huge, bad]) assert.equal(typeof JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).detail, 'string');
   });
 });
 

@@ -3,7 +3,7 @@
 // calls nor turns into a silent loss.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
@@ -303,6 +303,7 @@ describe('start-up: the database and the port', () => {
       assert.ok(engine.output().includes(`127.0.0.1:${port}`), engine.output());
       assert.match(engine.output(), /in use/);
       assert.ok(!engine.output().includes('"msg":"cc-csat started"'), 'never claims to have started');
+      assert.ok(!existsSync(tree.dbPath), 'the database of the engine that owns the port was not touched');
     } finally {
       squatter.close();
     }

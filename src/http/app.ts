@@ -34,8 +34,9 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // "/cc/csat/RESPONSES" must be the rating of call RESPONSES, not the /responses list.
+  app.set('case sensitive routing', true);
   if (deps.metrics) app.use(deps.metrics.httpMiddleware());
-  app.use(express.json({ limit: '16kb', strict: true }));
 
   // Liveness: the process answers. Readiness: it can take a survey (database writable, ARI in sync).
   app.get('/healthz', (_req, res) => {

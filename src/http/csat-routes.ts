@@ -1,5 +1,6 @@
 // /cc/csat: ratings in (POST, one per call) and statistics out (from the result service's rollups).
-import { Router, type Request, type Response } from 'express';
+import { isUtf8 } from 'node:buffer';
+import express, { Router, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { findRatingByCallId, insertRating, listRatings } from '../db/ratings.js';
@@ -32,6 +33,13 @@ export interface CsatRouteDeps {
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.infer<S> {
+  if (where === 'query') {
+    const repeated = Object.entries(value as Record<string, unknown>).find(([, given]) => Array.isArray(given));
+    if (repeated) {
+      const message = `${repeated[0]} is given more than once`;
+      throw new HttpError(400, `invalid query: ${message}`, { issues: [{ path: repeated[0], message }] });
+    }
+  }
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(where, result.error);
   return result.data;
@@ -49,8 +57,20 @@ function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {
 // Longest span a single answer may cover: a day-by-day trend of two years, or ten years by week/month.
 const MAX_DAYS = { day: 731, week: 3660, month: 3660 } as const;
 
+/**
+ * Read only after the key is checked: an unauthenticated client gets its 401 without the server
+ * buffering, inflating or parsing what it sent. Bytes that are not UTF-8 are refused, not replaced.
+ */
+const jsonBody = express.json({
+  limit: '16kb',
+  strict: true,
+  verify: (_req, _res, bytes) => {
+    if (!isUtf8(bytes)) throw new HttpError(400, 'request body is not valid UTF-8');
+  },
+});
+
 export function csatRoutes(deps: CsatRouteDeps): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true });
   const read = requireScope(deps.keyRing, deps.limiter, 'csat:read');
   const write = requireScope(deps.keyRing, deps.limiter, 'csat:write');
 
@@ -69,7 +89,7 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
     return alignRange(query.period, from, to);
   };
 
-  router.post('/cc/csat/:call_id', write, async (req, res) => {
+  router.post('/cc/csat/:call_id', write, jsonBody, async (req, res) => {
     const { call_id } = parse(CallIdParams, req.params, 'path');
     if (!req.is('application/json')) throw new HttpError(415, 'Content-Type must be application/json');
     const body = parse(RatingBody, req.body, 'body');
@@ -95,8 +115,8 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
     const query = parse(ResponsesQuery, req.query, 'query');
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) {
-      throw new HttpError(400, 'invalid query: cursor: not a cursor this server gave (use next_cursor of the previous page)', {
-        issues: [{ path: 'cursor', message: 'not a cursor this server gave' }],
+      throw new HttpError(400, 'invalid query: cursor: not a valid cursor (pass next_cursor of the previous page as it is)', {
+        issues: [{ path: 'cursor', message: 'not a valid cursor' }],
       });
     }
     const page = await listRatings(

@@ -39,7 +39,12 @@ export const notFound: RequestHandler = (req, res) => {
 function clientMistake(err: unknown): { status: number; detail: string } | undefined {
   const { type, status, message } = err as { type?: string; status?: unknown; message?: string };
   if (type === 'entity.too.large') return { status: 413, detail: 'request body is larger than 16 KB' };
-  if (type === 'entity.parse.failed') return { status: 400, detail: `malformed JSON body: ${message}` };
+  if (type === 'entity.parse.failed') {
+    // strict mode refuses valid JSON that is not an object or array ("x", 5, null): say so plainly.
+    const body = String((err as { body?: unknown }).body ?? '').trimStart();
+    if (body !== '' && body[0] !== '{' && body[0] !== '[') return { status: 400, detail: 'body must be a JSON object' };
+    return { status: 400, detail: `malformed JSON body: ${message}` };
+  }
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return { status: 415, detail: String(message) };
   if (err instanceof URIError) return { status: 400, detail: 'path: not valid percent-encoding (%XX of UTF-8 bytes)' };
   // body-parser marks a body that does not inflate (Content-Encoding: gzip on plain bytes) as 400.

@@ -48,6 +48,8 @@ const errors = {
   },
 };
 
+const notModified = { description: 'If-None-Match matched the ETag: the statistics have not changed since' };
+
 export function buildOpenApi(version: string): Json {
   const readSecurity = [{ apiKey: [] }];
   return {
@@ -73,6 +75,10 @@ export function buildOpenApi(version: string): Json {
             '409': json(ConflictBody, 'the call is already rated; the existing rating is returned'),
             '413': json(ErrorBody, 'body larger than 16 KB'),
             '415': json(ErrorBody, 'body is not application/json'),
+            '503': {
+              ...json(ErrorBody, 'the database cannot take the write now (locked, disk full, read-only); nothing was written'),
+              headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds after which a retry may succeed' } },
+            },
           },
         },
         get: {
@@ -87,7 +93,7 @@ export function buildOpenApi(version: string): Json {
           summary: "An agent's statistics, per queue rank and trend",
           security: readSecurity,
           parameters: [...parameters(AgentParams, 'path'), ...parameters(StatsQuery, 'query')],
-          responses: { '200': json(AgentStats, 'statistics'), ...errors },
+          responses: { '200': json(AgentStats, 'statistics'), '304': notModified, ...errors },
         },
       },
       '/cc/csat/queue/{queue_id}': {
@@ -95,7 +101,7 @@ export function buildOpenApi(version: string): Json {
           summary: "A queue's statistics and agent ranking",
           security: readSecurity,
           parameters: [...parameters(QueueParams, 'path'), ...parameters(StatsQuery, 'query')],
-          responses: { '200': json(QueueStats, 'statistics'), ...errors, '404': json(ErrorBody, 'queue unknown to config and never rated') },
+          responses: { '200': json(QueueStats, 'statistics'), '304': notModified, ...errors, '404': json(ErrorBody, 'queue unknown to config and never rated') },
         },
       },
       '/cc/csat/responses': {

@@ -29,7 +29,7 @@ const localDate = z
 const decimal = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,9}$/, 'must be a whole number written in decimal digits')
+    .regex(/^\d+$/, 'must be a whole number written in decimal digits')
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
     .meta({ type: 'integer', minimum: min, maximum: max });
@@ -40,7 +40,7 @@ export const QueueParams = z.object({ queue_id: id('queue_id') });
 
 export const RatingBody = z
   .strictObject({
-    score: z.number({ error: 'score must be a number' }).int('score must be a whole number').min(1, 'score is 1 to 5').max(5, 'score is 1 to 5'),
+    score: z.number({ error: (issue) => (issue.input === undefined ? 'score is required' : 'score must be a number') }).int('score must be a whole number').min(1, 'score is 1 to 5').max(5, 'score is 1 to 5'),
     comment: z
       .string()
       .max(MAX_COMMENT_CHARS, `comment is at most ${MAX_COMMENT_CHARS} characters`)

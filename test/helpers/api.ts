@@ -6,6 +6,7 @@ import { loadConfig, type AppConfig } from '../../src/config/load.js';
 import { migrate } from '../../src/db/migrate.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
 import { createHttpApp } from '../../src/http/app.js';
+import { listenFirst } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ConnectionState } from '../../src/telephony/port.js';
@@ -89,9 +90,10 @@ rate_limit_per_minute = 5
   const metrics = new Metrics({ processMetrics: false });
   const telephony = { state: 'connected' as ConnectionState };
   const app = createHttpApp({ config, db: database.db, writes: database.writes, reader: database.reader, log, telephony, now: () => clock.now, metrics });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  // The server `cc-csat start` uses (JSON for parser errors, timeouts), on a free loopback port.
+  const listening = await listenFirst(0, '127.0.0.1', '[http]');
+  listening.serve(app);
+  const server: Server = listening.server;
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     base,
