@@ -77,6 +77,8 @@ export function writeConfigTree(options: {
   databaseExtra?: string;
   logLevel?: string;
   ariUrl?: string;
+  /** The ARI password (default "secret", the ARI simulator's). */
+  ariPassword?: string;
   httpPort?: number;
   queues?: string;
   ivrs?: Record<string, string>;
@@ -97,7 +99,7 @@ port = ${options.httpPort ?? 0}
 [ari]
 url = "${options.ariUrl ?? 'http://127.0.0.1:1'}"
 username = "csat"
-password = "secret"
+password = "${options.ariPassword ?? 'secret'}"
 app = "csat"
 reconnect_max_delay_ms = 1000
 ${options.ariExtra ?? ''}
