@@ -304,6 +304,24 @@ describe('ARI faults that are normal', () => {
     }
   });
 
+  test('Asterisk shutting down under the question (soft hangup only, then destroyed): abandoned, not "prompt failed to play"', async () => {
+    const fault = await startHarness();
+    try {
+      const id = callId('shutdown');
+      const stopAt = (ch: { id: string }, media: readonly string[]): void => {
+        if (ch.id === id && media.some((uri) => uri.includes('rate-intro'))) setTimeout(() => fault.sim.shutDownUnder(fault.sim.channels.get(id)!), 30);
+      };
+      fault.sim.onPlaybackStarted.add(stopAt);
+      await fault.call({ id, args: args(id) });
+      fault.sim.onPlaybackStarted.delete(stopAt);
+      const [outcome] = await outcomesForCall(fault.database.db, id);
+      assert.equal(outcome?.outcome, 'abandoned');
+      assert.doesNotMatch(outcome?.reason ?? '', /prompt failed/);
+    } finally {
+      await fault.close();
+    }
+  });
+
   test('a missing thank-you does not cost the rating', async () => {
     const fault = await startHarness({ sim: { missingSounds: ['csat/thank-you'] } });
     try {

@@ -15,7 +15,7 @@ interface AriEventClient {
   start(app: string): Promise<void>;
   stop(): void;
 }
-import { installSwaggerFailGuard, probeAri } from './swagger-guard.js';
+import { installSwaggerFailGuard, probeAri, skipEventResources } from './swagger-guard.js';
 
 export interface AriOptions {
   readonly url: string;
@@ -146,6 +146,7 @@ export class AriTelephony implements Telephony {
         // REST works as soon as the API is loaded. It must, before the event stream opens: ari-client
         // resolves start() through Bluebird on a later macrotask, so a caller entering Stasis the
         // moment the app registers arrives before that, and needs play/hangup to reach Asterisk.
+        skipEventResources(client);
         this.eventClient = client;
         this.rest.client = this.restApi;
         this.attach(client);
@@ -186,6 +187,8 @@ export class AriTelephony implements Telephony {
     });
     // A soft hangup request can precede a redirect; only a hard request (the caller's BYE) means gone.
     client.on('ChannelHangupRequest', (event) => {
+      const channel = this.channels.get(event.channel?.id);
+      if (channel) channel.hangupRequested = true;
       if (!event.soft) this.forgetChannel(event.channel?.id, 'caller hung up');
     });
     client.on('StasisEnd', (event) => this.forgetChannel(event.channel?.id, 'left the Stasis application'));

@@ -81,6 +81,7 @@ export class AriChannel implements CallChannel {
   private readonly goneController = new AbortController();
   private readonly dtmfListeners = new Set<(digit: string) => void>();
   readonly gone = this.goneController.signal;
+  hangupRequested = false;
   private unreleased: 'hangup' | 'continue' | undefined;
   /** Asterisk answered our hangup or continue: the channel is no longer ours to release. */
   private released = false;

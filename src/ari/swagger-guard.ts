@@ -50,3 +50,19 @@ export async function probeAri(url: string, username: string, password: string, 
     throw new Error(`ARI at ${base} answered ${response.status} for /ari/api-docs/resources.json (is res_ari loaded, http.conf enabled?)`);
   }
 }
+
+interface EventModels {
+  _swagger?: { apis?: { events?: { models?: Record<string, { properties?: unknown[] }> } } };
+}
+
+/**
+ * ari-client turns every event's channel, playback and bridge into a resource object with every
+ * REST operation attached (lodash loops over ~40 operations per object): a large share of the
+ * engine's CPU per survey on a real Asterisk, for objects the engine never uses (it reads the
+ * event's plain JSON; REST goes through rest-client.ts). With no typed properties on the event
+ * models, ari-client emits the same events without building them.
+ */
+export function skipEventResources(client: unknown): void {
+  const models = (client as EventModels)._swagger?.apis?.events?.models ?? {};
+  for (const model of Object.values(models)) model.properties = [];
+}

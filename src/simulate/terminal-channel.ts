@@ -12,6 +12,7 @@ export class TerminalChannel implements CallChannel {
   readonly initialState = 'Up';
   private readonly goneController = new AbortController();
   readonly gone = this.goneController.signal;
+  readonly hangupRequested = false;
   private readonly listeners = new Set<(digit: string) => void>();
   private readonly playing = new Set<{ settle: (end: PlaybackEnd) => void }>();
   /** Called when a playback starts (scripted callers answer questions from here). */

@@ -175,7 +175,12 @@ export class SurveyController {
     let attempts = 0;
     let storedNote: string | undefined;
     let currentStep = ivr.step[0]!.id;
-    const stepLog = (): Logger => log.child({ step: currentStep });
+    // One child logger per step, made when the step changes: steps log rarely, but often per step.
+    let stepLogger: { step: string; log: Logger } | undefined;
+    const stepLog = (): Logger => {
+      if (stepLogger?.step !== currentStep) stepLogger = { step: currentStep, log: log.child({ step: currentStep }) };
+      return stepLogger.log;
+    };
     const ctx: StepContext = {
       ivr,
       channel,
@@ -227,6 +232,9 @@ export class SurveyController {
     } catch (err) {
       if (signal.aborted) {
         end = { kind: 'aborted', reason: signal.reason, lastStep: currentStep };
+      } else if (err instanceof ChannelGoneError) {
+        // The call ended under the survey before Asterisk said so (a shutdown's soft hangup).
+        end = { kind: 'aborted', reason: err, lastStep: currentStep };
       } else {
         log.error({ err, step: currentStep }, 'survey failed');
         end = { kind: 'failed', reason: err instanceof Error ? err.message : String(err), lastStep: currentStep };

@@ -26,6 +26,11 @@ export interface CallChannel {
   readonly initialState: string;
   /** Aborts (reason: ChannelGoneError) when the caller hangs up or the channel leaves our application. */
   readonly gone: AbortSignal;
+  /**
+   * Asterisk was asked to hang the channel up (a soft request too: Asterisk shutting down sends only
+   * soft ones). A playback failing after that is the call ending, not a broken prompt.
+   */
+  readonly hangupRequested: boolean;
   answer(): Promise<void>;
   /** Subscribes to PlaybackFinished before asking Asterisk to play, so no finish can be missed. */
   play(media: readonly string[]): Promise<Playback>;

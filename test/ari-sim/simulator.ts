@@ -341,6 +341,21 @@ export class AriSimulator {
     else deliver();
   }
 
+  /**
+   * Asterisk stopping under a call, as a real Asterisk 22 reports it: only a soft hangup request,
+   * the playing prompt finished "failed", and the channel destroyed a moment later (no StasisEnd).
+   */
+  shutDownUnder(channel: SimChannel, destroyAfterMs = 200): void {
+    channel.alive = false;
+    channel.inStasis = false;
+    this.emit('ChannelHangupRequest', { cause: 0, soft: true, channel: this.channelJson(channel) });
+    this.endPlaybacks(channel, 'failed');
+    setTimeout(() => {
+      this.emit('ChannelDestroyed', { cause: 0, cause_txt: 'Unknown', channel: this.channelJson(channel) });
+      channel.resolveEnded('caller_hangup');
+    }, destroyAfterMs);
+  }
+
   private endPlaybacks(channel: SimChannel, state: 'failed' | 'done'): void {
     for (const playback of channel.playbacks) {
       clearTimeout(playback.timer);

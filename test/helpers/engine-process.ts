@@ -24,8 +24,8 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export function spawnEngine(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): EngineProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function spawnEngine(args: readonly string[], options: { cwd: string; env?: Record<string, string>; nodeFlags?: readonly string[] }): EngineProcess {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), CLI, ...args], {
     cwd: options.cwd,
     env: { PATH: process.env['PATH'] ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

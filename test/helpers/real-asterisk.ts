@@ -300,6 +300,11 @@ export class RealAsterisk {
     );
   }
 
+  /** The Asterisk process (the wrapper execs it), for CPU accounting. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get etcDir(): string {
     return join(this.dir, 'etc');
   }

@@ -1,4 +1,5 @@
 import type { StepOf } from '../../config/schema.js';
+import { ChannelGoneError } from '../../telephony/port.js';
 import type { StepContext, StepResult } from '../context.js';
 import { playMedia } from '../media.js';
 
@@ -17,6 +18,9 @@ export async function runCollect(step: StepOf<'collect'>, ctx: StepContext): Pro
     const media = [...(preface ?? []), ...step.prompt];
     const played = await playMedia(ctx, media, { interruptible: step.interruptible });
     if (played.kind === 'failed' && ctx.digits.size === 0) {
+      // Asterisk fails a playback on a channel it is hanging up (a shutdown asks softly, with no
+      // hard request after): the call ended, the prompt was fine.
+      if (ctx.channel.hangupRequested) throw new ChannelGoneError(ctx.channel.id, 'hangup requested while the question played');
       // The caller heard no question; waiting for a key would leave them in silence.
       return { kind: 'failed', reason: `prompt failed to play: ${media.join(',')}` };
     }
