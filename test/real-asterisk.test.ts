@@ -344,7 +344,6 @@ describe('real Asterisk 22', { skip: SKIP }, () => {
           assert.deepEqual(stillPlaying, [], `${call.callId}: the killed engine's playback was still playing when the caller pressed`);
         }
       },
-      { todo: 'engine: an adopted caller keeps hearing the killed engine\'s playback; the new survey\'s prompts queue behind it' },
     );
   });
 

@@ -226,8 +226,8 @@ export class AriTelephony implements Telephony {
     this.adopt(id, event.channel.state ?? 'Up', Array.isArray(event.args) ? event.args.map(String) : []);
   }
 
-  private adopt(id: string, state: string, args: readonly string[]): void {
-    const channel = new AriChannel(id, state, this.rest, this.playbacks, this.options.log);
+  private adopt(id: string, state: string, args: readonly string[], options: { afterRestart?: boolean } = {}): void {
+    const channel = new AriChannel(id, state, this.rest, this.playbacks, this.options.log, { adopted: options.afterRestart ?? false });
     this.channels.set(id, channel);
     if (this.callHandler) {
       this.callHandler({ channel, args });
@@ -309,7 +309,7 @@ export class AriTelephony implements Telephony {
         const appData = channel.dialplan?.app_name === 'Stasis' ? (channel.dialplan.app_data ?? '') : '';
         const args = appData.split(',').slice(1);
         log.info({ channel_id: id, args }, `adopting a channel that entered ${app} while events were down`);
-        this.adopt(id, channel.state ?? 'Up', args);
+        this.adopt(id, channel.state ?? 'Up', args, { afterRestart: true });
       } catch (err) {
         // A caller who hung up since the list was made: nothing to adopt.
         const level = isChannelGone(err) ? 'debug' : 'warn';

@@ -77,6 +77,8 @@ export class AriPlayback implements Playback {
   }
 }
 
+const PREVIOUS_PLAYBACKS_CHECKED = 16;
+
 export class AriChannel implements CallChannel {
   private readonly goneController = new AbortController();
   private readonly dtmfListeners = new Set<(digit: string) => void>();
@@ -88,13 +90,42 @@ export class AriChannel implements CallChannel {
   /** Until its survey is admitted, this caller's requests wait behind those of running surveys. */
   private priority: RequestPriority = 'background';
 
+  /** Playback ids are `<channel>:<n>` (a fresh survey) or `<channel>:<tag>:<n>` (a caller adopted after a restart). */
+  private readonly playbackPrefix: string;
+  private playbackCount = 0;
+  /** For an adopted caller: the stop of a previous engine's playbacks, which the first play waits for. */
+  private readonly previousPlaybacksStopped: Promise<void>;
+
   constructor(
     readonly id: string,
     readonly initialState: string,
     private readonly rest: AriRest,
     private readonly playbacks: Map<string, AriPlayback>,
     private readonly log: Logger,
-  ) {}
+    options: { adopted?: boolean } = {},
+  ) {
+    this.playbackPrefix = options.adopted ? `${id}:${randomUUID().slice(0, 8)}:` : `${id}:`;
+    this.previousPlaybacksStopped = options.adopted ? this.stopPreviousEnginePlaybacks() : Promise.resolve();
+  }
+
+  /**
+   * A caller adopted after the engine was restarted (kill -9) may still hear the dead engine's
+   * question: Asterisk plays it to the end, and our own question would queue behind it, so a key
+   * would stop nothing. ARI cannot list a channel's playbacks, but a fresh survey numbers its own
+   * `<channel>:0`, `<channel>:1`...: stopping the first few covers any survey of the shipped kind.
+   * A 404 (finished, or never existed) is the usual answer.
+   */
+  private async stopPreviousEnginePlaybacks(): Promise<void> {
+    await Promise.all(
+      Array.from({ length: PREVIOUS_PLAYBACKS_CHECKED }, async (_, n) => {
+        try {
+          await this.rest.call('stop a previous engine\'s playback', (client) => client.playbacks.stop({ playbackId: `${this.id}:${n}` }));
+        } catch (err) {
+          if (!isPlaybackGone(err) && !isChannelGone(err)) this.log.debug({ channel_id: this.id, err: ariErrorMessage(err) }, 'stopping a previous playback failed');
+        }
+      }),
+    );
+  }
 
   dtmf(digit: string): void {
     for (const listener of this.dtmfListeners) listener(digit);
@@ -137,7 +168,8 @@ export class AriChannel implements CallChannel {
 
   async play(media: readonly string[]): Promise<Playback> {
     const log = this.log.child({ channel_id: this.id });
-    const playback = new AriPlayback(randomUUID(), this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, log);
+    await this.previousPlaybacksStopped;
+    const playback = new AriPlayback(`${this.playbackPrefix}${this.playbackCount++}`, this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, log);
     this.playbacks.set(playback.id, playback);
     const send = (): Promise<unknown> =>
       this.channelCall('play', (client) =>
