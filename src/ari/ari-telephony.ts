@@ -8,6 +8,7 @@ import { AriChannel, AriPlayback } from './channel.js';
 import { ariErrorMessage, isChannelGone, isPlaybackGone, withTimeout } from './errors.js';
 import { createAriRestApi, type AriRestApi } from './rest-client.js';
 import { AriRest } from './rest.js';
+import { installSwaggerFailGuard, probeAri, skipEventResources } from './swagger-guard.js';
 
 /** What ari-client is still used for: the event stream. REST goes through rest-client.ts. */
 interface AriEventClient {
@@ -15,7 +16,6 @@ interface AriEventClient {
   start(app: string): Promise<void>;
   stop(): void;
 }
-import { installSwaggerFailGuard, probeAri, skipEventResources } from './swagger-guard.js';
 
 export interface AriOptions {
   readonly url: string;

@@ -15,12 +15,12 @@ const slowNotGone = (err: unknown, rest: AriRest): err is AriTimeoutError => err
  * more. An overloaded Asterisk often answers the second; a survey that gives up at the first
  * timeout hangs up on a caller in the middle of a question.
  */
-async function onceMoreAfterTimeout<T>(what: string, rest: AriRest, log: Logger, send: () => Promise<T>): Promise<T> {
+async function onceMoreAfterTimeout<T>(what: string, rest: AriRest, log: Logger, fields: object, send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (err) {
     if (!slowNotGone(err, rest)) throw err;
-    log.warn({ err: err.message }, `ARI ${what} timed out; sending it once more`);
+    log.warn({ ...fields, err: err.message }, `ARI ${what} timed out; sending it once more`);
     return send();
   }
 }
@@ -68,7 +68,7 @@ export class AriPlayback implements Playback {
       await this.rest.call('stop playback', (client) => client.playbacks.stop({ playbackId: this.id }), this.priority());
     };
     try {
-      await onceMoreAfterTimeout('stop playback', this.rest, this.log.child({ playback_id: this.id }), send);
+      await onceMoreAfterTimeout('stop playback', this.rest, this.log, { playback_id: this.id }, send);
     } catch (err) {
       if (!isPlaybackGone(err) && !isChannelGone(err)) throw err;
     } finally {
@@ -95,15 +95,18 @@ export class AriChannel implements CallChannel {
   private playbackCount = 0;
   /** For an adopted caller: the stop of a previous engine's playbacks, which the first play waits for. */
   private readonly previousPlaybacksStopped: Promise<void>;
+  private readonly log: Logger;
 
   constructor(
     readonly id: string,
     readonly initialState: string,
     private readonly rest: AriRest,
     private readonly playbacks: Map<string, AriPlayback>,
-    private readonly log: Logger,
+    log: Logger,
     options: { adopted?: boolean } = {},
   ) {
+    // Made once per caller: play, stop and hangup are on every survey's path, the lines they log are rare.
+    this.log = log.child({ channel_id: id });
     this.playbackPrefix = options.adopted ? `${id}:${randomUUID().slice(0, 8)}:` : `${id}:`;
     this.previousPlaybacksStopped = options.adopted ? this.stopPreviousEnginePlaybacks() : Promise.resolve();
   }
@@ -121,7 +124,7 @@ export class AriChannel implements CallChannel {
         try {
           await this.rest.call('stop a previous engine\'s playback', (client) => client.playbacks.stop({ playbackId: `${this.id}:${n}` }));
         } catch (err) {
-          if (!isPlaybackGone(err) && !isChannelGone(err)) this.log.debug({ channel_id: this.id, err: ariErrorMessage(err) }, 'stopping a previous playback failed');
+          if (!isPlaybackGone(err) && !isChannelGone(err)) this.log.debug({ err: ariErrorMessage(err) }, 'stopping a previous playback failed');
         }
       }),
     );
@@ -167,9 +170,8 @@ export class AriChannel implements CallChannel {
   }
 
   async play(media: readonly string[]): Promise<Playback> {
-    const log = this.log.child({ channel_id: this.id });
     await this.previousPlaybacksStopped;
-    const playback = new AriPlayback(`${this.playbackPrefix}${this.playbackCount++}`, this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, log);
+    const playback = new AriPlayback(`${this.playbackPrefix}${this.playbackCount++}`, this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, this.log);
     this.playbacks.set(playback.id, playback);
     const send = (): Promise<unknown> =>
       this.channelCall('play', (client) =>
@@ -177,7 +179,7 @@ export class AriChannel implements CallChannel {
         client.channels.play({ channelId: this.id, media: media.join(','), playbackId: playback.id }),
       );
     try {
-      await this.sendPlay(send, playback, log);
+      await this.sendPlay(send, playback);
     } catch (err) {
       playback.settle('stopped');
       throw err;
@@ -186,14 +188,14 @@ export class AriChannel implements CallChannel {
   }
 
   /** Sends `play`; after a timeout, once more with the same playbackId unless Asterisk has it already. */
-  private async sendPlay(send: () => Promise<unknown>, playback: AriPlayback, log: Logger): Promise<void> {
+  private async sendPlay(send: () => Promise<unknown>, playback: AriPlayback): Promise<void> {
     try {
       await send();
       return;
     } catch (err) {
       if (!slowNotGone(err, this.rest)) throw err;
       if (await this.reachedAsterisk(playback)) return;
-      log.warn({ err: err.message, playback_id: playback.id }, 'ARI play timed out and Asterisk has no such playback; sending it once more');
+      this.log.warn({ err: err.message, playback_id: playback.id }, 'ARI play timed out and Asterisk has no such playback; sending it once more');
     }
     try {
       await send();
@@ -260,12 +262,12 @@ export class AriChannel implements CallChannel {
     try {
       // A second hangup finds the channel gone (404) if the first one landed. A second `continue`
       // could move a channel on in the dialplan twice, so it is not resent.
-      await (how === 'hangup' ? onceMoreAfterTimeout('hangup', this.rest, this.log.child({ channel_id: this.id }), send) : send());
+      await (how === 'hangup' ? onceMoreAfterTimeout('hangup', this.rest, this.log, {}, send) : send());
       this.unreleased = undefined;
       this.released = true;
     } catch (err) {
       if (err instanceof ChannelGoneError) {
-        this.log.debug({ channel_id: this.id }, `${how}: channel already gone`);
+        this.log.debug(`${how}: channel already gone`);
         return;
       }
       this.unreleased = how;

@@ -33,7 +33,8 @@ export function identityFromArgs(args: readonly string[]): CallIdentity {
 
 /**
  * The skip reason for an identity that could not be stored or queried back (see src/identifiers.ts),
- * e.g. "invalid_agent_id: agent_id is at most 128 characters"; the problem never echoes the value.
+ * e.g. "invalid_agent_id: agent_id is at most 128 characters"; the problem names a character by its
+ * code point and echoes no value but a reserved call id (a short, known word).
  */
 export function invalidIdentity(identity: CallIdentity): string | undefined {
   const fields = [
