@@ -5,13 +5,13 @@ import { fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { AriTelephony } from '../src/ari/ari-telephony.js';
+import { buildAriSurveyEngine } from '../src/ari-survey-engine.js';
 import { loadConfig } from '../src/config/load.js';
 import { startCheckpointer } from '../src/db/checkpointer.js';
 import { migrate } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
 import { createLogger } from '../src/log.js';
-import { SurveyController } from '../src/survey/controller.js';
+import { Metrics } from '../src/metrics.js';
 import { writeConfigTree } from '../test/helpers/config-tree.js';
 import { fmt, machine, percentile, writeResult } from './lib.js';
 
@@ -74,21 +74,26 @@ async function main(): Promise<void> {
   const checkpointer = startCheckpointer(config.sqlitePath, 1000, log);
   let dtmfToStored: number[] = [];
   let peakLive = 0;
-  const controller = new SurveyController({
-    db: database.db,
-    writes: database.writes,
+  // The engine as `cc-csat start` builds it, but without overload admission: this benchmark looks for
+  // the load at which the engine stops keeping up, which refusing callers would hide.
+  const { controller, telephony } = buildAriSurveyEngine({
+    ari: config.engine.ari,
+    ariPassword: config.ariPassword,
+    database,
     queues: config.queues,
     ivrs: config.ivrs,
     log,
-    observer: {
-      surveyStarted: () => {
-        peakLive = Math.max(peakLive, controller.liveCount);
+    metrics: new Metrics({ processMetrics: false }),
+    overrides: {
+      admission: false,
+      observer: {
+        surveyStarted: () => {
+          peakLive = Math.max(peakLive, controller.liveCount);
+        },
+        ratingStored: (_score, ms) => dtmfToStored.push(ms),
       },
-      ratingStored: (_score, ms) => dtmfToStored.push(ms),
     },
   });
-  const telephony = new AriTelephony({ url: ready.url, username: 'csat', password: 'secret', app: 'csat', reconnectMaxDelayMs: 1000, requestTimeoutMs: 5000, log });
-  telephony.onCall((call) => void controller.handleCall(call));
   telephony.start();
   while (telephony.state !== 'connected') await new Promise((resolve) => setTimeout(resolve, 10));
 

@@ -3,7 +3,7 @@
 // rating stored?, barge-in (caller's key -> question stopped, from Asterisk's own event timestamps),
 // shed callers, and CPU-seconds of the engine and of Asterisk from /proc. Needs CC_CSAT_ASTERISK
 // (the wrapper ../shared/asterisk/install.sh prints), sipp, espeak-ng and sox.
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { ARI_PASSWORD, queryDb, RealAsterisk } from '../test/helpers/real-asterisk.js';
 import { writeConfigTree } from '../test/helpers/config-tree.js';
 import { spawnEngine } from '../test/helpers/engine-process.js';
@@ -23,6 +23,37 @@ const ROUNDS: Array<[number, number]> = process.env['CC_CSAT_PROFILE_DIR'] || pr
       [400, 40],
       [600, 60],
     ];
+
+/** CPU-seconds per thread of a process, user and system apart: where a process's CPU goes beyond what a JS profile shows. */
+function threadCpu(pid: number): Map<string, { user: number; system: number }> {
+  const threads = new Map<string, { user: number; system: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const entry = threads.get(name) ?? { user: 0, system: 0 };
+    entry.user += Number(fields[11]) / TICKS_PER_SECOND;
+    entry.system += Number(fields[12]) / TICKS_PER_SECOND;
+    threads.set(name, entry);
+  }
+  return threads;
+}
+
+function threadCpuDelta(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): Record<string, { user: number; system: number }> {
+  const delta: Record<string, { user: number; system: number }> = {};
+  for (const [name, now] of after) {
+    const then = before.get(name) ?? { user: 0, system: 0 };
+    const user = Number((now.user - then.user).toFixed(2));
+    const system = Number((now.system - then.system).toFixed(2));
+    if (user + system > 0) delta[name] = { user, system };
+  }
+  return delta;
+}
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -71,9 +102,11 @@ async function main(): Promise<void> {
       const lastOutcomeBefore = queryDb<{ id: number }>(tree.dbPath, 'SELECT coalesce(max(id), 0) AS id FROM survey_outcome')[0]!.id;
       const ratingsBefore = queryDb<{ n: number }>(tree.dbPath, 'SELECT count(*) AS n FROM cc_csat')[0]!.n;
       const cpuBefore = { engine: cpuSeconds(enginePid), asterisk: cpuSeconds(asteriskPid) };
+      const engineThreadsBefore = threadCpu(enginePid);
       const sipp = await asterisk.sipp({ digit: '4', calls, rate, timeoutMs: 300_000 });
       await until(() => outcomeCount() - outcomesBefore >= calls, 120_000, `${calls} survey outcomes`);
       const cpu = { engine: cpuSeconds(enginePid) - cpuBefore.engine, asterisk: cpuSeconds(asteriskPid) - cpuBefore.asterisk };
+      const engineThreads = threadCpuDelta(engineThreadsBefore, threadCpu(enginePid));
       const outcomes = queryDb<{ outcome: string; reason: string | null; n: number }>(
         tree.dbPath,
         'SELECT outcome, reason, count(*) AS n FROM survey_outcome WHERE id > ? GROUP BY 1, 2',
@@ -107,6 +140,7 @@ async function main(): Promise<void> {
         cpu_seconds: { engine: Number(cpu.engine.toFixed(2)), asterisk: Number(cpu.asterisk.toFixed(2)) },
         engine_cpu_ms_per_survey: Number(((cpu.engine * 1000) / calls).toFixed(1)),
         engine_to_asterisk_cpu: Number((cpu.engine / cpu.asterisk).toFixed(3)),
+        engine_cpu_by_thread: engineThreads,
         observer: observe,
       };
       console.log(
@@ -115,6 +149,7 @@ async function main(): Promise<void> {
           `CPU engine ${result.cpu_seconds.engine} s / Asterisk ${result.cpu_seconds.asterisk} s = ${result.engine_to_asterisk_cpu}` +
           ` (${result.engine_cpu_ms_per_survey} ms per survey)${observe ? ', with the event observer on Asterisk' : ''}`,
       );
+      console.log(`  engine CPU by thread (user/system s): ${Object.entries(engineThreads).map(([name, t]) => `${name} ${t.user}/${t.system}`).join(', ')}`);
       return result;
     };
 
@@ -134,6 +169,8 @@ async function main(): Promise<void> {
   } finally {
     engine.child.kill('SIGTERM');
     await Promise.race([engine.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    // CC_CSAT_BENCH_ENGINE_LOG=FILE: the engine's own log of the run, to see what it did.
+    if (process.env['CC_CSAT_BENCH_ENGINE_LOG']) writeFileSync(process.env['CC_CSAT_BENCH_ENGINE_LOG'], engine.output());
     await asterisk.close();
     rmSync(tree.dir, { recursive: true, force: true });
   }

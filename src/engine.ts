@@ -1,6 +1,6 @@
 // `cc-csat start`: wires config, database, ARI controller and HTTP API together, and owns shutdown.
 import express from 'express';
-import { AriTelephony } from './ari/ari-telephony.js';
+import { buildAriSurveyEngine } from './ari-survey-engine.js';
 import type { AppConfig } from './config/load.js';
 import { startCheckpointer } from './db/checkpointer.js';
 import { migrate } from './db/migrate.js';
@@ -10,8 +10,6 @@ import { listenFirst, type ListeningServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { ResultService } from './results/service.js';
-import { Admission } from './survey/admission.js';
-import { SurveyController } from './survey/controller.js';
 
 const CHECKPOINT_INTERVAL_MS = 1000;
 const BACKGROUND_CHECKPOINT_SAFETY_PAGES = 20_000;
@@ -66,34 +64,15 @@ export async function runEngine(config: AppConfig): Promise<number> {
   // From here on live calls depend on the event loop: no statement may wait for a lock inside SQLite.
   database.writes.neverBlockOnLocks();
 
-  const controller = new SurveyController({
-    db: database.db,
-    writes: database.writes,
+  const { controller, telephony } = buildAriSurveyEngine({
+    ari: engine.ari,
+    ariPassword: config.ariPassword,
+    database,
     queues: config.queues,
     ivrs: config.ivrs,
     log,
-    observer: metrics.surveyObserver(),
-    // Read at each StasisStart, by then `telephony` below exists.
-    admission: new Admission(
-      () => telephony.load,
-      { maxSlowInFlight: engine.ari.admission_max_in_flight, maxLatencyMs: engine.ari.admission_max_latency_ms },
-      () => metrics.admissionShed.inc(),
-    ),
+    metrics,
   });
-  const telephony = new AriTelephony({
-    url: engine.ari.url,
-    username: engine.ari.username,
-    password: config.ariPassword,
-    app: engine.ari.app,
-    reconnectMaxDelayMs: engine.ari.reconnect_max_delay_ms,
-    requestTimeoutMs: engine.ari.request_timeout_ms,
-    maxConcurrentRequests: engine.ari.max_concurrent_requests,
-    maxPreAdmissionRequests: engine.ari.admission_max_in_flight,
-    log: log.child({ component: 'ari' }),
-    onStateChange: (state) => metrics.ariState(state),
-    onReconnectAttempt: () => metrics.ariReconnects.inc(),
-  });
-  telephony.onCall((call) => void controller.handleCall(call));
 
   const app = createHttpApp({ config, db: database.db, writes: database.writes, log, telephony, reader: database.reader, metrics, serveMetrics: !metricsListener });
   http.serve(app);

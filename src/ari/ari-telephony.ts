@@ -8,14 +8,19 @@ import { AriChannel, AriPlayback } from './channel.js';
 import { ariErrorMessage, isChannelGone, isPlaybackGone, withTimeout } from './errors.js';
 import { createAriRestApi, type AriRestApi } from './rest-client.js';
 import { AriRest } from './rest.js';
-import { installSwaggerFailGuard, probeAri, skipEventResources } from './swagger-guard.js';
+import { installSwaggerFailGuard, offersRestOverWebSocket, probeAri, skipEventResources } from './swagger-guard.js';
+import { WebSocketRest, type EventSocket } from './ws-rest.js';
 
 /** What ari-client is still used for: the event stream. REST goes through rest-client.ts. */
 interface AriEventClient {
   on(event: string, listener: (event: any, resource?: unknown) => void): unknown;
   start(app: string): Promise<void>;
   stop(): void;
+  /** ari-client's current event WebSocket (replaced on every reconnect): REST over WebSocket is sent on it. */
+  readonly _ws?: EventSocket;
 }
+
+export type RestTransport = 'auto' | 'websocket' | 'http';
 
 export interface AriOptions {
   readonly url: string;
@@ -26,6 +31,8 @@ export interface AriOptions {
   readonly requestTimeoutMs: number;
   /** REST requests sent at once ([ari] max_concurrent_requests; the HTTP agent's pool). Default 64. */
   readonly maxConcurrentRequests?: number;
+  /** How REST reaches Asterisk ([ari] rest_transport); default "auto": the event WebSocket where Asterisk offers it. */
+  readonly restTransport?: RestTransport;
   /**
    * Of those, how many may serve callers not admitted to a survey ([ari] admission_max_in_flight);
    * the rest is kept for running surveys. Default: all of them.
@@ -38,6 +45,21 @@ export interface AriOptions {
 }
 
 const FIRST_RETRY_DELAY_MS = 500;
+/**
+ * The events the engine acts on. Asterisk also sends ChannelVarset, ChannelStateChange,
+ * ChannelDialplan... for every channel in the app; each costs a parse and a dispatch here. RESTResponse
+ * is listed so that answers over the WebSocket arrive whatever Asterisk's filter applies to.
+ */
+const EVENTS_USED = [
+  'StasisStart',
+  'StasisEnd',
+  'ChannelDtmfReceived',
+  'PlaybackStarted',
+  'PlaybackFinished',
+  'ChannelHangupRequest',
+  'ChannelDestroyed',
+  'RESTResponse',
+] as const;
 const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
 // A resync after a reconnect may find hundreds of channels to look at; asking for all at once would
 // take every connection from running surveys, asking one by one would leave callers in silence.
@@ -73,7 +95,8 @@ export class AriTelephony implements Telephony {
   private streamClient: AriEventClient | undefined;
   /** The connection the event stream belongs to: REST is usable only while there is one. */
   private eventClient: AriEventClient | undefined;
-  private readonly restApi: AriRestApi;
+  private readonly httpRest: AriRestApi;
+  private readonly webSocketRest: WebSocketRest;
   /** While a resync runs: channels that left meanwhile, which its (older) answers may still list. */
   private departedDuringResync: Set<string> | undefined;
   private resyncsRunning = 0;
@@ -86,7 +109,8 @@ export class AriTelephony implements Telephony {
       maxBackground: options.maxPreAdmissionRequests ?? maxConcurrent,
       log: options.log,
     });
-    this.restApi = createAriRestApi({ url: options.url, username: options.username, password: options.password, maxSockets: maxConcurrent });
+    this.httpRest = createAriRestApi({ url: options.url, username: options.username, password: options.password, maxSockets: maxConcurrent });
+    this.webSocketRest = new WebSocketRest(() => this.eventClient?._ws);
     installSwaggerFailGuard();
   }
 
@@ -146,9 +170,10 @@ export class AriTelephony implements Telephony {
         // REST works as soon as the API is loaded. It must, before the event stream opens: ari-client
         // resolves start() through Bluebird on a later macrotask, so a caller entering Stasis the
         // moment the app registers arrives before that, and needs play/hangup to reach Asterisk.
-        skipEventResources(client);
+        const overWebSocket = this.chooseRestTransport(client);
+        skipEventResources(client, EVENTS_USED);
         this.eventClient = client;
-        this.rest.client = this.restApi;
+        this.rest.client = overWebSocket ? this.webSocketRest.api : this.httpRest;
         this.attach(client);
         await client.start(app);
         if (this.stopController.signal.aborted) {
@@ -156,7 +181,8 @@ export class AriTelephony implements Telephony {
           return;
         }
         this.streamClient = client;
-        log.info({ url, app }, 'connected to ARI');
+        await this.filterEvents();
+        log.info({ url, app, rest_transport: overWebSocket ? 'websocket' : 'http' }, 'connected to ARI');
         // "connected" means in sync with Asterisk: readiness and tests rely on that. A failed resync
         // is not a failed connection: the stream is up and new callers are served either way.
         await this.resync('connect').catch((err: unknown) => log.error({ err: ariErrorMessage(err) }, 'resync after connect failed'));
@@ -177,8 +203,33 @@ export class AriTelephony implements Telephony {
     }
   }
 
+  /**
+   * Asks Asterisk to send only the events the engine uses (set again after every reconnect: a
+   * restarted Asterisk has forgotten it). Without it (an Asterisk before 13.26/16.3, or a failure)
+   * the engine works the same, at the cost of reading the other events.
+   */
+  private async filterEvents(): Promise<void> {
+    try {
+      await this.rest.call('set event filter', (client) => client.applications.filter({ applicationName: this.options.app, allowed: EVENTS_USED }), 'survey');
+    } catch (err) {
+      this.options.log.warn({ err: ariErrorMessage(err) }, 'could not set the ARI event filter; receiving every event');
+    }
+  }
+
+  /** Whether REST goes over the event WebSocket on this connection; throws if configured to and Asterisk cannot. */
+  private chooseRestTransport(client: AriEventClient): boolean {
+    const wanted = this.options.restTransport ?? 'auto';
+    if (wanted === 'http') return false;
+    const offered = offersRestOverWebSocket(client);
+    if (wanted === 'websocket' && !offered) {
+      throw new Error('this Asterisk does not offer ARI REST over WebSocket (Asterisk 20.13, 21.8, 22.3 and later do): set [ari] rest_transport = "auto" or "http"');
+    }
+    return offered;
+  }
+
   private attach(client: AriEventClient): void {
     const { log } = this.options;
+    client.on('RESTResponse', (event) => this.webSocketRest.settle(event));
     client.on('StasisStart', (event) => this.onStasisStart(event));
     client.on('ChannelDtmfReceived', (event) => this.channels.get(event.channel?.id)?.dtmf(event.digit));
     client.on('PlaybackStarted', (event) => this.playbacks.get(event.playback?.id)?.markStarted());
@@ -204,7 +255,8 @@ export class AriTelephony implements Telephony {
       if (this.streamClient !== client) return;
       this.maxRetryRounds = 0;
       log.info('ARI event stream back');
-      void this.resync('reconnect')
+      void this.filterEvents()
+        .then(() => this.resync('reconnect'))
         .catch((err: unknown) => log.error({ err }, 'resync after reconnect failed'))
         .finally(() => this.setState('connected'));
     });

@@ -26,6 +26,11 @@ export class RequestPool {
     private readonly backgroundLimit: number,
   ) {}
 
+  /** A release function if the request may be sent now, without waiting; undefined if it must queue. */
+  tryAcquire(priority: RequestPriority): (() => void) | undefined {
+    return this.mayStart(priority) ? this.start(priority) : undefined;
+  }
+
   /**
    * Resolves with a release function once the request may be sent. Rejects with `signal.reason`
    * if the signal aborts first; the request then never reaches Asterisk.

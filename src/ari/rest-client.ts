@@ -1,4 +1,5 @@
-// The handful of ARI REST operations the engine makes, on node:http keep-alive.
+// The handful of ARI REST operations the engine makes, over a transport: node:http keep-alive here,
+// or the event WebSocket (ws-rest.ts) where Asterisk offers REST over it.
 //
 // ari-client stays the event stream (its WebSocket, reconnects and event objects). Its REST layer,
 // swagger-client 2.0 on shred, lodash and request, cost most of the engine's CPU per survey in a
@@ -27,6 +28,8 @@ export interface AriRestApi {
   };
   readonly applications: {
     get: Op<{ applicationName: string }, { channel_ids?: string[] }>;
+    /** PUT eventFilter: only these event types reach the application (Asterisk 13.26, 16.3 and later). */
+    filter: (params: { applicationName: string; allowed: readonly string[] }) => Promise<unknown>;
   };
 }
 
@@ -44,54 +47,80 @@ export class AriHttpError extends Error {
 // A request Asterisk never answers frees its connection after this, whatever the caller's own timeout.
 const SOCKET_TIMEOUT_MS = 60_000;
 
+type Method = 'GET' | 'POST' | 'DELETE' | 'PUT';
+/**
+ * Sends one ARI request: `path` relative to /ari/ (segments already encoded), `query` an encoded
+ * query string or '', `body` a JSON text if any.
+ */
+export type AriSend = (method: Method, path: string, query: string, body?: string) => Promise<any>;
+
+function queryString(params: Params): string {
+  let query = '';
+  for (const name in params) {
+    const value = params[name];
+    if (value === undefined) continue;
+    query += `${query ? '&' : ''}${name}=${encodeURIComponent(String(value))}`;
+  }
+  return query;
+}
+
+/** The operations the engine uses, over any transport that can send an ARI request. */
+export function ariOperations(send: AriSend): AriRestApi {
+  const segment = encodeURIComponent;
+  return {
+    channels: {
+      answer: ({ channelId }) => send('POST', `channels/${segment(channelId)}/answer`, ''),
+      play: ({ channelId, media, playbackId }) => send('POST', `channels/${segment(channelId)}/play`, queryString({ media, playbackId })),
+      hangup: ({ channelId, reason }) => send('DELETE', `channels/${segment(channelId)}`, queryString({ reason })),
+      continueInDialplan: ({ channelId }) => send('POST', `channels/${segment(channelId)}/continue`, ''),
+      getChannelVar: ({ channelId, variable }) => send('GET', `channels/${segment(channelId)}/variable`, queryString({ variable })),
+      get: ({ channelId }) => send('GET', `channels/${segment(channelId)}`, ''),
+    },
+    playbacks: {
+      stop: ({ playbackId }) => send('DELETE', `playbacks/${segment(playbackId)}`, ''),
+      get: ({ playbackId }) => send('GET', `playbacks/${segment(playbackId)}`, ''),
+    },
+    applications: {
+      get: ({ applicationName }) => send('GET', `applications/${segment(applicationName)}`, ''),
+      filter: ({ applicationName, allowed }) =>
+        send('PUT', `applications/${segment(applicationName)}/eventFilter`, '', JSON.stringify({ allowed: allowed.map((type) => ({ type })) })),
+    },
+  };
+}
+
+/** ARI over HTTP keep-alive: for an Asterisk without REST over WebSocket (before 20.13, 21.8, 22.3). */
 export function createAriRestApi(options: { url: string; username: string; password: string; maxSockets: number }): AriRestApi {
   const base = new URL(options.url.replace(/\/+$/, '') + '/ari/');
   const transport = base.protocol === 'https:' ? https : http;
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets });
+  // The agent's timeout is set once per socket; a timeout per request would add listeners to it each time.
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, timeout: SOCKET_TIMEOUT_MS });
   const authorization = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
-  const segment = encodeURIComponent;
+  const headers = { authorization, accept: 'application/json' };
+  const jsonHeaders = { ...headers, 'content-type': 'application/json' };
+  const target = { protocol: base.protocol, hostname: base.hostname, port: base.port, agent, headers };
 
-  const send = (method: 'GET' | 'POST' | 'DELETE', path: string, query: Params = {}): Promise<any> => {
-    const target = new URL(path, base);
-    for (const [name, value] of Object.entries(query)) if (value !== undefined) target.searchParams.set(name, String(value));
-    return new Promise((resolve, reject) => {
-      const request = transport.request(target, { method, agent, headers: { authorization, accept: 'application/json' } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const send: AriSend = (method, path, query, body) =>
+    new Promise((resolve, reject) => {
+      const options = { ...target, ...(body === undefined ? {} : { headers: jsonHeaders }), method, path: `${base.pathname}${path}${query ? `?${query}` : ''}` };
+      const request = transport.request(options, (response) => {
+        let answer = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (answer += chunk));
         response.on('error', reject);
         response.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
           const status = response.statusCode ?? 0;
-          if (status >= 400) return reject(new AriHttpError(status, body));
-          if (body.length === 0) return resolve(undefined);
+          if (status >= 400) return reject(new AriHttpError(status, answer));
+          if (answer.length === 0) return resolve(undefined);
           try {
-            resolve(JSON.parse(body));
+            resolve(JSON.parse(answer));
           } catch {
-            reject(new AriHttpError(status, `unreadable answer: ${body.slice(0, 200)}`));
+            reject(new AriHttpError(status, `unreadable answer: ${answer.slice(0, 200)}`));
           }
         });
       });
-      request.setTimeout(SOCKET_TIMEOUT_MS, () => request.destroy(new Error(`no answer from Asterisk within ${SOCKET_TIMEOUT_MS} ms`)));
+      request.on('timeout', () => request.destroy(new Error(`no answer from Asterisk within ${SOCKET_TIMEOUT_MS} ms`)));
       request.on('error', reject);
-      request.end();
+      request.end(body);
     });
-  };
-
-  return {
-    channels: {
-      answer: ({ channelId }) => send('POST', `channels/${segment(channelId)}/answer`),
-      play: ({ channelId, media, playbackId }) => send('POST', `channels/${segment(channelId)}/play`, { media, playbackId }),
-      hangup: ({ channelId, reason }) => send('DELETE', `channels/${segment(channelId)}`, { reason }),
-      continueInDialplan: ({ channelId }) => send('POST', `channels/${segment(channelId)}/continue`),
-      getChannelVar: ({ channelId, variable }) => send('GET', `channels/${segment(channelId)}/variable`, { variable }),
-      get: ({ channelId }) => send('GET', `channels/${segment(channelId)}`),
-    },
-    playbacks: {
-      stop: ({ playbackId }) => send('DELETE', `playbacks/${segment(playbackId)}`),
-      get: ({ playbackId }) => send('GET', `playbacks/${segment(playbackId)}`),
-    },
-    applications: {
-      get: ({ applicationName }) => send('GET', `applications/${segment(applicationName)}`),
-    },
-  };
+  return ariOperations(send);
 }

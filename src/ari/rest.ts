@@ -46,56 +46,60 @@ export class AriRest {
 
   async call(what: string, run: (client: AriRestApi) => Promise<unknown>, priority: RequestPriority = 'background'): Promise<unknown> {
     if (!this.client) throw new Error(`ARI ${what}: not connected to Asterisk`);
-    const { timeoutMs, log } = this.options;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new AriTimeoutError(what, timeoutMs)), timeoutMs);
-    try {
-      const release = await this.pool.acquire(priority, deadline.signal);
-      // The connection may have been replaced while the request waited for its turn.
-      const client = this.client;
-      let request: Promise<unknown>;
+    const askedAt = performance.now();
+    // Usually a connection is free at once; only a request that must queue needs an abort signal.
+    let release = this.pool.tryAcquire(priority);
+    if (!release) {
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new AriTimeoutError(what, this.options.timeoutMs)), this.options.timeoutMs);
       try {
-        deadline.signal.throwIfAborted();
-        if (!client) throw new Error(`ARI ${what}: not connected to Asterisk`);
-        request = run(client);
-      } catch (err) {
-        release();
-        throw err;
+        release = await this.pool.acquire(priority, deadline.signal);
+      } finally {
+        clearTimeout(timer);
       }
-      const sent = { sentAt: performance.now() };
-      this.inFlight.add(sent);
+    }
+    return this.send(what, run, release, this.options.timeoutMs - (performance.now() - askedAt));
+  }
+
+  private send(what: string, run: (client: AriRestApi) => Promise<unknown>, release: () => void, remainingMs: number): Promise<unknown> {
+    // The connection may have been replaced while the request waited for its turn.
+    const client = this.client;
+    let request: Promise<unknown>;
+    try {
+      if (remainingMs <= 0) throw new AriTimeoutError(what, this.options.timeoutMs);
+      if (!client) throw new Error(`ARI ${what}: not connected to Asterisk`);
+      request = run(client);
+    } catch (err) {
+      release();
+      return Promise.reject(err);
+    }
+    const sent = { sentAt: performance.now() };
+    this.inFlight.add(sent);
+    return new Promise((resolve, reject) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        reject(new AriTimeoutError(what, this.options.timeoutMs));
+      }, remainingMs);
       // The connection stays busy until Asterisk answers, even after we gave up on the request:
       // only then is its slot free, and its answer time is the truest figure of how slow Asterisk is.
       const settled = (): void => {
+        clearTimeout(timer);
         release();
         this.inFlight.delete(sent);
         this.latency.record(performance.now() - sent.sentAt);
       };
-      request.then(settled, (err: unknown) => {
-        settled();
-        if (deadline.signal.aborted) log.warn({ err: String(err), what }, 'ARI request failed after its timeout');
-      });
-      return await raceDeadline(request, deadline.signal);
-    } finally {
-      clearTimeout(timer);
-    }
+      request.then(
+        (value) => {
+          settled();
+          resolve(value);
+        },
+        (err: unknown) => {
+          settled();
+          if (timedOut) this.options.log.warn({ err: String(err), what }, 'ARI request failed after its timeout');
+          reject(err);
+        },
+      );
+    });
   }
-}
-
-function raceDeadline<T>(request: Promise<T>, deadline: AbortSignal): Promise<T> {
-  deadline.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(deadline.reason);
-    deadline.addEventListener('abort', onAbort, { once: true });
-    request.then(
-      (value) => {
-        deadline.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        deadline.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }

@@ -62,7 +62,21 @@ interface EventModels {
  * event's plain JSON; REST goes through rest-client.ts). With no typed properties on the event
  * models, ari-client emits the same events without building them.
  */
-export function skipEventResources(client: unknown): void {
-  const models = (client as EventModels)._swagger?.apis?.events?.models ?? {};
+export function skipEventResources(client: unknown, frequentFirst: readonly string[] = []): void {
+  const events = (client as EventModels)._swagger?.apis?.events;
+  const models = events?.models;
+  if (!events || !models) return;
   for (const model of Object.values(models)) model.properties = [];
+  // ari-client finds each event's model by a linear search over ~80 models in their documented
+  // order: the events that make up a survey go first, so each is found in a step or two.
+  const reordered: Record<string, { properties?: unknown[] }> = {};
+  for (const type of frequentFirst) if (Object.hasOwn(models, type)) reordered[type] = models[type]!;
+  for (const [type, model] of Object.entries(models)) if (!Object.hasOwn(reordered, type)) reordered[type] = model;
+  events.models = reordered;
+}
+
+/** Asterisk 20.13, 21.8, 22.3 and later describe RESTResponse among their events: REST can go over the event WebSocket. */
+export function offersRestOverWebSocket(client: unknown): boolean {
+  const models = (client as EventModels)._swagger?.apis?.events?.models ?? {};
+  return Object.hasOwn(models, 'RESTResponse');
 }

@@ -35,6 +35,10 @@ const AriSchema = z
     request_timeout_ms: z.number().int().min(100).max(60_000).default(5_000),
     // Concurrent REST calls to Asterisk (a keep-alive pool); keep below http.conf sessionlimit.
     max_concurrent_requests: z.number().int().min(1).max(1024).default(64),
+    // How REST requests reach Asterisk: "websocket" sends them over the event stream's WebSocket
+    // (Asterisk 20.13, 21.8, 22.3 and later; far cheaper per request), "http" over a keep-alive pool,
+    // "auto" the WebSocket where Asterisk offers it.
+    rest_transport: z.enum(['auto', 'websocket', 'http']).default('auto'),
     // Overload: with this many REST calls sent to Asterisk and unanswered for longer than
     // admission_max_latency_ms, a new caller goes back to the dialplan without a survey (skipped/
     // overloaded). Work for callers not yet in a survey never holds more connections than this, so the

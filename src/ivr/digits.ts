@@ -1,6 +1,5 @@
 // Buffers DTMF from the moment the survey owns the channel, so a key pressed early
 // (barge-in, or before the prompt even started) is never lost.
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export class DigitBuffer {
   private readonly queue: string[] = [];
@@ -39,23 +38,19 @@ export class DigitBuffer {
     const buffered = this.take();
     if (buffered !== undefined) return buffered;
     signal.throwIfAborted();
-    const timer = new AbortController();
-    const onAbort = (): void => timer.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
-      return await Promise.race([
-        new Promise<string>((resolve) => {
-          this.waiter = resolve;
-        }),
-        sleep(timeoutMs, undefined, { signal: timer.signal }).then(() => undefined),
-      ]);
-    } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      throw err;
+      return await new Promise<string | undefined>((resolve, reject) => {
+        this.waiter = resolve;
+        timer = setTimeout(() => resolve(undefined), timeoutMs);
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
     } finally {
       this.waiter = undefined;
-      signal.removeEventListener('abort', onAbort);
-      timer.abort();
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
     }
   }
 

@@ -1,6 +1,5 @@
 // Plays a list of media URIs as one ARI playback, with barge-in, hangup and a guard timer
 // for playbacks that never finish (Asterisk answers 201 to a bad media scheme and then stays silent).
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { PlaybackEnd } from '../telephony/port.js';
 import type { StepContext } from './context.js';
 
@@ -24,20 +23,23 @@ export async function playMedia(
     throw ctx.signal.reason;
   };
   if (ctx.signal.aborted) return stopUnlessGone();
-  const guard = new AbortController();
   const barge = options.interruptible ? ctx.digits.peek() : undefined;
-  const onAbort = (): void => guard.abort();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // A plain timer and listener: this runs for every prompt of every caller, and an aborted
+  // AbortController or timers/promises sleep builds an error object with a stack trace each time.
+  let guardTimer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const guardOrAbort = new Promise<{ kind: 'guard' } | { kind: 'abort' }>((resolve) => {
+    guardTimer = setTimeout(() => resolve({ kind: 'guard' }), ctx.ivr.playback_guard_ms);
+    onAbort = () => resolve({ kind: 'abort' });
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
   try {
     const winner = await Promise.race<
       { kind: 'end'; end: PlaybackEnd } | { kind: 'digit'; digit: string } | { kind: 'guard' } | { kind: 'abort' }
     >([
       playback.finished.then((end) => ({ kind: 'end', end })),
       ...(barge ? [barge.promise.then((digit) => ({ kind: 'digit' as const, digit }))] : []),
-      sleep(ctx.ivr.playback_guard_ms, undefined, { signal: guard.signal }).then(
-        () => ({ kind: 'guard' as const }),
-        () => ({ kind: 'abort' as const }),
-      ),
+      guardOrAbort,
     ]);
     switch (winner.kind) {
       case 'end':
@@ -56,7 +58,7 @@ export async function playMedia(
     return winner satisfies never;
   } finally {
     barge?.cancel();
-    guard.abort();
-    ctx.signal.removeEventListener('abort', onAbort);
+    clearTimeout(guardTimer);
+    if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
   }
 }

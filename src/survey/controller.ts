@@ -40,6 +40,14 @@ export interface SurveyObserver {
 const RATING_WRITE_ATTEMPTS = 3;
 const RATING_RETRY_PAUSE_MS = 100;
 
+/** The survey ran past its IVR's max_duration_ms. */
+export class SurveyDeadlineError extends Error {
+  constructor(maxDurationMs: number) {
+    super(`survey exceeded max_duration_ms (${maxDurationMs} ms)`);
+    this.name = 'SurveyDeadlineError';
+  }
+}
+
 export class ShutdownDeadlineError extends Error {
   constructor() {
     super('shutdown deadline reached');
@@ -51,12 +59,15 @@ interface LiveSurvey {
   /** Known once the call is identified; used to refuse a second survey for the same call. */
   callId: string | undefined;
   readonly done: Promise<void>;
+  /** Set while the IVR runs: ends it at once (shutdown deadline). */
+  abort?: (reason: Error) => void;
 }
 
 export class SurveyController {
   private readonly live = new Map<string, LiveSurvey>();
   private accepting = true;
-  private readonly forceStop = new AbortController();
+  /** Set once the shutdown deadline passed: surveys still running, or starting, end at once. */
+  private forcedStop: ShutdownDeadlineError | undefined;
   private readonly now: () => Date;
 
   constructor(private readonly deps: SurveyControllerDeps) {
@@ -166,11 +177,17 @@ export class SurveyController {
   }): Promise<void> {
     const { channel, identity, ivr, digits, startedAt, log } = args;
     this.deps.observer?.surveyStarted?.();
-    const signal = AbortSignal.any([
-      channel.gone,
-      this.forceStop.signal,
-      AbortSignal.timeout(ivr.max_duration_ms),
-    ]);
+    // One controller per survey, fed by hand: AbortSignal.any on Node 20 keeps a reference to every
+    // survey's signal in the long-lived source signals, and AbortSignal.timeout builds a DOMException.
+    const survey = new AbortController();
+    const { signal } = survey;
+    const onGone = (): void => survey.abort(channel.gone.reason);
+    if (channel.gone.aborted) onGone();
+    else channel.gone.addEventListener('abort', onGone, { once: true });
+    if (this.forcedStop) survey.abort(this.forcedStop);
+    const entry = this.live.get(channel.id);
+    if (entry) entry.abort = (reason) => survey.abort(reason);
+    const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), ivr.max_duration_ms);
     let rating: CollectedRating | undefined;
     let attempts = 0;
     let storedNote: string | undefined;
@@ -224,7 +241,8 @@ export class SurveyController {
         return { stored: true };
       },
     };
-    log.info({ ivr: ivr.name }, 'survey started');
+    // At debug: "survey ended" carries the same fields, and every line costs the event loop under load.
+    log.debug({ ivr: ivr.name }, 'survey started');
     let end: RunEnd;
     try {
       if (channel.initialState !== 'Up') await channel.answer();
@@ -240,6 +258,9 @@ export class SurveyController {
         end = { kind: 'failed', reason: err instanceof Error ? err.message : String(err), lastStep: currentStep };
       }
     }
+    clearTimeout(deadline);
+    channel.gone.removeEventListener('abort', onGone);
+    if (entry) delete entry.abort;
     const { outcome, reason } = this.classify(end, rating, ivr);
     // Whatever happened, the caller is let go: hang up unless they already did.
     if (!channel.gone.aborted) {
@@ -294,9 +315,7 @@ export class SurveyController {
       case 'aborted':
         if (end.reason instanceof ChannelGoneError) return { outcome: 'abandoned', reason: 'caller_hung_up' };
         if (end.reason instanceof ShutdownDeadlineError) return { outcome: 'failed', reason: 'shutdown_deadline' };
-        if (end.reason instanceof DOMException && end.reason.name === 'TimeoutError') {
-          return { outcome: 'failed', reason: `survey exceeded max_duration_ms (${ivr.max_duration_ms} ms)` };
-        }
+        if (end.reason instanceof SurveyDeadlineError) return { outcome: 'failed', reason: end.reason.message };
         return { outcome: 'failed', reason: String(end.reason) };
     }
   }
@@ -351,7 +370,8 @@ export class SurveyController {
     clearTimeout(timer);
     if (!timedOut) return { finished: pending.length, aborted: 0 };
     const stillLive = this.live.size;
-    this.forceStop.abort(new ShutdownDeadlineError());
+    this.forcedStop = new ShutdownDeadlineError();
+    for (const survey of this.live.values()) survey.abort?.(this.forcedStop);
     await Promise.all([...this.live.values()].map((survey) => survey.done));
     return { finished: pending.length - stillLive, aborted: stillLive };
   }

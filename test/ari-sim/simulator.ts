@@ -29,12 +29,19 @@ export interface SimOptions {
   stuckSounds?: string[];
   /** Delay before the events of a caller hangup are delivered, to open the 404-after-hangup race. */
   hangupEventDelayMs?: number;
+  /**
+   * REST over the event WebSocket (RESTRequest in, RESTResponse out), as Asterisk 20.13, 21.8 and
+   * 22.3 and later offer it; its API documents then describe RESTResponse. Default: true.
+   */
+  restOverWebSocket?: boolean;
 }
 
 export interface RestRecord {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** How the request came: an HTTP request, or a RESTRequest on the event WebSocket. */
+  via?: 'http' | 'websocket';
   /** 0: never answered (the connection was reset by refuseRest, or the request was held by leaveUnanswered). */
   status: number;
 }
@@ -97,6 +104,8 @@ export class AriSimulator {
     return setting === 'event-first';
   }
   private counter = 0;
+  /** The application's event filter (PUT eventFilter): only these types are sent; undefined: all. */
+  allowedEvents: ReadonlySet<string> | undefined;
   /** Called whenever a playback starts on a channel: lets a scripted caller react to what it hears. */
   readonly onPlaybackStarted = new Set<(channel: SimChannel, media: readonly string[]) => void>();
   /**
@@ -136,6 +145,7 @@ export class AriSimulator {
       playOrder: 'alternate',
       stopOrder: 'alternate',
       hangupEventDelayMs: 0,
+      restOverWebSocket: true,
       ...options,
     };
   }
@@ -163,6 +173,7 @@ export class AriSimulator {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.sockets.add(ws);
         ws.on('close', () => this.sockets.delete(ws));
+        ws.on('message', (data) => this.handleWebSocketRequest(ws, String(data)));
         ws.on('error', () => this.sockets.delete(ws));
         for (const listener of this.onClientConnected) listener();
       });
@@ -221,6 +232,7 @@ export class AriSimulator {
   // ------------------------------------------------------------------ events
 
   private emit(type: EventType, body: Record<string, unknown>): void {
+    if (this.allowedEvents && !this.allowedEvents.has(type)) return;
     const event = JSON.stringify({
       type,
       timestamp: new Date().toISOString().replace('Z', '+0000'),
@@ -420,63 +432,117 @@ export class AriSimulator {
   private handleHttp(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const query = Object.fromEntries(url.searchParams);
-    const send = (status: number, body?: unknown): void => {
-      const path = url.pathname.replace(/^\/ari/, '');
-      this.restLog.push({ method: req.method ?? '', path, query, status });
-      this.beforeRespond?.(req.method ?? '', path);
-      const text = body === undefined ? '' : JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    };
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/^\/ari/, '');
     if (this.refuseRest) {
-      this.restLog.push({ method: req.method ?? '', path: url.pathname.replace(/^\/ari/, ''), query, status: 0 });
+      this.restLog.push({ method, path, query, status: 0, via: 'http' });
       req.socket.destroy();
       return;
     }
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       if (!this.basicAuthOk(req) && url.searchParams.get('api_key') !== `${this.options.username}:${this.options.password}`) {
         res.writeHead(401, { 'www-authenticate': 'Basic realm="Asterisk REST Interface"', 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'Authentication required' }));
         return;
       }
-      const method = req.method ?? 'GET';
-      const path = url.pathname.replace(/^\/ari/, '');
-      this.received.push({ method, path, query });
-      this.onRequest?.(method, path);
-      const unanswered = this.takeUnanswered(method, path);
-      const handle = (): void => {
-        if (unanswered) {
-          this.restLog.push({ method, path, query, status: 0 });
-          if (unanswered.process) this.route(method, url.pathname, query, req.headers.host ?? '127.0.0.1', () => undefined);
-          return;
-        }
-        try {
-          this.route(method, url.pathname, query, req.headers.host ?? '127.0.0.1', send);
-        } catch (err) {
-          send(500, { message: String(err) });
-        }
-      };
-      const delay = this.restDelay(method, path);
-      if (delay <= 0) return handle();
-      const timer = setTimeout(() => {
-        this.delayed.delete(timer);
-        handle();
-      }, delay);
-      this.delayed.add(timer);
+      this.handleRequest({ method, pathname: url.pathname, query, body: Buffer.concat(chunks).toString(), host: req.headers.host ?? '127.0.0.1', via: 'http' }, (status, body) => {
+        const text = body === undefined ? '' : JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      });
     });
   }
 
-  private route(method: string, pathname: string, query: Record<string, string>, host: string, send: (status: number, body?: unknown) => void): void {
+  /** A RESTRequest on the event WebSocket: handled like an HTTP request, answered with a RESTResponse on that socket. */
+  private handleWebSocketRequest(ws: WebSocket, data: string): void {
+    let message: { type?: string; request_id?: string; transaction_id?: string; method?: string; uri?: string; message_body?: string };
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (message.type !== 'RESTRequest' || !this.options.restOverWebSocket) return;
+    const [uriPath = '', queryText = ''] = (message.uri ?? '').split('?', 2);
+    const query = Object.fromEntries(new URLSearchParams(queryText));
+    const pathname = `/ari/${uriPath.replace(/^\/+/, '')}`;
+    this.handleRequest({ method: message.method ?? 'GET', pathname, query, body: message.message_body ?? '', host: '127.0.0.1', via: 'websocket' }, (status, body) => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(
+        JSON.stringify({
+          type: 'RESTResponse',
+          transaction_id: message.transaction_id ?? '',
+          request_id: message.request_id ?? '',
+          status_code: status,
+          reason_phrase: status < 400 ? 'OK' : 'Error',
+          uri: uriPath,
+          ...(body === undefined ? {} : { content_type: 'application/json', message_body: JSON.stringify(body) }),
+          asterisk_id: '02:fc:00:00:00:01',
+          application: this.options.app,
+        }),
+      );
+    });
+  }
+
+  private handleRequest(
+    request: { method: string; pathname: string; query: Record<string, string>; body: string; host: string; via: 'http' | 'websocket' },
+    respond: (status: number, body?: unknown) => void,
+  ): void {
+    const { method, pathname, query, via } = request;
+    const path = pathname.replace(/^\/ari/, '');
+    const send = (status: number, body?: unknown): void => {
+      this.restLog.push({ method, path, query, status, via });
+      this.beforeRespond?.(method, path);
+      respond(status, body);
+    };
+    this.received.push({ method, path, query });
+    this.onRequest?.(method, path);
+    const unanswered = this.takeUnanswered(method, path);
+    const handle = (): void => {
+      if (unanswered) {
+        this.restLog.push({ method, path, query, status: 0, via });
+        if (unanswered.process) this.route(method, pathname, query, request.body, request.host, () => undefined);
+        return;
+      }
+      try {
+        this.route(method, pathname, query, request.body, request.host, send);
+      } catch (err) {
+        send(500, { message: String(err) });
+      }
+    };
+    const delay = this.restDelay(method, path);
+    if (delay <= 0) return handle();
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      handle();
+    }, delay);
+    this.delayed.add(timer);
+  }
+
+  private route(method: string, pathname: string, query: Record<string, string>, body: string, host: string, send: (status: number, body?: unknown) => void): void {
     const basePath = `http://${host}/ari`;
     let m: RegExpExecArray | null;
     if (method === 'GET' && pathname === '/ari/api-docs/resources.json') return send(200, resourceListing(basePath));
     if (method === 'GET' && (m = /^\/ari\/api-docs\/(\w+)\.json$/.exec(pathname))) {
-      const doc = resourceDocument(m[1]!, basePath);
+      const doc = resourceDocument(m[1]!, basePath, { restOverWebSocket: this.options.restOverWebSocket });
       return doc ? send(200, doc) : send(404, { message: 'Not found' });
     }
     if (method === 'GET' && pathname === '/ari/channels') {
       return send(200, [...this.channels.values()].filter((c) => c.alive).map((c) => this.channelJson(c)));
+    }
+    if (method === 'PUT' && (m = /^\/ari\/applications\/([^/]+)\/eventFilter$/.exec(pathname))) {
+      if (decodeURIComponent(m[1]!) !== this.options.app) return send(404, { message: 'Application not found' });
+      let filter: { allowed?: Array<{ type?: unknown }> };
+      try {
+        filter = body ? JSON.parse(body) : {};
+      } catch {
+        return send(400, { message: 'Bad request' });
+      }
+      // As Asterisk: an empty or absent allowed list means every event.
+      const allowed = (filter.allowed ?? []).map((entry) => String(entry.type));
+      this.allowedEvents = allowed.length > 0 ? new Set(allowed) : undefined;
+      return send(200, { name: this.options.app, channel_ids: [], bridge_ids: [], endpoint_ids: [], device_names: [], events_allowed: filter.allowed ?? [], events_disallowed: [] });
     }
     if (method === 'GET' && (m = /^\/ari\/applications\/([^/]+)$/.exec(pathname))) {
       if (decodeURIComponent(m[1]!) !== this.options.app) return send(404, { message: 'Application not found' });

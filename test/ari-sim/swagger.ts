@@ -124,7 +124,18 @@ export function resourceListing(basePath: string) {
   };
 }
 
-export function resourceDocument(name: string, basePath: string): object | undefined {
+/** Asterisk 20.13, 21.8, 22.3 and later: REST over the event WebSocket, answered by RESTResponse messages. */
+const restResponseModel = model('RESTResponse', {
+  transaction_id: 'string',
+  request_id: 'string',
+  status_code: 'int',
+  reason_phrase: 'string',
+  uri: 'string',
+  content_type: { type: 'string', required: false },
+  message_body: { type: 'string', required: false },
+});
+
+export function resourceDocument(name: string, basePath: string, options: { restOverWebSocket: boolean }): object | undefined {
   switch (name) {
     case 'channels':
       return resourceDoc(
@@ -189,6 +200,12 @@ export function resourceDocument(name: string, basePath: string): object | undef
         [
           { path: '/applications', operations: [op('GET', 'list', 'List[Application]', [])] },
           { path: '/applications/{applicationName}', operations: [op('GET', 'get', 'Application', [path('applicationName')], [[404, 'Application does not exist.']])] },
+          {
+            path: '/applications/{applicationName}/eventFilter',
+            operations: [
+              op('PUT', 'filter', 'Application', [path('applicationName'), { name: 'filter', paramType: 'body', required: false, allowMultiple: false, dataType: 'object' }], [[400, 'Bad request.'], [404, 'Application does not exist.']]),
+            ],
+          },
         ],
         [
           model('Application', {
@@ -205,7 +222,7 @@ export function resourceDocument(name: string, basePath: string): object | undef
         basePath,
         name,
         [{ path: '/events', operations: [op('GET', 'eventWebsocket', 'Message', [query('app', 'string', true, true), query('subscribeAll', 'boolean')])] }],
-        [...eventModels, playbackModel, ...channelModels],
+        [...eventModels, ...(options.restOverWebSocket ? [restResponseModel] : []), playbackModel, ...channelModels],
       );
     default:
       return undefined;

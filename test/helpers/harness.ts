@@ -4,11 +4,11 @@ import { Writable } from 'node:stream';
 import { loadConfig, type AppConfig } from '../../src/config/load.js';
 import { migrate } from '../../src/db/migrate.js';
 import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
-import { AriTelephony } from '../../src/ari/ari-telephony.js';
+import { buildAriSurveyEngine } from '../../src/ari-survey-engine.js';
+import type { AriTelephony } from '../../src/ari/ari-telephony.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
-import { Admission } from '../../src/survey/admission.js';
-import { SurveyController } from '../../src/survey/controller.js';
+import type { SurveyController } from '../../src/survey/controller.js';
 import { AriSimulator, type SimChannel, type SimOptions } from '../ari-sim/simulator.js';
 import { writeConfigTree, type ConfigTree } from './config-tree.js';
 import { until } from './wait.js';
@@ -97,41 +97,26 @@ export async function startHarness(
   const logs = new LogCapture();
   const log = createLogger('debug', logs.stream);
   const metrics = new Metrics({ processMetrics: false });
-  // Wired as `cc-csat start` does, from the same [ari] config: tests run what users run.
-  const ari = config.engine.ari;
-  const admission = new Admission(
-    () => telephony.load,
-    { maxSlowInFlight: ari.admission_max_in_flight, maxLatencyMs: ari.admission_max_latency_ms },
-    () => metrics.admissionShed.inc(),
-  );
-  const controller = new SurveyController({
-    db: database.db,
-    writes: database.writes,
+  const done = new Map<string, Promise<void>>();
+  const waiters = new Map<string, (p: Promise<void>) => void>();
+  // Built as `cc-csat start` builds it, from the same [ari] config: tests run what users run.
+  const { controller, telephony } = buildAriSurveyEngine({
+    ari: config.engine.ari,
+    ariPassword: 'secret',
+    database,
     queues: config.queues,
     ivrs: config.ivrs,
     log,
-    observer: metrics.surveyObserver(),
-    admission,
-  });
-  const telephony = new AriTelephony({
-    url: sim.url,
-    username: 'csat',
-    password: 'secret',
-    app: 'csat',
-    reconnectMaxDelayMs: 1000,
-    requestTimeoutMs: ari.request_timeout_ms,
-    maxConcurrentRequests: ari.max_concurrent_requests,
-    maxPreAdmissionRequests: ari.admission_max_in_flight,
-    log,
-    onStateChange: (state) => metrics.ariState(state),
-    onReconnectAttempt: () => metrics.ariReconnects.inc(),
-  });
-  const done = new Map<string, Promise<void>>();
-  const waiters = new Map<string, (p: Promise<void>) => void>();
-  telephony.onCall((call) => {
-    const promise = controller.handleCall(call);
-    done.set(call.channel.id, promise);
-    waiters.get(call.channel.id)?.(promise);
+    metrics,
+    overrides: {
+      url: sim.url,
+      reconnectMaxDelayMs: 1000,
+      ariLog: log,
+      onCallHandled: (channelId, survey) => {
+        done.set(channelId, survey);
+        waiters.get(channelId)?.(survey);
+      },
+    },
   });
   telephony.start();
   await sim.waitForClients(1);
