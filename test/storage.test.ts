@@ -4,6 +4,8 @@ import { describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { migrate, readMigrations } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
+import { insertOutcome, outcomesForCall } from '../src/db/outcomes.js';
+import { Precompiled } from '../src/db/precompiled.js';
 import { findRatingByCallId, insertRating } from '../src/db/ratings.js';
 import { makeTempDir, writeConfigTree } from './helpers/config-tree.js';
 import { runCli } from './helpers/cli.js';
@@ -108,6 +110,41 @@ describe('storage', () => {
     assert.equal(second.inserted, false);
     assert.equal(second.inserted === false && second.existing.score, 4);
     assert.equal((await findRatingByCallId(db, 'call-9'))?.score, 4);
+    await close();
+  });
+
+  test('the compiled-once survey writes put every value in its own column, on the writer gate and off it', async () => {
+    const { db, writes, close } = openDatabase(join(makeTempDir(), 'cc.db'));
+    await migrate(db);
+    // Distinct values everywhere: a swapped parameter slot would show as a value in the wrong column.
+    const stored = await writes.write('test', (conn) =>
+      insertRating(conn, { call_id: 'c-1', agent_id: 'a-1', queue_id: 'q-1', score: 2, comment: 'loud line', created_at: '2026-11-27T10:00:00.000Z' }),
+    );
+    assert.equal(stored.inserted, true);
+    await insertRating(db, { call_id: 'c-2', agent_id: 'a-2', queue_id: 'q-2', score: 5, created_at: '2026-11-27T11:00:00.000Z' });
+    const { id: _first, ...first } = (await findRatingByCallId(db, 'c-1'))!;
+    assert.deepEqual(first, { call_id: 'c-1', agent_id: 'a-1', queue_id: 'q-1', score: 2, comment: 'loud line', created_at: '2026-11-27T10:00:00.000Z' });
+    assert.equal((await findRatingByCallId(db, 'c-2'))?.comment, null, 'a comment left out is NULL');
+    await insertOutcome(db, {
+      call_id: 'c-1', channel_id: 'ch-1', agent_id: 'a-1', queue_id: 'q-1', ivr: 'csat-survey', outcome: 'completed', reason: 'r',
+      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z',
+    });
+    const { id: _outcome, ...outcome } = (await outcomesForCall(db, 'c-1'))[0]!;
+    assert.deepEqual(outcome, {
+      call_id: 'c-1', channel_id: 'ch-1', agent_id: 'a-1', queue_id: 'q-1', ivr: 'csat-survey', outcome: 'completed', reason: 'r',
+      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z',
+    });
+    await close();
+  });
+
+  test('a precompiled query whose builder sneaks in a value of its own is refused, naming its SQL', async () => {
+    const { db, close } = openDatabase(':memory:');
+    await migrate(db);
+    const sneaky = new Precompiled<{ call_id: string }, unknown>(
+      (conn, { call_id }) => conn.selectFrom('cc_csat').selectAll().where('call_id', '=', call_id).where('score', '=', 3),
+      ['call_id'],
+    );
+    await assert.rejects(() => sneaky.execute(db, { call_id: 'x' }), /parameter not taken from its values: select/);
     await close();
   });
 });

@@ -46,18 +46,19 @@ export interface AriOptions {
 
 const FIRST_RETRY_DELAY_MS = 500;
 /**
- * The events the engine acts on. Asterisk also sends ChannelVarset, ChannelStateChange,
- * ChannelDialplan... for every channel in the app; each costs a parse and a dispatch here. RESTResponse
- * is listed so that answers over the WebSocket arrive whatever Asterisk's filter applies to.
+ * The events a survey needs. Asterisk also sends ChannelVarset, ChannelStateChange, ChannelDialplan...
+ * for every channel in the app, and each costs a parse and a dispatch here. Left out on purpose:
+ * PlaybackStarted (only a play whose answer was lost asks about it, and GET /playbacks answers that)
+ * and ChannelDestroyed (StasisEnd comes first for every channel in the app; the handlers stay for an
+ * Asterisk without the filter). RESTResponse is listed so that answers over the WebSocket arrive
+ * whatever Asterisk's filter applies to.
  */
 const EVENTS_USED = [
   'StasisStart',
   'StasisEnd',
   'ChannelDtmfReceived',
-  'PlaybackStarted',
   'PlaybackFinished',
   'ChannelHangupRequest',
-  'ChannelDestroyed',
   'RESTResponse',
 ] as const;
 const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;

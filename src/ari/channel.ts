@@ -15,12 +15,12 @@ const slowNotGone = (err: unknown, rest: AriRest): err is AriTimeoutError => err
  * more. An overloaded Asterisk often answers the second; a survey that gives up at the first
  * timeout hangs up on a caller in the middle of a question.
  */
-async function onceMoreAfterTimeout<T>(what: string, rest: AriRest, log: Logger, fields: object, send: () => Promise<T>): Promise<T> {
+async function onceMoreAfterTimeout<T>(what: string, rest: AriRest, log: () => Logger, fields: object, send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (err) {
     if (!slowNotGone(err, rest)) throw err;
-    log.warn({ ...fields, err: err.message }, `ARI ${what} timed out; sending it once more`);
+    log().warn({ ...fields, err: err.message }, `ARI ${what} timed out; sending it once more`);
     return send();
   }
 }
@@ -37,7 +37,7 @@ export class AriPlayback implements Playback {
     private readonly rest: AriRest,
     private readonly forget: (playback: AriPlayback) => void,
     private readonly priority: () => RequestPriority,
-    private readonly log: Logger,
+    private readonly log: () => Logger,
   ) {
     this.finished = new Promise((resolve) => (this.settleFinished = resolve));
   }
@@ -95,18 +95,16 @@ export class AriChannel implements CallChannel {
   private playbackCount = 0;
   /** For an adopted caller: the stop of a previous engine's playbacks, which the first play waits for. */
   private readonly previousPlaybacksStopped: Promise<void>;
-  private readonly log: Logger;
+  private channelLog: Logger | undefined;
 
   constructor(
     readonly id: string,
     readonly initialState: string,
     private readonly rest: AriRest,
     private readonly playbacks: Map<string, AriPlayback>,
-    log: Logger,
+    private readonly parentLog: Logger,
     options: { adopted?: boolean } = {},
   ) {
-    // Made once per caller: play, stop and hangup are on every survey's path, the lines they log are rare.
-    this.log = log.child({ channel_id: id });
     this.playbackPrefix = options.adopted ? `${id}:${randomUUID().slice(0, 8)}:` : `${id}:`;
     this.previousPlaybacksStopped = options.adopted ? this.stopPreviousEnginePlaybacks() : Promise.resolve();
   }
@@ -128,6 +126,12 @@ export class AriChannel implements CallChannel {
         }
       }),
     );
+  }
+
+  // Made on first use, once per caller: play, stop and hangup are on every survey's path, the lines they log are rare.
+  private get log(): Logger {
+    this.channelLog ??= this.parentLog.child({ channel_id: this.id });
+    return this.channelLog;
   }
 
   dtmf(digit: string): void {
@@ -171,7 +175,7 @@ export class AriChannel implements CallChannel {
 
   async play(media: readonly string[]): Promise<Playback> {
     await this.previousPlaybacksStopped;
-    const playback = new AriPlayback(`${this.playbackPrefix}${this.playbackCount++}`, this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, this.log);
+    const playback = new AriPlayback(`${this.playbackPrefix}${this.playbackCount++}`, this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, () => this.log);
     this.playbacks.set(playback.id, playback);
     const send = (): Promise<unknown> =>
       this.channelCall('play', (client) =>
@@ -262,7 +266,7 @@ export class AriChannel implements CallChannel {
     try {
       // A second hangup finds the channel gone (404) if the first one landed. A second `continue`
       // could move a channel on in the dialplan twice, so it is not resent.
-      await (how === 'hangup' ? onceMoreAfterTimeout('hangup', this.rest, this.log, {}, send) : send());
+      await (how === 'hangup' ? onceMoreAfterTimeout('hangup', this.rest, () => this.log, {}, send) : send());
       this.unreleased = undefined;
       this.released = true;
     } catch (err) {

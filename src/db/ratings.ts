@@ -1,5 +1,6 @@
 // Repository for cc_csat: free functions taking `db` first; transactions belong to the caller.
 import { sql, type Kysely } from 'kysely';
+import { Precompiled } from './precompiled.js';
 import type { Database, NewRating, Rating } from './schema.js';
 
 export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
@@ -8,13 +9,27 @@ export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted
  * One rating per call: a second insert for the same call_id never overwrites the first,
  * and tells the caller which rating already stands.
  */
+const RATING_COLUMNS = ['call_id', 'agent_id', 'queue_id', 'score', 'comment', 'created_at'] as const;
+type RatingValues = Omit<NewRating, 'id'>;
+
+// Every survey runs these two: compiled once (see precompiled.ts).
+const insertRatingQuery = new Precompiled<RatingValues, Rating>(
+  (db, rating) =>
+    db
+      .insertInto('cc_csat')
+      .values({ call_id: rating.call_id, agent_id: rating.agent_id, queue_id: rating.queue_id, score: rating.score, comment: rating.comment, created_at: rating.created_at })
+      .onConflict((conflict) => conflict.column('call_id').doNothing())
+      .returningAll(),
+  RATING_COLUMNS,
+);
+const ratingByCallIdQuery = new Precompiled<{ call_id: string }, Rating>(
+  (db, { call_id }) => db.selectFrom('cc_csat').selectAll().where('call_id', '=', call_id),
+  ['call_id'],
+);
+
 export async function insertRating(db: Kysely<Database>, rating: NewRating): Promise<InsertRatingResult> {
-  const inserted = await db
-    .insertInto('cc_csat')
-    .values(rating)
-    .onConflict((conflict) => conflict.column('call_id').doNothing())
-    .returningAll()
-    .executeTakeFirst();
+  const { id: _id, ...values } = rating;
+  const inserted = (await insertRatingQuery.execute(db, values)).rows[0];
   if (inserted) return { inserted: true, rating: inserted };
   const existing = await findRatingByCallId(db, rating.call_id);
   if (!existing) throw new Error(`rating for call ${rating.call_id} conflicted but cannot be read back`);
@@ -22,7 +37,7 @@ export async function insertRating(db: Kysely<Database>, rating: NewRating): Pro
 }
 
 export async function findRatingByCallId(db: Kysely<Database>, callId: string): Promise<Rating | undefined> {
-  return db.selectFrom('cc_csat').selectAll().where('call_id', '=', callId).executeTakeFirst();
+  return (await ratingByCallIdQuery.execute(db, { call_id: callId })).rows[0];
 }
 
 export interface RatingFilter {

@@ -87,15 +87,17 @@ export class SurveyController {
     const startedAt = this.now();
     let resolveDone!: () => void;
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    const log = this.deps.log.child({ channel_id: channel.id });
+    // Lines before the call is identified are rare (errors, skips): their logger is made on first use.
+    let earlyLog: Logger | undefined;
+    const log = (): Logger => (earlyLog ??= this.deps.log.child({ channel_id: channel.id }));
     const entry: LiveSurvey = { callId: undefined, done };
     this.live.set(channel.id, entry);
     return this.survey(call, entry, digits, startedAt, log)
       .catch(async (err: unknown) => {
         // Our failure, before a survey ran (e.g. Asterisk answered 500 while we read the call's
         // variables): the caller must not stay in our application in silence, and it is recorded.
-        log.error({ err }, 'survey controller failed unexpectedly; sending the call back to the dialplan');
-        await this.sendBackToDialplan(channel, log);
+        log().error({ err }, 'survey controller failed unexpectedly; sending the call back to the dialplan');
+        await this.sendBackToDialplan(channel, log());
         await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'failed', reason: err instanceof Error ? err.message : String(err), wasLive: false });
       })
       .finally(() => {
@@ -105,7 +107,7 @@ export class SurveyController {
       });
   }
 
-  private async survey(call: IncomingCall, entry: LiveSurvey, digits: DigitBuffer, startedAt: Date, baseLog: Logger): Promise<void> {
+  private async survey(call: IncomingCall, entry: LiveSurvey, digits: DigitBuffer, startedAt: Date, baseLog: () => Logger): Promise<void> {
     const { channel } = call;
     // Before any request for this caller (identifying it may read channel variables): a refused
     // caller must cost an overloaded Asterisk nothing but the `continue`.
@@ -114,11 +116,11 @@ export class SurveyController {
       const fromArgs = identityFromArgs(call.args);
       const known = invalidIdentity(fromArgs) ? undefined : fromArgs;
       const { exceeded, slowInFlight, recentLatencyMs } = admission;
-      baseLog.info(
+      baseLog().info(
         { call_id: known?.callId, exceeded, slow_requests_in_flight: slowInFlight, recent_latency_ms: Math.round(recentLatencyMs) },
         'Asterisk overloaded: no survey, back to the dialplan',
       );
-      await this.sendBackToDialplan(channel, baseLog);
+      await this.sendBackToDialplan(channel, baseLog());
       await this.recordOutcome({ channel, identity: known, startedAt, outcome: 'skipped', reason: 'overloaded', wasLive: false });
       return;
     }
@@ -127,13 +129,14 @@ export class SurveyController {
       identity = await identifyCall(call);
     } catch (err) {
       if (err instanceof ChannelGoneError) {
-        baseLog.info('caller left before the survey could start');
+        baseLog().info('caller left before the survey could start');
         await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
         return;
       }
       throw err;
     }
-    const log = baseLog.child({ call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId });
+    // One child per survey, with every binding at once: a child per binding level costs a serialization each.
+    const log = this.deps.log.child({ channel_id: channel.id, call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId });
     const skip = await this.skipReason(identity, channel.id);
     if (skip) {
       log.info({ reason: skip }, 'no survey for this call; back to the dialplan');
@@ -232,7 +235,7 @@ export class SurveyController {
         rating = collected;
         if (result.inserted) {
           this.deps.observer?.ratingStored?.(collected.score, performance.now() - digits.lastPushedAt);
-          stepLog().info({ digit: collected.digit, score: collected.score }, 'rating stored');
+          log.info({ step: currentStep, digit: collected.digit, score: collected.score }, 'rating stored');
         } else {
           // Another path (the API) rated this call while the caller was listening; the first rating stands.
           storedNote = `call already rated with score ${result.existing.score}; kept the first rating`;
@@ -376,3 +379,4 @@ export class SurveyController {
     return { finished: pending.length - stillLive, aborted: stillLive };
   }
 }
+

@@ -15,7 +15,15 @@ export interface Playback {
 /** Raised by channel operations once the caller is gone (ARI 404/409 after hangup): a normal outcome. */
 export class ChannelGoneError extends Error {
   constructor(readonly channelId: string, detail = 'channel is gone') {
-    super(`${channelId}: ${detail}`);
+    // Every survey ends with one (the caller or we hang up): a stack trace would be built each time
+    // and never read, since a hangup is an outcome, not a fault.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(`${channelId}: ${detail}`);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.name = 'ChannelGoneError';
   }
 }
