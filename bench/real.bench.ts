@@ -16,13 +16,16 @@ const TICKS_PER_SECOND = 100;
 
 /** [calls, arrivals per second]; the first is the reference load the issue measured. */
 // CC_CSAT_BENCH_CPU_ONLY=1 (or profiling): only the warm-up and the CPU round, e.g. to compare two builds.
+// CC_CSAT_BENCH_ROUNDS="300x30,400x40": other capacity rounds (callers x arrivals per second).
 const ROUNDS: Array<[number, number]> = process.env['CC_CSAT_PROFILE_DIR'] || process.env['CC_CSAT_BENCH_CPU_ONLY']
   ? []
-  : [
-      [200, 20],
-      [400, 40],
-      [600, 60],
-    ];
+  : process.env['CC_CSAT_BENCH_ROUNDS']
+    ? process.env['CC_CSAT_BENCH_ROUNDS'].split(',').map((round) => round.split('x').map(Number) as [number, number])
+    : [
+        [200, 20],
+        [400, 40],
+        [600, 60],
+      ];
 
 /** CPU-seconds per thread of a process, user and system apart: where a process's CPU goes beyond what a JS profile shows. */
 function threadCpu(pid: number): Map<string, { user: number; system: number }> {
@@ -79,6 +82,8 @@ async function main(): Promise<void> {
   const tree = writeConfigTree({
     ariUrl: asterisk.ariUrl,
     ariPassword: ARI_PASSWORD,
+    // CC_CSAT_BENCH_REST_TRANSPORT=http: the same rounds with REST over HTTP keep-alive, to compare.
+    ariExtra: `rest_transport = "${process.env['CC_CSAT_BENCH_REST_TRANSPORT'] ?? 'auto'}"`,
     logLevel: 'info', // as shipped: the engine's own logging is part of its cost
     queues: '[[queue]]\nname = "sales-queue"\n[queue.after_call]\ncsat_enabled = true\ncsat_ivr = "csat-survey"\n',
     ivrs: { 'csat-survey': readFileSync(new URL('../ivr/csat-survey.toml', import.meta.url), 'utf8') },

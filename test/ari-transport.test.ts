@@ -1,8 +1,12 @@
 // How REST reaches Asterisk (over the event WebSocket where Asterisk offers it, else HTTP keep-alive),
 // and the event filter that keeps events the engine does not use off the stream.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
 import { AriTelephony } from '../src/ari/ari-telephony.js';
+import { WebSocketRest } from '../src/ari/ws-rest.js';
 import { outcomesForCall } from '../src/db/outcomes.js';
 import { findRatingByCallId } from '../src/db/ratings.js';
 import { createLogger } from '../src/log.js';
@@ -85,22 +89,59 @@ describe('REST transport and event filter', () => {
     }
   });
 
-  test('the event stream drops with a request unanswered on it: the request fails at once, and the caller is released after the reconnect', async () => {
-    // A timeout far beyond the test's own bound: the survey must not wait for it.
+  test('a play lost with the event stream is sent again over HTTP, once Asterisk says it has no such playback: heard once, rated', async () => {
+    // A timeout far beyond the test's own bounds: the resend must not wait for it.
     const h = await startHarness({ ariExtra: 'request_timeout_ms = 60000' });
     try {
-      const id = 'dropped-answer';
+      const id = 'lost-with-stream';
       h.sim.leaveUnanswered((method, path) => method === 'POST' && path === `/channels/${id}/play`, { process: false });
-      const channel = h.sim.enterStasis({ id, args: ['dropped-answer-1', 'agent-1', 'sales-queue'] });
-      const done = h.surveyDone(id);
-      await until(() => h.sim.received.some((r) => r.method === 'POST' && r.path === `/channels/${id}/play`), 5000, 'the play request');
-      h.sim.dropConnections();
-      await within(done, 10_000, 'the survey to end without waiting for the 60 s timeout');
-      await within(channel.ended, 10_000, 'the caller to be released after the reconnect');
-      assert.equal(channel.endedBy, 'app_hangup', 'hung up, not left in silence');
-      const outcome = (await outcomesForCall(h.database.db, 'dropped-answer-1'))[0];
-      assert.equal(outcome?.outcome, 'failed');
-      assert.match(String(outcome?.reason), /event stream closed/);
+      // The stream drops once, right after the first play went out on it.
+      h.sim.onRequest = (method, path) => {
+        if (method !== 'POST' || path !== `/channels/${id}/play`) return;
+        h.sim.onRequest = undefined;
+        setImmediate(() => h.sim.dropConnections());
+      };
+      // The key comes once the engine is back on the stream (a key pressed while it is away is lost, as on a real Asterisk).
+      const channel = await within(
+        h.call({ id, args: ['lost-with-stream-1', 'agent-1', 'sales-queue'], script: [{ whenPlaying: PROMPT, after: 1500, press: '2' }] }),
+        20_000,
+        'the survey to end',
+      );
+      const plays = h.sim.restLog.filter((r) => r.method === 'POST' && r.path === `/channels/${id}/play`);
+      assert.deepEqual(plays.slice(0, 2).map((r) => r.via), ['websocket', 'http'], 'the lost play, then the same play over HTTP');
+      assert.equal(plays[0]?.query['playbackId'], plays[1]?.query['playbackId']);
+      // The first question (not a no-input retry, which repeats it after its own sound) is heard once.
+      assert.equal(channel.played.filter((media) => media[0] === PROMPT).length, 1, 'the question played once');
+      assert.equal((await findRatingByCallId(h.database.db, 'lost-with-stream-1'))?.score, 4);
+      assert.equal((await outcomesForCall(h.database.db, 'lost-with-stream-1'))[0]?.outcome, 'completed');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a stop lost with the event stream is sent again over HTTP: the key counts and the survey completes', async () => {
+    const h = await startHarness({
+      ariExtra: 'request_timeout_ms = 60000',
+      sim: { mediaMs: (uri) => (uri === PROMPT ? 5000 : uri.startsWith('digits:') ? 60 : 120) },
+    });
+    try {
+      const id = 'stop-lost-with-stream';
+      h.sim.leaveUnanswered((method, path) => method === 'DELETE' && path.startsWith(`/playbacks/${id}`), { process: false });
+      h.sim.onRequest = (method, path) => {
+        if (method !== 'DELETE' || !path.startsWith(`/playbacks/${id}`)) return;
+        h.sim.onRequest = undefined;
+        setImmediate(() => h.sim.dropConnections());
+      };
+      const channel = await within(
+        h.call({ id, args: ['stop-lost-1', 'agent-1', 'sales-queue'], script: [{ whenPlaying: PROMPT, after: 50, press: '3' }] }),
+        20_000,
+        'the survey to end',
+      );
+      const stops = h.sim.restLog.filter((r) => r.method === 'DELETE' && r.path.startsWith(`/playbacks/${id}`));
+      assert.deepEqual(stops.slice(0, 2).map((r) => [r.via, r.path]), [['websocket', stops[0]?.path], ['http', stops[0]?.path]]);
+      assert.ok(!channel.completed.some((media) => media.includes(PROMPT)), 'the question was cut short by the key');
+      assert.equal((await findRatingByCallId(h.database.db, 'stop-lost-1'))?.score, 3);
+      assert.equal((await outcomesForCall(h.database.db, 'stop-lost-1'))[0]?.outcome, 'completed');
     } finally {
       await h.close();
     }
@@ -122,6 +163,44 @@ describe('REST transport and event filter', () => {
       assert.equal((await findRatingByCallId(h.database.db, 'filtered-1'))?.score, 5);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('REST over WebSocket bookkeeping', () => {
+  test('a request Asterisk never answers is given up after the limit, freeing its place; an answer after that is ignored', async () => {
+    // A real WebSocket server that reads requests and, like a stuck Asterisk, answers none in time.
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(server, 'listening');
+    const received: string[] = [];
+    const serverSide = new Promise<WebSocket>((resolve) => server.once('connection', (ws) => {
+      ws.on('message', (data) => received.push(String(data)));
+      resolve(ws);
+    }));
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await once(client, 'open');
+    const peer = await serverSide;
+    const rest = new WebSocketRest(() => client, () => Promise.reject(new Error('the stream is open: no HTTP here')), { giveUpAfterMs: 200 });
+    try {
+      const stop = rest.api.playbacks.stop({ playbackId: 'ch-1:0' });
+      await assert.rejects(within(stop, 5000, 'the request to be given up'), /no answer from Asterisk within 200 ms/);
+      assert.equal(rest.inFlight, 0, 'nothing left waiting');
+      const request = JSON.parse(received[0]!) as { type: string; request_id: string; method: string; uri: string };
+      assert.deepEqual({ type: request.type, method: request.method, uri: request.uri }, { type: 'RESTRequest', method: 'DELETE', uri: 'playbacks/ch-1%3A0' });
+      // The late answer finds no one waiting and changes nothing.
+      rest.settle({ request_id: request.request_id, status_code: 204 });
+      assert.equal(rest.inFlight, 0);
+      // A later request on the same stream still gets its own answer.
+      const get = rest.api.channels.get({ channelId: 'ch-1' });
+      await until(() => received.length === 2, 5000, 'the second request');
+      const second = JSON.parse(received[1]!) as { request_id: string };
+      rest.settle({ request_id: second.request_id, status_code: 200, message_body: '{"state":"Up"}' });
+      assert.deepEqual(await within(get, 5000, 'the answer'), { state: 'Up' });
+      rest.settle({ request_id: 'unknown', status_code: 500 });
+      peer.terminate();
+    } finally {
+      client.terminate();
+      server.close();
     }
   });
 });

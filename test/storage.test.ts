@@ -137,7 +137,7 @@ describe('storage', () => {
     await close();
   });
 
-  test('a precompiled query whose builder sneaks in a value of its own is refused, naming its SQL', async () => {
+  test('a precompiled query whose builder sneaks in a value of its own, or forgets one, is refused, naming its SQL', async () => {
     const { db, close } = openDatabase(':memory:');
     await migrate(db);
     const sneaky = new Precompiled<{ call_id: string }, unknown>(
@@ -145,6 +145,12 @@ describe('storage', () => {
       ['call_id'],
     );
     await assert.rejects(() => sneaky.execute(db, { call_id: 'x' }), /parameter not taken from its values: select/);
+    // A value the builder forgot would silently not be stored.
+    const forgetful = new Precompiled<{ call_id: string; score: number }, unknown>(
+      (conn, { call_id }) => conn.selectFrom('cc_csat').selectAll().where('call_id', '=', call_id),
+      ['call_id', 'score'],
+    );
+    await assert.rejects(() => forgetful.execute(db, { call_id: 'x', score: 3 }), /does not bind score: select/);
     await close();
   });
 });

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { ConnectionState, IncomingCall, Telephony, TelephonyLoad } from '../telephony/port.js';
 import { AriChannel, AriPlayback } from './channel.js';
 import { ariErrorMessage, isChannelGone, isPlaybackGone, withTimeout } from './errors.js';
-import { createAriRestApi, type AriRestApi } from './rest-client.js';
+import { ariOperations, createHttpSend, type AriRestApi } from './rest-client.js';
 import { AriRest } from './rest.js';
 import { installSwaggerFailGuard, offersRestOverWebSocket, probeAri, skipEventResources } from './swagger-guard.js';
 import { WebSocketRest, type EventSocket } from './ws-rest.js';
@@ -110,8 +110,9 @@ export class AriTelephony implements Telephony {
       maxBackground: options.maxPreAdmissionRequests ?? maxConcurrent,
       log: options.log,
     });
-    this.httpRest = createAriRestApi({ url: options.url, username: options.username, password: options.password, maxSockets: maxConcurrent });
-    this.webSocketRest = new WebSocketRest(() => this.eventClient?._ws);
+    const httpSend = createHttpSend({ url: options.url, username: options.username, password: options.password, maxSockets: maxConcurrent });
+    this.httpRest = ariOperations(httpSend);
+    this.webSocketRest = new WebSocketRest(() => this.eventClient?._ws, httpSend);
     installSwaggerFailGuard();
   }
 
@@ -182,11 +183,13 @@ export class AriTelephony implements Telephony {
           return;
         }
         this.streamClient = client;
-        await this.filterEvents();
         log.info({ url, app, rest_transport: overWebSocket ? 'websocket' : 'http' }, 'connected to ARI');
         // "connected" means in sync with Asterisk: readiness and tests rely on that. A failed resync
         // is not a failed connection: the stream is up and new callers are served either way.
-        await this.resync('connect').catch((err: unknown) => log.error({ err: ariErrorMessage(err) }, 'resync after connect failed'));
+        await Promise.all([
+          this.filterEvents(),
+          this.resync('connect').catch((err: unknown) => log.error({ err: ariErrorMessage(err) }, 'resync after connect failed')),
+        ]);
         this.setState('connected');
         return;
       } catch (err) {
@@ -256,8 +259,7 @@ export class AriTelephony implements Telephony {
       if (this.streamClient !== client) return;
       this.maxRetryRounds = 0;
       log.info('ARI event stream back');
-      void this.filterEvents()
-        .then(() => this.resync('reconnect'))
+      void Promise.all([this.filterEvents(), this.resync('reconnect')])
         .catch((err: unknown) => log.error({ err }, 'resync after reconnect failed'))
         .finally(() => this.setState('connected'));
     });

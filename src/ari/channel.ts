@@ -6,9 +6,14 @@ import { ChannelGoneError, type CallChannel, type Playback, type PlaybackEnd } f
 import { AriTimeoutError, ariErrorMessage, isChannelGone, isPlaybackGone, isPlaybackIdTaken, isVariableMissing } from './errors.js';
 import type { RequestPriority } from './request-pool.js';
 import type { AriRest } from './rest.js';
+import { StreamClosedError } from './ws-rest.js';
 
-/** A timeout worth sending the request again for: Asterisk is slow, not out of reach. */
-const slowNotGone = (err: unknown, rest: AriRest): err is AriTimeoutError => err instanceof AriTimeoutError && rest.eventStreamUp;
+/**
+ * A request worth sending again: it timed out while Asterisk is slow but in reach, or the event
+ * stream it went out on closed before the answer came (the resend goes over HTTP meanwhile).
+ */
+const worthResending = (err: unknown, rest: AriRest): err is AriTimeoutError | StreamClosedError =>
+  err instanceof StreamClosedError || (err instanceof AriTimeoutError && rest.eventStreamUp);
 
 /**
  * Runs a request that is safe to send twice; if the first has no answer in time, sends it once
@@ -19,8 +24,8 @@ async function onceMoreAfterTimeout<T>(what: string, rest: AriRest, log: () => L
   try {
     return await send();
   } catch (err) {
-    if (!slowNotGone(err, rest)) throw err;
-    log().warn({ ...fields, err: err.message }, `ARI ${what} timed out; sending it once more`);
+    if (!worthResending(err, rest)) throw err;
+    log().warn({ ...fields, err: err.message }, `ARI ${what} got no answer; sending it once more`);
     return send();
   }
 }
@@ -197,9 +202,9 @@ export class AriChannel implements CallChannel {
       await send();
       return;
     } catch (err) {
-      if (!slowNotGone(err, this.rest)) throw err;
+      if (!worthResending(err, this.rest)) throw err;
       if (await this.reachedAsterisk(playback)) return;
-      this.log.warn({ err: err.message, playback_id: playback.id }, 'ARI play timed out and Asterisk has no such playback; sending it once more');
+      this.log.warn({ err: err.message, playback_id: playback.id }, 'ARI play got no answer and Asterisk has no such playback; sending it once more');
     }
     try {
       await send();

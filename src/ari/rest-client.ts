@@ -8,6 +8,7 @@
 // response body ({"message": "Channel not found"}), which src/ari/errors.ts classifies.
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 
 type Params = Readonly<Record<string, string | number | boolean | undefined>>;
 type Op<P extends Params, R = unknown> = (params: P) => Promise<R>;
@@ -89,7 +90,19 @@ export function ariOperations(send: AriSend): AriRestApi {
 }
 
 /** ARI over HTTP keep-alive: for an Asterisk without REST over WebSocket (before 20.13, 21.8, 22.3). */
-export function createAriRestApi(options: { url: string; username: string; password: string; maxSockets: number }): AriRestApi {
+export interface HttpRestOptions {
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  readonly maxSockets: number;
+}
+
+export function createAriRestApi(options: HttpRestOptions): AriRestApi {
+  return ariOperations(createHttpSend(options));
+}
+
+/** Sends ARI requests over HTTP keep-alive. */
+export function createHttpSend(options: HttpRestOptions): AriSend {
   const base = new URL(options.url.replace(/\/+$/, '') + '/ari/');
   const transport = base.protocol === 'https:' ? https : http;
   // The agent's timeout is set once per socket; a timeout per request would add listeners to it each time.
@@ -97,9 +110,11 @@ export function createAriRestApi(options: { url: string; username: string; passw
   const authorization = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
   const headers = { authorization, accept: 'application/json' };
   const jsonHeaders = { ...headers, 'content-type': 'application/json' };
-  const target = { protocol: base.protocol, hostname: base.hostname, port: base.port, agent, headers };
+  // urlToHttpOptions, not base.hostname: an IPv6 host ([::1]) keeps its brackets in hostname.
+  const { protocol, hostname, port } = urlToHttpOptions(base);
+  const target = { protocol, hostname, port, agent, headers };
 
-  const send: AriSend = (method, path, query, body) =>
+  return (method, path, query, body) =>
     new Promise((resolve, reject) => {
       const options = { ...target, ...(body === undefined ? {} : { headers: jsonHeaders }), method, path: `${base.pathname}${path}${query ? `?${query}` : ''}` };
       const request = transport.request(options, (response) => {
@@ -122,5 +137,4 @@ export function createAriRestApi(options: { url: string; username: string; passw
       request.on('error', reject);
       request.end(body);
     });
-  return ariOperations(send);
 }

@@ -6,9 +6,11 @@
 //
 // What changes with the transport: answers and events share one ordered stream, so a play's answer
 // can no longer overtake its PlaybackFinished by arriving on another connection; and a dropped stream
-// takes its unanswered requests with it (they fail at once, as a timed-out HTTP request would, and
-// the resync after the reconnect finds out what Asterisk did).
-import type { AriRestApi } from './rest-client.js';
+// takes its unanswered requests with it. They fail at once with StreamClosedError, which the channel
+// treats as it treats a timeout (a stop or hangup is sent again, a play after asking whether Asterisk
+// has it). While the stream is not open, requests go over HTTP (`fallback`): a blip of the event
+// stream must not cut a survey short when Asterisk itself still answers.
+import type { AriRestApi, AriSend } from './rest-client.js';
 import { AriHttpError, ariOperations } from './rest-client.js';
 
 /** The part of ws's WebSocket this needs. */
@@ -29,6 +31,7 @@ export interface RestResponseEvent {
 
 interface Pending {
   readonly socket: EventSocket;
+  readonly sentAt: number;
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
@@ -40,15 +43,33 @@ export class StreamClosedError extends Error {
   }
 }
 
+export interface WebSocketRestOptions {
+  /**
+   * A request Asterisk has not answered after this long is given up for good, as node:http's socket
+   * timeout does for HTTP: its place in the request pool is held until then. Default 60 s.
+   */
+  readonly giveUpAfterMs?: number;
+}
+
+const GIVE_UP_AFTER_MS = 60_000;
+
 export class WebSocketRest {
   readonly api: AriRestApi;
   private readonly pending = new Map<string, Pending>();
   /** Sockets whose close already fails the requests sent on them. */
   private readonly watched = new WeakSet<EventSocket>();
   private nextId = 0;
+  private readonly giveUpAfterMs: number;
+  /** One timer for every request, running only while some are unanswered. */
+  private sweeper: NodeJS.Timeout | undefined;
 
   /** @param socket the event stream's current WebSocket (ari-client replaces it on every reconnect). */
-  constructor(private readonly socket: () => EventSocket | undefined) {
+  constructor(
+    private readonly socket: () => EventSocket | undefined,
+    private readonly fallback: AriSend,
+    options: WebSocketRestOptions = {},
+  ) {
+    this.giveUpAfterMs = options.giveUpAfterMs ?? GIVE_UP_AFTER_MS;
     this.api = ariOperations((method, path, query, body) => this.send(method, path, query, body));
   }
 
@@ -74,9 +95,9 @@ export class WebSocketRest {
     }
   }
 
-  private send(method: string, path: string, query: string, body?: string): Promise<unknown> {
+  private send(method: Parameters<AriSend>[0], path: string, query: string, body?: string): Promise<unknown> {
     const socket = this.socket();
-    if (!socket || socket.readyState !== OPEN) return Promise.reject(new StreamClosedError('not open'));
+    if (!socket || socket.readyState !== OPEN) return this.fallback(method, path, query, body);
     this.watch(socket);
     const id = String(++this.nextId);
     const uri = query ? `${path}?${query}` : path;
@@ -86,12 +107,27 @@ export class WebSocketRest {
         : { type: 'RESTRequest', request_id: id, method, uri, content_type: 'application/json', message_body: body },
     );
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { socket, resolve, reject });
+      this.pending.set(id, { socket, sentAt: performance.now(), resolve, reject });
+      this.sweeper ??= setInterval(() => this.giveUpOnStale(), Math.max(10, Math.min(1000, this.giveUpAfterMs / 4))).unref();
       socket.send(message, (err) => {
         if (!err) return;
         if (this.pending.delete(id)) reject(err);
       });
     });
+  }
+
+  /** Requests that outlived giveUpAfterMs: Asterisk lost them (or is stuck), their slots are freed. */
+  private giveUpOnStale(): void {
+    const before = performance.now() - this.giveUpAfterMs;
+    for (const [id, request] of this.pending) {
+      if (request.sentAt > before) break; // in the order sent
+      this.pending.delete(id);
+      request.reject(new Error(`no answer from Asterisk within ${this.giveUpAfterMs} ms`));
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   private watch(socket: EventSocket): void {

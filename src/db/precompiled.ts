@@ -31,7 +31,8 @@ export class Precompiled<Values extends Record<string, unknown>, Result> {
 
   async execute(db: Kysely<Database>, values: Values): Promise<QueryResult<Result>> {
     const compiled = this.compiledFor(db);
-    // A nullable column left out of an Insertable is NULL, as Kysely would insert it.
+    // Every named value is bound, always: one left undefined (an optional Insertable column, which in
+    // these tables is a nullable one without a default) is NULL.
     const parameters = compiled.slots.map((name) => values[name] ?? null);
     return db.executeQuery<Result>({ ...compiled.query, parameters });
   }
@@ -48,6 +49,9 @@ export class Precompiled<Values extends Record<string, unknown>, Result> {
         }
         return parameter.slice(SENTINEL.length);
       });
+      // A value the builder left out, or one Kysely wrote into the SQL text, would silently not be stored.
+      const unbound = this.names.filter((name) => !slots.includes(name));
+      if (unbound.length > 0) throw new Error(`precompiled query does not bind ${unbound.join(', ')}: ${query.sql}`);
       compiled = { query, slots };
       this.byAdapter.set(adapter, compiled);
     }

@@ -46,7 +46,13 @@ export async function playMedia(
         if (!options.interruptible) ctx.digits.clear();
         return winner.end === 'failed' ? { kind: 'failed' } : { kind: 'finished' };
       case 'digit':
-        await playback.stop();
+        try {
+          await playback.stop();
+        } catch (err) {
+          // The key is what the caller meant, whether or not the prompt could be cut short.
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+          ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not stop the prompt after a key; the key counts');
+        }
         return { kind: 'interrupted', digit: winner.digit };
       case 'guard':
         ctx.log.warn({ media, guardMs: ctx.ivr.playback_guard_ms }, 'playback never finished; stopped by guard timer');

@@ -149,7 +149,7 @@ export class SurveyController {
     entry.callId = identity.callId;
     const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
     channel.admit();
-    await this.runSurvey({ channel, identity: known, ivr, digits, startedAt, log });
+    await this.runSurvey({ channel, entry, identity: known, ivr, digits, startedAt, log });
   }
 
   private async skipReason(identity: CallIdentity, channelId: string): Promise<string | undefined> {
@@ -172,13 +172,14 @@ export class SurveyController {
 
   private async runSurvey(args: {
     channel: CallChannel;
+    entry: LiveSurvey;
     identity: { readonly callId: string; readonly agentId: string; readonly queueId: string };
     ivr: Ivr;
     digits: DigitBuffer;
     startedAt: Date;
     log: Logger;
   }): Promise<void> {
-    const { channel, identity, ivr, digits, startedAt, log } = args;
+    const { channel, entry, identity, ivr, digits, startedAt, log } = args;
     this.deps.observer?.surveyStarted?.();
     // One controller per survey, fed by hand: AbortSignal.any on Node 20 keeps a reference to every
     // survey's signal in the long-lived source signals, and AbortSignal.timeout builds a DOMException.
@@ -188,8 +189,7 @@ export class SurveyController {
     if (channel.gone.aborted) onGone();
     else channel.gone.addEventListener('abort', onGone, { once: true });
     if (this.forcedStop) survey.abort(this.forcedStop);
-    const entry = this.live.get(channel.id);
-    if (entry) entry.abort = (reason) => survey.abort(reason);
+    entry.abort = (reason) => survey.abort(reason);
     const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), ivr.max_duration_ms);
     let rating: CollectedRating | undefined;
     let attempts = 0;
@@ -263,7 +263,7 @@ export class SurveyController {
     }
     clearTimeout(deadline);
     channel.gone.removeEventListener('abort', onGone);
-    if (entry) delete entry.abort;
+    delete entry.abort;
     const { outcome, reason } = this.classify(end, rating, ivr);
     // Whatever happened, the caller is let go: hang up unless they already did.
     if (!channel.gone.aborted) {

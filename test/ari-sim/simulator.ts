@@ -5,7 +5,10 @@
 //  - a missing sound gives 201, then PlaybackFinished "failed"; an unknown scheme never finishes;
 //  - caller hangup: ChannelHangupRequest, PlaybackFinished "failed", StasisEnd, ChannelDestroyed,
 //    then every REST call on the channel answers 404 {"message":"Channel not found"};
-//  - unrelated events (ChannelVarset, ChannelDialplan, Dial, the Local ;2 half) are sent too.
+//  - unrelated events (ChannelVarset, ChannelDialplan, Dial, the Local ;2 half) are sent too, unless
+//    the application's event filter (PUT eventFilter) leaves them out;
+//  - REST requests come over HTTP, or as RESTRequest messages on the event WebSocket answered by
+//    RESTResponse messages on it (Asterisk 20.13, 21.8, 22.3 and later; restOverWebSocket).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
