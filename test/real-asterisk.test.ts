@@ -418,6 +418,38 @@ describe('real Asterisk 22', { skip: SKIP }, () => {
     });
   });
 
+  describe('REST over HTTP keep-alive ([ari] rest_transport = "http"; what an Asterisk before 20.13/21.8/22.3 gets)', () => {
+    realTest('a caller is surveyed with every request over HTTP: the key stops the question, is read back, and is stored', async () => {
+      engine.child.kill('SIGTERM');
+      await within(engine.exited, 60_000, 'the WebSocket-transport engine to stop');
+      const previous = tree;
+      tree = writeConfigTree({
+        ariUrl: asterisk.ariUrl,
+        ariPassword: ARI_PASSWORD,
+        ariExtra: 'rest_transport = "http"',
+        queues: QUEUES,
+        ivrs: { 'csat-survey': SHIPPED_IVR },
+        logLevel: 'info',
+      });
+      rmSync(previous.dir, { recursive: true, force: true });
+      await startEngine();
+      await untilReady(200, 60_000);
+      // The engine's own report of the transport it chose (a structured field of its connect line).
+      const connected = engine
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => 'rest_transport' in line);
+      assert.equal(connected?.['rest_transport'], 'http');
+      const call = await callAndPressDuringQuestion({ callId: callId('http'), keys: '2' });
+      const outcome = await surveyEnd(call);
+      assert.equal(outcome.outcome, 'completed');
+      assert.deepEqual(ratings([call.callId]), [{ call_id: call.callId, agent_id: 'agent-001', queue_id: 'sales-queue', score: 4 }]);
+      assert.deepEqual(playedAfterFirstKey(call.survey), ['sound:csat/you-pressed', 'digits:2', 'sound:csat/thank-you']);
+    });
+  });
+
   function countOutcomes(callIds: readonly string[]): number {
     return Object.values(outcomeCounts(callIds)).reduce((sum, n) => sum + n, 0);
   }
