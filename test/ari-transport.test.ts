@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AriTelephony } from '../src/ari/ari-telephony.js';
 import { WebSocketRest } from '../src/ari/ws-rest.js';
@@ -142,6 +143,33 @@ describe('REST transport and event filter', () => {
       assert.ok(!channel.completed.some((media) => media.includes(PROMPT)), 'the question was cut short by the key');
       assert.equal((await findRatingByCallId(h.database.db, 'stop-lost-1'))?.score, 3);
       assert.equal((await outcomesForCall(h.database.db, 'stop-lost-1'))[0]?.outcome, 'completed');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('answers on the stream slow (one Asterisk thread behind): requests spill over to HTTP; once the stream is fast again, back to it', async () => {
+    const h = await startHarness();
+    try {
+      // Asterisk answering the stream's requests late, its HTTP threads on time.
+      h.sim.restDelay = (_method, _path, via) => (via === 'websocket' ? 60 : 0);
+      const slow = ['spill-1', 'spill-2', 'spill-3'];
+      await within(
+        Promise.all(slow.map((id) => h.call({ id, args: [`${id}-call`, 'agent-1', 'sales-queue'], script: [{ whenPlaying: PROMPT, after: 20, press: '1' }] }))),
+        20_000,
+        'three surveys with a slow stream',
+      );
+      for (const id of slow) assert.equal((await findRatingByCallId(h.database.db, `${id}-call`))?.score, 5);
+      const during = slow.flatMap((id) => surveyRequests(h.sim.restLog, id));
+      assert.ok(during.some((r) => r.via === 'websocket'), 'the stream was tried');
+      assert.ok(during.some((r) => r.via === 'http'), `requests went over HTTP while the stream was slow: ${JSON.stringify(during.map((r) => r.via))}`);
+
+      h.sim.restDelay = () => 0;
+      // The latency window covers the last second: past it, the slow answers no longer count.
+      await sleep(1500);
+      await within(h.call({ id: 'spill-after', args: ['spill-after-call', 'agent-1', 'sales-queue'], script: [{ whenPlaying: PROMPT, after: 20, press: '2' }] }), 10_000, 'a survey after');
+      assert.deepEqual([...new Set(surveyRequests(h.sim.restLog, 'spill-after').map((r) => r.via))], ['websocket']);
+      assert.equal((await findRatingByCallId(h.database.db, 'spill-after-call'))?.score, 4);
     } finally {
       await h.close();
     }

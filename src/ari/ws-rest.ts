@@ -10,7 +10,14 @@
 // treats as it treats a timeout (a stop or hangup is sent again, a play after asking whether Asterisk
 // has it). While the stream is not open, requests go over HTTP (`fallback`): a blip of the event
 // stream must not cut a survey short when Asterisk itself still answers.
+//
+// Asterisk runs the REST requests of one WebSocket one after another on that connection's thread,
+// where HTTP gets a thread per connection. On an Asterisk short of CPU that one thread falls behind
+// and every caller's stop waits in its queue: barge-in suffers first. So while the stream's answers
+// are slow (mean over the last second at or above `spillOverAtMs`), requests go over HTTP too; once
+// the window has emptied, the stream is tried again.
 import type { AriRestApi, AriSend } from './rest-client.js';
+import { LatencyWindow } from './latency-window.js';
 import { AriHttpError, ariOperations } from './rest-client.js';
 
 /** The part of ws's WebSocket this needs. */
@@ -49,9 +56,13 @@ export interface WebSocketRestOptions {
    * timeout does for HTTP: its place in the request pool is held until then. Default 60 s.
    */
   readonly giveUpAfterMs?: number;
+  /** While the stream's answers take this long on average, requests go over HTTP. Default 20 ms. */
+  readonly spillOverAtMs?: number;
 }
 
 const GIVE_UP_AFTER_MS = 60_000;
+// An Asterisk with CPU to spare answers on the stream in a millisecond or two.
+const SPILL_OVER_AT_MS = 20;
 
 export class WebSocketRest {
   readonly api: AriRestApi;
@@ -60,6 +71,8 @@ export class WebSocketRest {
   private readonly watched = new WeakSet<EventSocket>();
   private nextId = 0;
   private readonly giveUpAfterMs: number;
+  private readonly spillOverAtMs: number;
+  private readonly latency = new LatencyWindow();
   /** One timer for every request, running only while some are unanswered. */
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -70,6 +83,7 @@ export class WebSocketRest {
     options: WebSocketRestOptions = {},
   ) {
     this.giveUpAfterMs = options.giveUpAfterMs ?? GIVE_UP_AFTER_MS;
+    this.spillOverAtMs = options.spillOverAtMs ?? SPILL_OVER_AT_MS;
     this.api = ariOperations((method, path, query, body) => this.send(method, path, query, body));
   }
 
@@ -84,6 +98,7 @@ export class WebSocketRest {
     const request = this.pending.get(id);
     if (!request) return;
     this.pending.delete(id);
+    this.latency.record(performance.now() - request.sentAt);
     const status = Number(event.status_code ?? 0);
     const body = event.message_body ?? '';
     if (status >= 400 || status < 200) return request.reject(new AriHttpError(status, body));
@@ -97,7 +112,7 @@ export class WebSocketRest {
 
   private send(method: Parameters<AriSend>[0], path: string, query: string, body?: string): Promise<unknown> {
     const socket = this.socket();
-    if (!socket || socket.readyState !== OPEN) return this.fallback(method, path, query, body);
+    if (!socket || socket.readyState !== OPEN || this.latency.meanMs() >= this.spillOverAtMs) return this.fallback(method, path, query, body);
     this.watch(socket);
     const id = String(++this.nextId);
     const uri = query ? `${path}?${query}` : path;

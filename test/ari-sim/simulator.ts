@@ -122,7 +122,7 @@ export class AriSimulator {
    * How long "Asterisk" takes before it handles a request (an overloaded one: seconds). Set it any
    * time; 0 by default.
    */
-  restDelay: (method: string, path: string) => number = () => 0;
+  restDelay: (method: string, path: string, via: 'http' | 'websocket') => number = () => 0;
   private readonly unanswered: UnansweredRule[] = [];
   private readonly delayed = new Set<NodeJS.Timeout>();
   /** When true, WebSocket upgrades are refused (Asterisk down for the event stream). */
@@ -514,7 +514,7 @@ export class AriSimulator {
         send(500, { message: String(err) });
       }
     };
-    const delay = this.restDelay(method, path);
+    const delay = this.restDelay(method, path, via);
     if (delay <= 0) return handle();
     const timer = setTimeout(() => {
       this.delayed.delete(timer);
