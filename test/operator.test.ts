@@ -37,12 +37,12 @@ describe('cc-csat simulate', () => {
     const tree = writeConfigTree();
     const silent = await runCli(['simulate', '--config', tree.enginePath, '--queue', 'sales-queue', '--digits=-,-,-', '--call-id', 'quiet'], { cwd: tree.dir });
     assert.equal(silent.code, 3);
-    assert.match(silent.stdout, /✔ outcome: no_input; 3 attempt\(s\), last step bye/);
+    assert.match(silent.stdout, /✘ outcome: no_input; 3 attempt\(s\), last step bye/);
     assert.match(silent.stdout, /♪ sound:csat\/goodbye/);
     await runCli(['simulate', '--config', tree.enginePath, '--queue', 'sales-queue', '--digits', '5', '--call-id', 'twice'], { cwd: tree.dir });
     const repeated = await runCli(['simulate', '--config', tree.enginePath, '--queue', 'sales-queue', '--digits', '5', '--call-id', 'twice'], { cwd: tree.dir });
     assert.equal(repeated.code, 3);
-    assert.match(repeated.stdout, /↩ no survey: the call goes back to the dialplan\n✔ outcome: skipped \(already_rated\)/);
+    assert.match(repeated.stdout, /↩ no survey: the call goes back to the dialplan\n✘ outcome: skipped \(already_rated\)/);
     const disabled = await runCli(['simulate', '--config', tree.enginePath, '--queue', 'quiet-queue', '--digits', '1'], { cwd: tree.dir });
     assert.match(disabled.stdout, /skipped \(csat_disabled\)/);
   });

@@ -72,7 +72,9 @@ export async function simulate(config: AppConfig, options: SimulateOptions, io: 
     return 1;
   }
   const score = outcome.score !== null ? `, score ${outcome.score} stored in cc_csat` : '';
-  line(`✔ outcome: ${outcome.outcome}${outcome.reason ? ` (${outcome.reason})` : ''}${score}; ${outcome.attempts} attempt(s), last step ${outcome.last_step ?? '-'}`);
+  // The mark matches the exit code: only a stored rating is a success (exit 0); anything else exits 3.
+  const mark = outcome.outcome === 'completed' ? '✔' : '✘';
+  line(`${mark} outcome: ${outcome.outcome}${outcome.reason ? ` (${outcome.reason})` : ''}${score}; ${outcome.attempts} attempt(s), last step ${outcome.last_step ?? '-'}`);
   return outcome.outcome === 'completed' ? 0 : 3;
 }
 
