@@ -12,13 +12,26 @@ import { outcomesForCall } from '../src/db/outcomes.js';
 import { findRatingByCallId } from '../src/db/ratings.js';
 import { createLogger } from '../src/log.js';
 import { AriSimulator, type RestRecord } from './ari-sim/simulator.js';
-import { LogCapture, startHarness } from './helpers/harness.js';
+import { LogCapture, startHarness, type Harness } from './helpers/harness.js';
 import { unhandledRejections } from './helpers/unhandled.js';
 import { until, within } from './helpers/wait.js';
 
 const PROMPT = 'sound:csat/rate-intro';
 
 /** The requests a survey makes, apart from the engine's start-up and resync requests. */
+/**
+ * The next request matching `matches` goes out on the event stream, which then drops before Asterisk
+ * answers it: the request is lost with the stream (the simulator never acts on it).
+ */
+function loseWithTheStream(h: Harness, matches: (method: string, path: string) => boolean): void {
+  h.sim.leaveUnanswered(matches, { process: false });
+  h.sim.onRequest = (method, path) => {
+    if (!matches(method, path)) return;
+    h.sim.onRequest = undefined;
+    setImmediate(() => h.sim.dropConnections());
+  };
+}
+
 const surveyRequests = (log: readonly RestRecord[], channelId: string): RestRecord[] => log.filter((r) => r.path.includes(channelId));
 
 describe('REST transport and event filter', () => {
@@ -95,13 +108,7 @@ describe('REST transport and event filter', () => {
     const h = await startHarness({ ariExtra: 'request_timeout_ms = 60000' });
     try {
       const id = 'lost-with-stream';
-      h.sim.leaveUnanswered((method, path) => method === 'POST' && path === `/channels/${id}/play`, { process: false });
-      // The stream drops once, right after the first play went out on it.
-      h.sim.onRequest = (method, path) => {
-        if (method !== 'POST' || path !== `/channels/${id}/play`) return;
-        h.sim.onRequest = undefined;
-        setImmediate(() => h.sim.dropConnections());
-      };
+      loseWithTheStream(h, (method, path) => method === 'POST' && path === `/channels/${id}/play`);
       // The key comes once the engine is back on the stream (a key pressed while it is away is lost, as on a real Asterisk).
       const channel = await within(
         h.call({ id, args: ['lost-with-stream-1', 'agent-1', 'sales-queue'], script: [{ whenPlaying: PROMPT, after: 1500, press: '2' }] }),
@@ -127,12 +134,7 @@ describe('REST transport and event filter', () => {
     });
     try {
       const id = 'stop-lost-with-stream';
-      h.sim.leaveUnanswered((method, path) => method === 'DELETE' && path.startsWith(`/playbacks/${id}`), { process: false });
-      h.sim.onRequest = (method, path) => {
-        if (method !== 'DELETE' || !path.startsWith(`/playbacks/${id}`)) return;
-        h.sim.onRequest = undefined;
-        setImmediate(() => h.sim.dropConnections());
-      };
+      loseWithTheStream(h, (method, path) => method === 'DELETE' && path.startsWith(`/playbacks/${id}`));
       const channel = await within(
         h.call({ id, args: ['stop-lost-1', 'agent-1', 'sales-queue'], script: [{ whenPlaying: PROMPT, after: 50, press: '3' }] }),
         20_000,

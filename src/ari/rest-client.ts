@@ -89,7 +89,6 @@ export function ariOperations(send: AriSend): AriRestApi {
   };
 }
 
-/** ARI over HTTP keep-alive: for an Asterisk without REST over WebSocket (before 20.13, 21.8, 22.3). */
 export interface HttpRestOptions {
   readonly url: string;
   readonly username: string;
@@ -97,11 +96,10 @@ export interface HttpRestOptions {
   readonly maxSockets: number;
 }
 
-export function createAriRestApi(options: HttpRestOptions): AriRestApi {
-  return ariOperations(createHttpSend(options));
-}
-
-/** Sends ARI requests over HTTP keep-alive. */
+/**
+ * Sends ARI requests over HTTP keep-alive: for an Asterisk without REST over WebSocket (before 20.13,
+ * 21.8, 22.3), and for the WebSocket transport while its stream is down or slow.
+ */
 export function createHttpSend(options: HttpRestOptions): AriSend {
   const base = new URL(options.url.replace(/\/+$/, '') + '/ari/');
   const transport = base.protocol === 'https:' ? https : http;

@@ -62,8 +62,10 @@ interface EventModels {
  * event's plain JSON; REST goes through rest-client.ts). With no typed properties on the event
  * models, ari-client emits the same events without building them.
  */
+const eventsApi = (client: unknown) => (client as EventModels)._swagger?.apis?.events;
+
 export function skipEventResources(client: unknown, frequentFirst: readonly string[] = []): void {
-  const events = (client as EventModels)._swagger?.apis?.events;
+  const events = eventsApi(client);
   const models = events?.models;
   if (!events || !models) return;
   for (const model of Object.values(models)) model.properties = [];
@@ -77,6 +79,5 @@ export function skipEventResources(client: unknown, frequentFirst: readonly stri
 
 /** Asterisk 20.13, 21.8, 22.3 and later describe RESTResponse among their events: REST can go over the event WebSocket. */
 export function offersRestOverWebSocket(client: unknown): boolean {
-  const models = (client as EventModels)._swagger?.apis?.events?.models ?? {};
-  return Object.hasOwn(models, 'RESTResponse');
+  return Object.hasOwn(eventsApi(client)?.models ?? {}, 'RESTResponse');
 }

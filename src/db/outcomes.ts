@@ -20,21 +20,7 @@ type OutcomeValues = Omit<NewSurveyOutcome, 'id'>;
 
 // Every survey ends with this one: compiled once (see precompiled.ts).
 const insertOutcomeQuery = new Precompiled<OutcomeValues, never>(
-  (db, o) =>
-    db.insertInto('survey_outcome').values({
-      call_id: o.call_id,
-      channel_id: o.channel_id,
-      agent_id: o.agent_id,
-      queue_id: o.queue_id,
-      ivr: o.ivr,
-      outcome: o.outcome,
-      reason: o.reason,
-      attempts: o.attempts,
-      last_step: o.last_step,
-      score: o.score,
-      started_at: o.started_at,
-      ended_at: o.ended_at,
-    }),
+  (db, outcome) => db.insertInto('survey_outcome').values(outcome),
   OUTCOME_COLUMNS,
 );
 

@@ -21,7 +21,8 @@ export class Precompiled<Values extends Record<string, unknown>, Result> {
   private readonly byAdapter = new WeakMap<object, Compiled<Result>>();
 
   /**
-   * @param build the query, with every value taken from `values` (the builder must not inspect them)
+   * @param build the query, with every value taken from `values` (the builder must not inspect them;
+   *   `values` holds exactly `names`, so an insert can take it whole)
    * @param names every key of Values
    */
   constructor(

@@ -5,10 +5,6 @@ import type { Database, NewRating, Rating } from './schema.js';
 
 export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
 
-/**
- * One rating per call: a second insert for the same call_id never overwrites the first,
- * and tells the caller which rating already stands.
- */
 const RATING_COLUMNS = ['call_id', 'agent_id', 'queue_id', 'score', 'comment', 'created_at'] as const;
 type RatingValues = Omit<NewRating, 'id'>;
 
@@ -17,7 +13,7 @@ const insertRatingQuery = new Precompiled<RatingValues, Rating>(
   (db, rating) =>
     db
       .insertInto('cc_csat')
-      .values({ call_id: rating.call_id, agent_id: rating.agent_id, queue_id: rating.queue_id, score: rating.score, comment: rating.comment, created_at: rating.created_at })
+      .values(rating)
       .onConflict((conflict) => conflict.column('call_id').doNothing())
       .returningAll(),
   RATING_COLUMNS,
@@ -27,6 +23,10 @@ const ratingByCallIdQuery = new Precompiled<{ call_id: string }, Rating>(
   ['call_id'],
 );
 
+/**
+ * One rating per call: a second insert for the same call_id never overwrites the first,
+ * and tells the caller which rating already stands.
+ */
 export async function insertRating(db: Kysely<Database>, rating: NewRating): Promise<InsertRatingResult> {
   const { id: _id, ...values } = rating;
   const inserted = (await insertRatingQuery.execute(db, values)).rows[0];

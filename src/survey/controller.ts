@@ -379,4 +379,3 @@ export class SurveyController {
     return { finished: pending.length - stillLive, aborted: stillLive };
   }
 }
-
