@@ -7,9 +7,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { buildAriSurveyEngine } from '../src/ari-survey-engine.js';
 import { loadConfig } from '../src/config/load.js';
-import { startCheckpointer } from '../src/db/checkpointer.js';
-import { migrate } from '../src/db/migrate.js';
-import { openDatabase } from '../src/db/open.js';
+import { startCheckpointer } from '../src/db/sqlite/checkpointer.js';
+import { openSqliteStorage } from '../src/db/sqlite/storage.js';
 import { createLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { writeConfigTree } from '../test/helpers/config-tree.js';
@@ -68,18 +67,20 @@ async function main(): Promise<void> {
 
   const tree = writeConfigTree({ ariUrl: ready.url, queues: QUEUES, ivrs: { bench: IVR } });
   const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
-  const database = openDatabase(config.sqlitePath, { walAutocheckpointPages: 20_000 });
-  await migrate(database.db);
+  if (config.database.kind !== 'sqlite') throw new Error('the controller benchmark needs a sqlite: [database] url');
+  const storage = openSqliteStorage(config.database.path, { walAutocheckpointPages: 20_000 });
+  const database = storage.database;
+  await storage.migrate();
   const log = createLogger('silent');
-  const checkpointer = startCheckpointer(config.sqlitePath, 1000, log);
+  const checkpointer = startCheckpointer(database.path, 1000, log);
   let dtmfToStored: number[] = [];
   let peakLive = 0;
   // The engine as `cc-csat start` builds it, but without overload admission: this benchmark looks for
   // the load at which the engine stops keeping up, which refusing callers would hide.
-  const { controller, telephony } = buildAriSurveyEngine({
-    ari: config.engine.ari,
-    ariPassword: config.ariPassword,
-    database,
+  const { controller, claims, telephony } = buildAriSurveyEngine({
+    servers: config.ariServers,
+    storage,
+    engineId: config.engineId,
     queues: config.queues,
     ivrs: config.ivrs,
     log,
@@ -169,8 +170,9 @@ async function main(): Promise<void> {
   writeResult('controller', { machine: machine(), arrival_ms: ARRIVAL_MS, question_ms: 4000, rounds, profile_top: topProfile });
 
   await telephony.stop();
+  await claims.stop();
   await checkpointer.stop();
-  await database.close();
+  await storage.close();
   child.send({ kind: 'stop' });
 }
 

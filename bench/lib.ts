@@ -15,19 +15,28 @@ export function prng(seed: number): () => number {
   };
 }
 
+export interface SeedOptions {
+  days?: number;
+  endMs?: number;
+  seed?: number;
+  prefix?: string;
+}
+
+/** A seeded rating: call_id, agent_id, queue_id, score, created_at (UTC ISO). */
+export type SeedRow = [string, string, string, number, string];
+
 /**
- * Writes `count` ratings spread over `days` days ending at `endMs`: 200 agents, 10 queues
- * (each agent works 2 queues), scores skewed towards 4-5 like real CSAT.
+ * `count` ratings spread over `days` days ending at `endMs`: 200 agents, 10 queues (each agent works
+ * 2 queues), scores skewed towards 4-5 like real CSAT. The same rows for the same options, whichever
+ * database they are written to.
  */
-export function seedRatings(path: string, count: number, options: { days?: number; endMs?: number; seed?: number; prefix?: string } = {}): void {
+export function generateRatings(count: number, options: SeedOptions = {}): SeedRow[] {
   const days = options.days ?? 365;
   const endMs = options.endMs ?? Date.parse('2026-11-20T18:00:00Z');
   const random = prng(options.seed ?? 1);
-  const sqlite = new SqliteDatabase(path);
-  const insert = sqlite.prepare('INSERT INTO cc_csat (call_id, agent_id, queue_id, score, comment, created_at) VALUES (?, ?, ?, ?, NULL, ?)');
   const scores = [1, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5, 5];
   const spanMs = days * 86_400_000;
-  const rows: Array<[string, string, string, number, string]> = [];
+  const rows: SeedRow[] = [];
   for (let i = 0; i < count; i++) {
     const agent = Math.floor(random() * AGENTS);
     const queue = (agent + (random() < 0.5 ? 0 : 1)) % QUEUES;
@@ -35,6 +44,14 @@ export function seedRatings(path: string, count: number, options: { days?: numbe
     const at = endMs - spanMs + Math.floor(((i + random()) / count) * spanMs);
     rows.push([`${options.prefix ?? 'seed'}-${i}`, `agent-${agent}`, `queue-${queue}`, scores[Math.floor(random() * scores.length)]!, new Date(at).toISOString()]);
   }
+  return rows;
+}
+
+/** Writes generateRatings(count, options) into the SQLite file at `path`. */
+export function seedRatings(path: string, count: number, options: SeedOptions = {}): void {
+  const rows = generateRatings(count, options);
+  const sqlite = new SqliteDatabase(path);
+  const insert = sqlite.prepare('INSERT INTO cc_csat (call_id, agent_id, queue_id, score, comment, created_at) VALUES (?, ?, ?, ?, NULL, ?)');
   const insertAll = sqlite.transaction((batch: typeof rows) => {
     for (const row of batch) insert.run(...row);
   });

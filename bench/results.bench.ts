@@ -5,11 +5,10 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { migrate } from '../src/db/migrate.js';
-import { openDatabase } from '../src/db/open.js';
+import { startCheckpointer } from '../src/db/sqlite/checkpointer.js';
+import { openSqliteStorage } from '../src/db/sqlite/storage.js';
 import { createLogger } from '../src/log.js';
 import { ResultService } from '../src/results/service.js';
-import { startCheckpointer } from '../src/db/checkpointer.js';
 import { fmt, machine, median, seedRatings, time, writeResult } from './lib.js';
 
 const RATINGS = Number(process.env['BENCH_RATINGS'] ?? 1_000_000);
@@ -19,8 +18,9 @@ async function main(): Promise<void> {
   const path = join(tmpdir(), `cc-csat-bench-results-${process.pid}.db`);
   rmSync(path, { force: true });
   // The engine's own configuration: commits do not checkpoint; a worker thread does.
-  const { db, sqlite, writes, close } = openDatabase(path, { walAutocheckpointPages: 20_000 });
-  await migrate(db);
+  const storage = openSqliteStorage(path, { walAutocheckpointPages: 20_000 });
+  const { db, sqlite } = storage.database;
+  await storage.migrate();
   const seeded = await time(() => seedRatings(path, RATINGS));
   console.log(`seeded ${RATINGS} ratings in ${fmt(seeded.ms)} ms (${path})`);
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
 
   const report: Record<string, unknown> = { machine: machine(), ratings: RATINGS, repeats: REPEATS };
   for (const timezone of ['UTC', 'Europe/Paris']) {
-    const service = new ResultService({ writes, timezone, log: createLogger('silent'), now: () => new Date('2026-11-20T19:00:00Z') });
+    const service = new ResultService({ rollups: storage.rollups, timezone, log: createLogger('silent'), now: () => new Date('2026-11-20T19:00:00Z') });
     await service.run('full'); // warm the page cache and SQLite's schema
     const floor: number[] = [];
     const full: number[] = [];
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   }
   await checkpointer.stop();
   writeResult('results', report);
-  await close();
+  await storage.close();
   rmSync(path, { force: true });
   rmSync(`${path}-wal`, { force: true });
   rmSync(`${path}-shm`, { force: true });

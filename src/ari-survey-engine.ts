@@ -1,20 +1,28 @@
 // The call path of the engine: ARI calls into the survey controller, with overload admission and
 // metrics. Built here only, so that `cc-csat start`, the simulator tests and the benchmarks run the
 // same wiring from the same [ari] config: a setting wired in one of them and forgotten in another
-// would make tests pass on an engine that users never run.
+// would make tests pass on an engine that users never run. With several Asterisk servers ([[ari]]),
+// one controller surveys the calls of all of them; each server has its own connection, backoff,
+// resync, overload admission and metrics.
 import { AriTelephony } from './ari/ari-telephony.js';
-import type { EngineFile, Ivr, QueueConfig } from './config/schema.js';
-import type { OpenDatabase } from './db/open.js';
+import type { AriServer } from './config/load.js';
+import type { Ivr, QueueConfig } from './config/schema.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { Storage } from './storage/ports.js';
 import { Admission } from './survey/admission.js';
+import { SurveyClaims } from './survey/claims.js';
 import { SurveyController, type SurveyObserver } from './survey/controller.js';
+import { PerCallAdmission } from './survey/per-call-admission.js';
+import type { TelephonyReadiness } from './telephony/port.js';
+import { ServerStates } from './telephony/server-states.js';
 
 export interface AriSurveyEngineOptions {
-  /** The loaded config's [ari] section. */
-  readonly ari: EngineFile['ari'];
-  readonly ariPassword: string;
-  readonly database: Pick<OpenDatabase, 'db' | 'writes'>;
+  /** Every configured Asterisk server (AppConfig.ariServers); at least one. */
+  readonly servers: readonly AriServer[];
+  readonly storage: Pick<Storage, 'ratings' | 'outcomes' | 'claims'>;
+  /** Names this engine in survey claims (AppConfig.engineId). */
+  readonly engineId: string;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ivrs: ReadonlyMap<string, Ivr>;
   readonly log: Logger;
@@ -24,11 +32,9 @@ export interface AriSurveyEngineOptions {
 
 /** What tests and benchmarks change; `cc-csat start` uses none of these. */
 export interface AriSurveyEngineOverrides {
-  /** In place of [ari] url: a simulator listens on a port known only once it runs. */
-  readonly url?: string;
-  /** In place of [ari] reconnect_max_delay_ms. */
+  /** In place of every server's reconnect_max_delay_ms. */
   readonly reconnectMaxDelayMs?: number;
-  /** The ARI adapter's logger; default `log.child({ component: 'ari' })`. */
+  /** The ARI adapters' logger (each server's lines carry its name); default `log.child({ component: 'ari' })`. */
   readonly ariLog?: Logger;
   /**
    * Default true. False turns overload protection off: every caller gets a survey, and work for
@@ -39,54 +45,104 @@ export interface AriSurveyEngineOverrides {
   /** Survey hooks called besides the metrics' own (a benchmark recording each rating's latency). */
   readonly observer?: SurveyObserver;
   /** Each call as the controller takes it; `survey` resolves once its outcome is recorded. */
-  readonly onCallHandled?: (channelId: string, survey: Promise<void>) => void;
+  readonly onCallHandled?: (channelId: string, survey: Promise<void>, server: string) => void;
+  /** In place of CLAIM_LEASE_MS: a test of another engine taking over a dead one's callers. */
+  readonly claimLeaseMs?: number;
 }
+
+/**
+ * How long the callers of an engine that died stay with it before another engine may survey them. A
+ * restarted engine with the same [engine] id takes them back at once.
+ */
+const CLAIM_LEASE_MS = 15_000;
 
 export interface AriSurveyEngine {
   readonly controller: SurveyController;
-  /** Not started: the caller starts it when it is ready to take calls. */
+  /** Renewing the leases of live surveys from the start; stop it after the telephony. */
+  readonly claims: SurveyClaims;
+  /** One per server, in config order. Not started: `start()` starts them when the engine is ready to take calls. */
+  readonly telephonies: readonly AriTelephony[];
+  /** The first server's: all there is with one server (tests, benchmarks). */
   readonly telephony: AriTelephony;
+  /** Every server's connection state, for /readyz. */
+  readonly readiness: TelephonyReadiness;
+  /** Starts every server's connection loop (each retries on its own until it connects). */
+  start(): void;
+  /** Stops every server's connection. */
+  stop(): Promise<void>;
 }
 
 export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurveyEngine {
-  const { ari, metrics, log, overrides = {} } = options;
+  const { servers, metrics, log, overrides = {} } = options;
+  if (servers.length === 0) throw new Error('buildAriSurveyEngine: no ARI server configured');
   const useAdmission = overrides.admission ?? true;
+  const claims = new SurveyClaims({
+    store: options.storage.claims,
+    engineId: options.engineId,
+    leaseMs: overrides.claimLeaseMs ?? CLAIM_LEASE_MS,
+    log: log.child({ component: 'claims' }),
+  });
+  claims.start();
+  const admission = useAdmission ? new PerCallAdmission() : undefined;
   const controller = new SurveyController({
-    db: options.database.db,
-    writes: options.database.writes,
+    ratings: options.storage.ratings,
+    outcomes: options.storage.outcomes,
+    claims,
     queues: options.queues,
     ivrs: options.ivrs,
     log,
     observer: bothObservers(metrics.surveyObserver(), overrides.observer),
-    // Read at each StasisStart, by then `telephony` below exists.
-    ...(useAdmission && {
-      admission: new Admission(
+    // Each caller is admitted on the load of the server that took the call (see below).
+    ...(admission && { admission }),
+  });
+  metrics.ariServers(servers.map((server) => server.name));
+  const telephonies: AriTelephony[] = [];
+  const readiness = new ServerStates(telephonies);
+  const ariLog = overrides.ariLog ?? log.child({ component: 'ari' });
+  const { onCallHandled } = overrides;
+  for (const { name, config: ari, password } of servers) {
+    const telephony = new AriTelephony({
+      server: name,
+      url: ari.url,
+      username: ari.username,
+      password,
+      app: ari.app,
+      reconnectMaxDelayMs: overrides.reconnectMaxDelayMs ?? ari.reconnect_max_delay_ms,
+      requestTimeoutMs: ari.request_timeout_ms,
+      maxConcurrentRequests: ari.max_concurrent_requests,
+      restTransport: ari.rest_transport,
+      ...(admission && { maxPreAdmissionRequests: ari.admission_max_in_flight }),
+      log: ariLog.child({ server: name }),
+      onStateChange: (state) => metrics.ariState(name, state, readiness.state),
+      onReconnectAttempt: () => metrics.ariReconnects.inc({ server: name }),
+    });
+    // This server's load only: an overloaded Asterisk refuses its own new callers, the others' are not affected.
+    const serverAdmission =
+      admission &&
+      new Admission(
         () => telephony.load,
         { maxSlowInFlight: ari.admission_max_in_flight, maxLatencyMs: ari.admission_max_latency_ms },
-        () => metrics.admissionShed.inc(),
-      ),
-    }),
-  });
-  const telephony = new AriTelephony({
-    url: overrides.url ?? ari.url,
-    username: ari.username,
-    password: options.ariPassword,
-    app: ari.app,
-    reconnectMaxDelayMs: overrides.reconnectMaxDelayMs ?? ari.reconnect_max_delay_ms,
-    requestTimeoutMs: ari.request_timeout_ms,
-    maxConcurrentRequests: ari.max_concurrent_requests,
-    restTransport: ari.rest_transport,
-    ...(useAdmission && { maxPreAdmissionRequests: ari.admission_max_in_flight }),
-    log: overrides.ariLog ?? log.child({ component: 'ari' }),
-    onStateChange: (state) => metrics.ariState(state),
-    onReconnectAttempt: () => metrics.ariReconnects.inc(),
-  });
-  const { onCallHandled } = overrides;
-  telephony.onCall((call) => {
-    const survey = controller.handleCall(call);
-    onCallHandled?.(call.channel.id, survey);
-  });
-  return { controller, telephony };
+        () => metrics.admissionShed.inc({ server: name }),
+      );
+    telephony.onCall((call) => {
+      const survey = serverAdmission ? admission.during(serverAdmission, () => controller.handleCall(call)) : controller.handleCall(call);
+      onCallHandled?.(call.channel.id, survey, name);
+    });
+    telephonies.push(telephony);
+  }
+  return {
+    controller,
+    claims,
+    telephonies,
+    telephony: telephonies[0]!,
+    readiness,
+    start: () => {
+      for (const telephony of telephonies) telephony.start();
+    },
+    stop: async () => {
+      await Promise.all(telephonies.map((telephony) => telephony.stop()));
+    },
+  };
 }
 
 function bothObservers(first: SurveyObserver, second: SurveyObserver | undefined): SurveyObserver {

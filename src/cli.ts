@@ -3,8 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, ConfigError } from './config/problems.js';
 import { loadConfig, type AppConfig, type Env } from './config/load.js';
-import { openDatabase } from './db/open.js';
-import { migrate } from './db/migrate.js';
+import { openStorage } from './storage/open.js';
 
 interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -50,19 +49,20 @@ const commands: Record<string, Command> = {
     options: { full: { type: 'boolean', help: 'rebuild every rollup from all ratings' } },
     run: async (config, options) => {
       const full = options['full'] === true;
-      const { db, writes, close } = openDatabase(config.sqlitePath, { lockWaitMs: config.engine.database.lock_wait_ms });
+      const storage = await openStorage(config.database, { lockWaitMs: config.engine.database.lock_wait_ms, applicationName: 'cc-csat aggregate' });
       try {
-        await migrate(db);
+        await storage.migrate();
         const { ResultService } = await import('./results/service.js');
         const { createLogger } = await import('./log.js');
-        const service = new ResultService({ writes, timezone: config.engine.results.timezone, log: createLogger('warn') });
+        // Run by hand, whichever engine leads: runs are serialized by the database, never lost.
+        const service = new ResultService({ rollups: storage.rollups, timezone: config.engine.results.timezone, log: createLogger('warn') });
         const report = await service.run(full ? 'full' : 'incremental');
         console.log(
           `${report.kind}: ${report.newRatings} rating(s) folded in${report.touchedDays > 0 ? ` over ${report.touchedDays} day(s)` : ''}, watermark ${report.watermark}, ${report.durationMs} ms`,
         );
         return 0;
       } finally {
-        await close();
+        await storage.close();
       }
     },
   },
@@ -111,19 +111,79 @@ const commands: Record<string, Command> = {
     summary: 'apply pending database migrations',
     options: {},
     run: async (config) => {
-      const { db, close } = openDatabase(config.sqlitePath);
+      const storage = await openStorage(config.database, { applicationName: 'cc-csat migrate' });
       try {
-        const applied = await migrate(db);
+        const applied = await storage.migrate();
         console.log(
           applied.length === 0
-            ? `${config.sqlitePath}: up to date`
-            : `${config.sqlitePath}: applied ${applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`).join(', ')}`,
+            ? `${storage.description}: up to date`
+            : `${storage.description}: applied ${applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`).join(', ')}`,
         );
         return 0;
       } finally {
-        await close();
+        await storage.close();
       }
     },
+  },
+};
+
+commands['migrate-data'] = {
+  summary: 'copy ratings and outcomes into an empty database (e.g. SQLite into PostgreSQL), verify, rebuild rollups',
+  options: {
+    from: { type: 'string', value: 'URL', help: 'source: sqlite:PATH or postgres://... (default: [database] url)' },
+    to: { type: 'string', value: 'URL', required: true, help: 'target, empty: postgres://USER@HOST/DB or sqlite:PATH' },
+    'password-env': { type: 'string', value: 'NAME', help: 'environment variable with the password of the postgres:// side(s) not carrying one' },
+  },
+  run: async (config, options, env) => {
+    const { databaseTarget } = await import('./config/database-target.js');
+    const { copyDatabase, MigrateDataError, openEndpoint } = await import('./migrate-data.js');
+    const { createLogger } = await import('./log.js');
+    const passwordEnv = text(options, 'password-env');
+    if (passwordEnv !== undefined && !env[passwordEnv]) {
+      console.error(`cc-csat migrate-data: environment variable ${passwordEnv} (--password-env) is not set`);
+      return 2;
+    }
+    const password = passwordEnv === undefined ? undefined : env[passwordEnv];
+    const fromUrl = text(options, 'from');
+    const toUrl = text(options, 'to');
+    if (!toUrl) {
+      console.error('cc-csat migrate-data: --to URL is required (e.g. --to postgres://csat@db-host/csat)');
+      return 2;
+    }
+    const from = fromUrl === undefined ? config.database : databaseTarget(fromUrl, { cwd: process.cwd(), password });
+    const to = databaseTarget(toUrl, { cwd: process.cwd(), password });
+    for (const [flag, target] of [['--from', from], ['--to', to]] as const) {
+      if (!target) {
+        console.error(`cc-csat migrate-data: ${flag} must be sqlite:PATH or postgres://USER@HOST[:PORT]/DATABASE`);
+        return 2;
+      }
+    }
+    let source;
+    let target;
+    try {
+      source = await openEndpoint(from!, 'cc-csat migrate-data');
+      target = await openEndpoint(to!, 'cc-csat migrate-data');
+      if (source.description === target.description) {
+        console.error(`cc-csat migrate-data: --from and --to are the same database (${source.description})`);
+        return 2;
+      }
+      const report = await copyDatabase(source, target, {
+        timezone: config.engine.results.timezone,
+        log: createLogger('warn'),
+        progress: (line) => process.stderr.write(`  ${line}\r`),
+      });
+      console.log(
+        `${source.description} -> ${target.description}: ${report.ratings} rating(s) and ${report.outcomes} survey outcome(s) copied and verified; rollups rebuilt (${report.rollups.durationMs} ms)`,
+      );
+      return 0;
+    } catch (err) {
+      if (!(err instanceof MigrateDataError)) throw err;
+      console.error(`cc-csat migrate-data: ${err.message}`);
+      return 1;
+    } finally {
+      await source?.close();
+      await target?.close();
+    }
   },
 };
 

@@ -2,17 +2,17 @@
 import express from 'express';
 import { buildAriSurveyEngine } from './ari-survey-engine.js';
 import type { AppConfig } from './config/load.js';
-import { startCheckpointer } from './db/checkpointer.js';
-import { migrate } from './db/migrate.js';
-import { openDatabase, type OpenDatabase } from './db/open.js';
 import { createHttpApp } from './http/app.js';
+import { RateLimiter } from './http/auth.js';
+import { SharedRateLimits } from './http/shared-limits.js';
 import { listenFirst, type ListeningServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { ResultService } from './results/service.js';
+import { openStorage } from './storage/open.js';
+import type { Storage } from './storage/ports.js';
 
-const CHECKPOINT_INTERVAL_MS = 1000;
-const BACKGROUND_CHECKPOINT_SAFETY_PAGES = 20_000;
+const SHARED_LIMITS_INTERVAL_MS = 1000;
 
 export async function runEngine(config: AppConfig): Promise<number> {
   const { engine } = config;
@@ -33,17 +33,16 @@ export async function runEngine(config: AppConfig): Promise<number> {
   }
   const [http, metricsListener] = listening as [ListeningServer, ListeningServer | undefined];
 
-  const inMemory = config.sqlitePath === ':memory:';
-  let database: OpenDatabase;
+  let storage: Storage;
   try {
-    database = openDatabase(config.sqlitePath, {
-      // Checkpoints (and their fsync) run on a worker thread, never on the event loop serving calls.
-      ...(inMemory ? {} : { walAutocheckpointPages: BACKGROUND_CHECKPOINT_SAFETY_PAGES }),
-      lockWaitMs: engine.database.lock_wait_ms,
-      onLeakedTransaction: (what) => log.error({ what }, 'found a transaction left open on the writer connection; rolled it back before writing'),
-    });
-    const applied = await migrate(database.db);
-    if (applied.length > 0) log.info({ applied: applied.map((m) => m.name) }, 'database migrated');
+    storage = await openStorage(config.database, { lockWaitMs: engine.database.lock_wait_ms, engine: { log } });
+    try {
+      const applied = await storage.migrate();
+      if (applied.length > 0) log.info({ applied: applied.map((m) => m.name) }, 'database migrated');
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
   } catch (err) {
     closeListening();
     throw err;
@@ -51,30 +50,46 @@ export async function runEngine(config: AppConfig): Promise<number> {
 
   const metrics = new Metrics();
   const results = new ResultService({
-    writes: database.writes,
+    rollups: storage.rollups,
+    leadership: storage.leadership,
     timezone: engine.results.timezone,
     log: log.child({ component: 'results' }),
     onRun: (report) => metrics.resultRunDuration.observe({ kind: report.kind }, report.durationMs / 1000),
     onError: () => metrics.resultRunErrors.inc(),
+    onLeadership: (leading) => metrics.resultServiceLeader.set(leading ? 1 : 0),
   });
   // First run at boot, before any call is taken: when it must be a full rebuild (first start on
   // an existing database, a changed timezone) it holds the write lock for seconds per million
   // ratings, which live surveys must never wait on. Then incremental runs on schedule.
-  await results.run('incremental').catch((err: unknown) => log.error({ err }, 'initial result service run failed'));
+  await results.runIfLeader('incremental').catch((err: unknown) => log.error({ err }, 'initial result service run failed'));
   // From here on live calls depend on the event loop: no statement may wait for a lock inside SQLite.
-  database.writes.neverBlockOnLocks();
+  storage.serving();
 
-  const { controller, telephony } = buildAriSurveyEngine({
-    ari: engine.ari,
-    ariPassword: config.ariPassword,
-    database,
+  const ari = buildAriSurveyEngine({
+    servers: config.ariServers,
+    storage,
+    engineId: config.engineId,
     queues: config.queues,
     ivrs: config.ivrs,
     log,
     metrics,
   });
 
-  const app = createHttpApp({ config, db: database.db, writes: database.writes, log, telephony, reader: database.reader, metrics, serveMetrics: !metricsListener });
+  const { controller, claims } = ari;
+  const limiter = new RateLimiter();
+  // Engines sharing a database share each key's rate limit through it (see shared-limits.ts).
+  const sharedLimits = storage.sharedByEngines
+    ? new SharedRateLimits({
+        store: storage.keyUsage,
+        engineId: config.engineId,
+        limiter,
+        limits: new Map(engine.api_keys.map((key) => [key.name, key.rate_limit_per_minute ?? engine.api.rate_limit_per_minute])),
+        intervalMs: SHARED_LIMITS_INTERVAL_MS,
+        log: log.child({ component: 'http' }),
+      })
+    : undefined;
+  sharedLimits?.start();
+  const app = createHttpApp({ config, storage, log, telephony: ari.readiness, metrics, limiter, serveMetrics: !metricsListener });
   http.serve(app);
   if (metricsListener) {
     const metricsApp = express();
@@ -84,11 +99,14 @@ export async function runEngine(config: AppConfig): Promise<number> {
   const server = http.server;
   const metricsServer = metricsListener?.server;
 
-  const checkpointer = inMemory ? undefined : startCheckpointer(config.sqlitePath, CHECKPOINT_INTERVAL_MS, log.child({ component: 'db' }));
   results.start(engine.results.schedule);
-  telephony.start();
+  // One line per server: which Asterisk each name stands for, as /readyz and the metrics name them.
+  for (const { name, config: server } of config.ariServers) {
+    log.info({ server: name, url: server.url, app: server.app, rest_transport: server.rest_transport }, 'ARI server configured');
+  }
+  ari.start();
   log.info(
-    { address: server.address(), metrics_address: metricsServer?.address(), db: config.sqlitePath, queues: config.queues.size, ivrs: config.ivrs.size },
+    { address: server.address(), metrics_address: metricsServer?.address(), engine_id: config.engineId, db: storage.description, queues: config.queues.size, ivrs: config.ivrs.size },
     'cc-csat started',
   );
 
@@ -101,7 +119,8 @@ export async function runEngine(config: AppConfig): Promise<number> {
       log.info({ signal, live_surveys: controller.liveCount, grace_ms: graceMs }, 'shutting down: no new surveys, finishing live ones');
       const drained = await controller.drain(graceMs);
       log.info(drained, 'live surveys settled');
-      await telephony.stop();
+      await ari.stop();
+      await claims.stop();
       await results.stop();
       for (const open of [server, metricsServer]) {
         if (!open) continue;
@@ -109,8 +128,8 @@ export async function runEngine(config: AppConfig): Promise<number> {
         open.closeIdleConnections();
         await closed;
       }
-      await checkpointer?.stop();
-      await database.close();
+      await sharedLimits?.stop();
+      await storage.close();
       log.info('stopped');
       resolve(0);
     };

@@ -3,7 +3,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SurveyOutcomeKind } from './db/schema.js';
-import type { ConnectionState } from './telephony/port.js';
+import type { CombinedConnectionState, ConnectionState } from './telephony/port.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -17,7 +17,8 @@ export class Metrics {
   readonly liveSurveys = new Gauge({ name: 'cc_csat_surveys_live', help: 'Surveys in progress', registers: [this.registry] });
   readonly admissionShed = new Counter({
     name: 'cc_csat_admission_shed_total',
-    help: 'New callers sent back to the dialplan without a survey because Asterisk was overloaded (outcome skipped, reason overloaded)',
+    help: 'New callers sent back to the dialplan without a survey because their Asterisk server was overloaded (outcome skipped, reason overloaded)',
+    labelNames: ['server'] as const,
     registers: [this.registry],
   });
   readonly ratings = new Counter({
@@ -32,13 +33,30 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
-  readonly ariConnected = new Gauge({ name: 'cc_csat_ari_connected', help: '1 when connected to ARI and in sync, else 0', registers: [this.registry] });
-  readonly ariReconnects = new Counter({ name: 'cc_csat_ari_reconnect_attempts_total', help: 'ARI connection attempts after a failure or a drop', registers: [this.registry] });
+  // Unlabelled, as before there were several servers: dashboards and alerts on it keep their meaning.
+  readonly ariConnected = new Gauge({ name: 'cc_csat_ari_connected', help: '1 when every ARI server is connected and in sync, else 0', registers: [this.registry] });
+  readonly ariServerConnected = new Gauge({
+    name: 'cc_csat_ari_server_connected',
+    help: '1 when connected to this ARI server ([[ari]] name) and in sync, else 0',
+    labelNames: ['server'] as const,
+    registers: [this.registry],
+  });
+  readonly ariReconnects = new Counter({
+    name: 'cc_csat_ari_reconnect_attempts_total',
+    help: 'ARI connection attempts after a failure or a drop, by server',
+    labelNames: ['server'] as const,
+    registers: [this.registry],
+  });
   readonly resultRunDuration = new Histogram({
     name: 'cc_csat_results_run_duration_seconds',
     help: 'Result service run duration, by kind (incremental, full, unchanged)',
     labelNames: ['kind'] as const,
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [this.registry],
+  });
+  readonly resultServiceLeader = new Gauge({
+    name: 'cc_csat_result_service_leader',
+    help: '1 while this engine runs the result service (one engine at a time on PostgreSQL), else 0',
     registers: [this.registry],
   });
   readonly resultRunErrors = new Counter({ name: 'cc_csat_results_run_errors_total', help: 'Result service runs that failed', registers: [this.registry] });
@@ -75,8 +93,22 @@ export class Metrics {
     };
   }
 
-  ariState(state: ConnectionState): void {
-    this.ariConnected.set(state === 'connected' ? 1 : 0);
+  /**
+   * Each configured server's series, at zero until something happens: a server never reached still
+   * shows. Server names come from the config only, so their number is bounded.
+   */
+  ariServers(names: readonly string[]): void {
+    for (const server of names) {
+      this.ariServerConnected.set({ server }, 0);
+      this.ariReconnects.inc({ server }, 0);
+      this.admissionShed.inc({ server }, 0);
+    }
+  }
+
+  /** `combined`: every server's state in one word (see server-states.ts). */
+  ariState(server: string, state: ConnectionState, combined: CombinedConnectionState): void {
+    this.ariServerConnected.set({ server }, state === 'connected' ? 1 : 0);
+    this.ariConnected.set(combined === 'connected' ? 1 : 0);
   }
 
   /**

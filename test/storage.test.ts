@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { migrate, readMigrations } from '../src/db/migrate.js';
-import { openDatabase } from '../src/db/open.js';
+import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR } from '../src/db/migrate.js';
+import { openDatabase } from '../src/db/sqlite/open.js';
 import { insertOutcome, outcomesForCall } from '../src/db/outcomes.js';
 import { Precompiled } from '../src/db/precompiled.js';
 import { findRatingByCallId, insertRating } from '../src/db/ratings.js';
@@ -23,14 +23,14 @@ describe('storage', () => {
   test('migrations apply once, in order, on a real SQLite file in WAL mode', async () => {
     const path = join(makeTempDir(), 'cc.db');
     const first = openDatabase(path);
-    const applied = await migrate(first.db);
-    assert.deepEqual(applied.map((m) => m.version), readMigrations().map((m) => m.version));
+    const applied = await migrate(first.db, readMigrations(SQLITE_MIGRATIONS_DIR));
+    assert.deepEqual(applied.map((m) => m.version), readMigrations(SQLITE_MIGRATIONS_DIR).map((m) => m.version));
     assert.ok(applied.length >= 2);
-    assert.deepEqual(await migrate(first.db), [], 'second run applies nothing');
+    assert.deepEqual(await migrate(first.db, readMigrations(SQLITE_MIGRATIONS_DIR)), [], 'second run applies nothing');
     await first.close();
 
     const reopened = openDatabase(path);
-    assert.deepEqual(await migrate(reopened.db), [], 'reopening applies nothing');
+    assert.deepEqual(await migrate(reopened.db, readMigrations(SQLITE_MIGRATIONS_DIR)), [], 'reopening applies nothing');
     await reopened.close();
 
     const raw = new SqliteDatabase(path, { readonly: true });
@@ -64,7 +64,7 @@ describe('storage', () => {
 
   test('score must be 1-5 (CHECK), call_id is UNIQUE, created_at must be UTC ISO-8601 with ms', async () => {
     const { db, sqlite, close } = openDatabase(join(makeTempDir(), 'cc.db'));
-    await migrate(db);
+    await migrate(db, readMigrations(SQLITE_MIGRATIONS_DIR));
     for (const bad of [0, 6, -1]) {
       assert.throws(
         () => sqlite.prepare("INSERT INTO cc_csat (call_id, agent_id, queue_id, score, created_at) VALUES (?, 'a', 'q', ?, '2026-11-20T14:03:07.123Z')").run(`c${bad}`, bad),
@@ -86,9 +86,9 @@ describe('storage', () => {
   test('the background checkpointer moves WAL pages into the database file off the event loop', async () => {
     const path = join(makeTempDir(), 'cc.db');
     const { db, close } = openDatabase(path, { walAutocheckpointPages: 100_000 });
-    await migrate(db);
+    await migrate(db, readMigrations(SQLITE_MIGRATIONS_DIR));
     for (let i = 0; i < 2000; i++) await insertRating(db, rating(`wal-${i}`, 1 + (i % 5)));
-    const { startCheckpointer } = await import('../src/db/checkpointer.js');
+    const { startCheckpointer } = await import('../src/db/sqlite/checkpointer.js');
     const { createLogger } = await import('../src/log.js');
     const checkpointer = startCheckpointer(path, 50, createLogger('silent'));
     const deadline = Date.now() + 5000;
@@ -103,7 +103,7 @@ describe('storage', () => {
 
   test('insertRating keeps the first rating of a call and returns it on a second attempt', async () => {
     const { db, close } = openDatabase(join(makeTempDir(), 'cc.db'));
-    await migrate(db);
+    await migrate(db, readMigrations(SQLITE_MIGRATIONS_DIR));
     const first = await insertRating(db, rating('call-9', 4));
     assert.equal(first.inserted, true);
     const second = await insertRating(db, rating('call-9', 1));
@@ -115,7 +115,7 @@ describe('storage', () => {
 
   test('the compiled-once survey writes put every value in its own column, on the writer gate and off it', async () => {
     const { db, writes, close } = openDatabase(join(makeTempDir(), 'cc.db'));
-    await migrate(db);
+    await migrate(db, readMigrations(SQLITE_MIGRATIONS_DIR));
     // Distinct values everywhere: a swapped parameter slot would show as a value in the wrong column.
     const stored = await writes.write('test', (conn) =>
       insertRating(conn, { call_id: 'c-1', agent_id: 'a-1', queue_id: 'q-1', score: 2, comment: 'loud line', created_at: '2026-11-27T10:00:00.000Z' }),
@@ -127,19 +127,19 @@ describe('storage', () => {
     assert.equal((await findRatingByCallId(db, 'c-2'))?.comment, null, 'a comment left out is NULL');
     await insertOutcome(db, {
       call_id: 'c-1', channel_id: 'ch-1', agent_id: 'a-1', queue_id: 'q-1', ivr: 'csat-survey', outcome: 'completed', reason: 'r',
-      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z',
+      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z', server: 'pbx-b',
     });
     const { id: _outcome, ...outcome } = (await outcomesForCall(db, 'c-1'))[0]!;
     assert.deepEqual(outcome, {
       call_id: 'c-1', channel_id: 'ch-1', agent_id: 'a-1', queue_id: 'q-1', ivr: 'csat-survey', outcome: 'completed', reason: 'r',
-      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z',
+      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z', server: 'pbx-b',
     });
     await close();
   });
 
   test('a precompiled query whose builder sneaks in a value of its own, or forgets one, is refused, naming its SQL', async () => {
     const { db, close } = openDatabase(':memory:');
-    await migrate(db);
+    await migrate(db, readMigrations(SQLITE_MIGRATIONS_DIR));
     const sneaky = new Precompiled<{ call_id: string }, unknown>(
       (conn, { call_id }) => conn.selectFrom('cc_csat').selectAll().where('call_id', '=', call_id).where('score', '=', 3),
       ['call_id'],

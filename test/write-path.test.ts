@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
-import { migrate } from '../src/db/migrate.js';
-import { openDatabase } from '../src/db/open.js';
+import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR } from '../src/db/migrate.js';
+import { openDatabase } from '../src/db/sqlite/open.js';
 import { StorageError } from '../src/db/storage-error.js';
 import { AriSimulator } from './ari-sim/simulator.js';
 import { startApi } from './helpers/api.js';
@@ -100,7 +100,7 @@ describe('acknowledged means committed', () => {
     const leaks: string[] = [];
     const database = openDatabase(join(makeTempDir(), 'cc.db'), { onLeakedTransaction: (what) => leaks.push(what) });
     try {
-      await migrate(database.db);
+      await migrate(database.db, readMigrations(SQLITE_MIGRATIONS_DIR));
       const row = { call_id: 'c1', agent_id: 'a', queue_id: 'q', score: 3, comment: null, created_at: new Date().toISOString() };
       await assert.rejects(
         database.writes.write('half a write', async (db) => {
@@ -133,7 +133,7 @@ describe('acknowledged means committed', () => {
       assert.equal(api.database.sqlite.inTransaction, false);
       api.database.sqlite.exec('DROP TRIGGER fail_rollups');
       assert.equal((await api.request('POST', '/cc/csat/after-failure', { body: rating })).status, 201);
-      const other = new SqliteDatabase(api.config.sqlitePath, { readonly: true });
+      const other = new SqliteDatabase(api.database.path, { readonly: true });
       assert.deepEqual(other.prepare('SELECT call_id FROM cc_csat ORDER BY call_id').all(), [{ call_id: 'after-failure' }, { call_id: 'before-failure' }]);
       other.close();
     } finally {
@@ -211,7 +211,7 @@ describe('database trouble: clear, bounded, never a process-wide stall', () => {
     const api = await startApi({ databaseExtra: 'lock_wait_ms = 100' });
     const count = () => (api.database.sqlite.prepare('SELECT count(*) AS n FROM cc_csat').get() as { n: number }).n;
     try {
-      const lock = holdWriteLock(api.config.sqlitePath);
+      const lock = holdWriteLock(api.database.path);
       try {
         const locked = await api.request('POST', '/cc/csat/while-locked', { body: rating });
         assert.equal(locked.status, 503);

@@ -2,6 +2,7 @@
 // capped backoff, resync after a drop) and routes events to channels and playbacks by id.
 import { setTimeout as sleep } from 'node:timers/promises';
 import ari from 'ari-client';
+import { DEFAULT_ARI_SERVER_NAME } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ConnectionState, IncomingCall, Telephony, TelephonyLoad } from '../telephony/port.js';
 import { AriChannel, AriPlayback } from './channel.js';
@@ -23,6 +24,8 @@ interface AriEventClient {
 export type RestTransport = 'auto' | 'websocket' | 'http';
 
 export interface AriOptions {
+  /** The server's name ([[ari]] name): every channel taken here carries it. Default "asterisk". */
+  readonly server?: string;
   readonly url: string;
   readonly username: string;
   readonly password: string;
@@ -102,7 +105,11 @@ export class AriTelephony implements Telephony {
   private departedDuringResync: Set<string> | undefined;
   private resyncsRunning = 0;
 
+  /** The server's name ([[ari]] name). */
+  readonly server: string;
+
   constructor(private readonly options: AriOptions) {
+    this.server = options.server ?? DEFAULT_ARI_SERVER_NAME;
     const maxConcurrent = options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS;
     this.rest = new AriRest({
       timeoutMs: options.requestTimeoutMs,
@@ -282,7 +289,7 @@ export class AriTelephony implements Telephony {
   }
 
   private adopt(id: string, state: string, args: readonly string[], options: { afterRestart?: boolean } = {}): void {
-    const channel = new AriChannel(id, state, this.rest, this.playbacks, this.options.log, { adopted: options.afterRestart ?? false });
+    const channel = new AriChannel(id, this.server, state, this.rest, this.playbacks, this.options.log, { adopted: options.afterRestart ?? false });
     this.channels.set(id, channel);
     if (this.callHandler) {
       this.callHandler({ channel, args });

@@ -104,6 +104,8 @@ export class AriChannel implements CallChannel {
 
   constructor(
     readonly id: string,
+    /** The [[ari]] entry the channel is on. */
+    readonly server: string,
     readonly initialState: string,
     private readonly rest: AriRest,
     private readonly playbacks: Map<string, AriPlayback>,

@@ -78,12 +78,19 @@ export function checkIvr(ivr: Ivr): string[] {
 
 export function checkEngine(file: string, engine: EngineFile, env: Readonly<Record<string, string | undefined>>): string[] {
   const problems: string[] = [];
-  const { password, password_env } = engine.ari;
-  if (password === undefined && password_env === undefined) {
-    problems.push(problem(file, ['ari'], 'set password or password_env (the ARI user\'s password)'));
+  // Paths as the operator wrote them: `ari.password_env` under [ari], `ari[1].password_env` under [[ari]].
+  const servers = Array.isArray(engine.ari) ? engine.ari.map((server, index) => [['ari', index], server] as const) : [[['ari'], engine.ari] as const];
+  for (const [path, { password, password_env }] of servers) {
+    if (password === undefined && password_env === undefined) {
+      problems.push(problem(file, path, 'set password or password_env (the ARI user\'s password)'));
+    }
+    if (password_env !== undefined && !env[password_env]) {
+      problems.push(problem(file, [...path, 'password_env'], `environment variable ${password_env} is not set`));
+    }
   }
-  if (password_env !== undefined && !env[password_env]) {
-    problems.push(problem(file, ['ari', 'password_env'], `environment variable ${password_env} is not set`));
+  const databasePasswordEnv = engine.database.password_env;
+  if (databasePasswordEnv !== undefined && !env[databasePasswordEnv]) {
+    problems.push(problem(file, ['database', 'password_env'], `environment variable ${databasePasswordEnv} is not set`));
   }
   const names = new Map<string, number>();
   engine.api_keys.forEach((key, index) => {

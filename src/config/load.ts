@@ -1,33 +1,52 @@
 // Reads engine.toml, queues.toml and ivr/*.toml once at startup, validates them in two passes
 // (shape, then cross-references) and returns one frozen, typed config. Nothing else reads config files.
+import { hostname } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
+import { databaseTarget, type DatabaseTarget } from './database-target.js';
 import { checkEngine, checkIvr, checkQueues } from './cross-check.js';
 import { ConfigError, describeZodIssues } from './problems.js';
 import {
+  DEFAULT_ARI_SERVER_NAME,
   EngineFileSchema,
   IvrFileSchema,
   QueueSchema,
   QueuesFileSchema,
+  type AriServerConfig,
   type EngineFile,
   type Ivr,
   type QueueConfig,
 } from './schema.js';
+import { explainUnionIssues } from './union-issues.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface AppConfig {
   readonly engineFile: string;
   readonly engine: EngineFile;
-  /** The ARI password, resolved from `password` or the environment variable `password_env` names. */
+  /** Every Asterisk server ([ari], or the [[ari]] entries in file order), named, with its password. */
+  readonly ariServers: readonly AriServer[];
+  /** The first server's password (`ariServers[0].password`), for callers that know of one server. */
   readonly ariPassword: string;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ivrs: ReadonlyMap<string, Ivr>;
-  /** Absolute path of the SQLite file, or ':memory:'. */
-  readonly sqlitePath: string;
+  /** [engine] id, or this host's name and [http] port. */
+  readonly engineId: string;
+  /** Which database [database] url names, with its password resolved. */
+  readonly database: DatabaseTarget;
 }
+
+export interface AriServer {
+  /** From `name`; "asterisk" for a server that has none (allowed only when it is the only one). */
+  readonly name: string;
+  readonly config: AriServerConfig;
+  /** Resolved from `password` or the environment variable `password_env` names. */
+  readonly password: string;
+}
+
+export type { DatabaseTarget } from './database-target.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/engine.toml';
 
@@ -72,7 +91,7 @@ function parseFile<S extends z.ZodType>(schema: S, path: string, shownAs: string
   if (!raw.ok) return raw;
   const result = schema.safeParse(raw.value);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, problems: describeZodIssues(shownAs, schema, raw.value, result.error.issues) };
+  return { ok: false, problems: describeZodIssues(shownAs, schema, raw.value, explainUnionIssues(result.error.issues)) };
 }
 
 function wellFormedQueues(path: string): Array<readonly [number, QueueConfig]> {
@@ -143,13 +162,29 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const dbTarget = engine.database.url.slice('sqlite:'.length);
+  const { url } = engine.database;
+  // The schema accepted the url: it names one of the two.
+  const database = databaseTarget(url, {
+    cwd,
+    password: engine.database.password_env === undefined ? undefined : env[engine.database.password_env],
+    poolMax: engine.database.pool_max,
+  })!;
+  // Both checked by checkEngine: one of them is set, and the variable it names is.
+  const ariServers = (Array.isArray(engine.ari) ? engine.ari : [engine.ari]).map(
+    (server): AriServer => ({
+      name: server.name ?? DEFAULT_ARI_SERVER_NAME,
+      config: server,
+      password: server.password ?? env[server.password_env!]!,
+    }),
+  );
   return deepFreeze({
     engineFile: engineShown,
     engine,
-    ariPassword: engine.ari.password ?? env[engine.ari.password_env!]!,
+    ariServers,
+    ariPassword: ariServers[0]!.password,
     queues,
     ivrs,
-    sqlitePath: dbTarget === ':memory:' ? ':memory:' : resolve(cwd, dbTarget),
+    database,
+    engineId: engine.engine.id ?? `${hostname()}:${engine.http.port}`,
   });
 }

@@ -2,6 +2,7 @@
 // Shape errors come from these; cross-file references are checked in cross-check.ts.
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
+import { isPostgresUrl } from './database-target.js';
 import { closest } from './problems.js';
 
 const isIanaTimeZone = (name: string): boolean => {
@@ -22,8 +23,15 @@ const HttpSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
 });
 
-const AriSchema = z
+// A server's name is a metric label value and a survey_outcome column value: a short plain word.
+export const ARI_SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** The name of the only server when [ari] (or a single [[ari]] entry) gives none. */
+export const DEFAULT_ARI_SERVER_NAME = 'asterisk';
+
+const AriServerSchema = z
   .strictObject({
+    // Required when there are several [[ari]] entries (checked in cross-check.ts, which knows how many).
+    name: z.string().regex(ARI_SERVER_NAME, 'must be 1 to 64 letters, digits, "_" or "-" (it names the server in metrics, /readyz and survey_outcome)').optional(),
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default('http://127.0.0.1:8088'),
     username: nonEmpty.default('csat'),
     password: z.string().min(1).optional(),
@@ -66,15 +74,58 @@ const AriSchema = z
     admission_max_latency_ms: ari.admission_max_latency_ms ?? Math.round(ari.request_timeout_ms / 4),
   }));
 
-const DatabaseSchema = z.strictObject({
-  url: z
-    .string()
-    .regex(/^sqlite:.+/, 'only sqlite:PATH (or sqlite::memory:) is supported for now')
-    .default('sqlite:data/cc_csat.db'),
-  // A write blocked by another process's lock (cc-csat aggregate --full, a sqlite3 shell) waits this
-  // long, asynchronously: live calls keep being served. Then the API answers 503 and the IVR says goodbye.
-  lock_wait_ms: z.number().int().min(0).max(60_000).default(5_000),
-});
+/** The same Asterisk and application twice would hand every caller to two surveys. */
+const serverKey = (server: { url: string; app: string }): string => {
+  try {
+    return `${new URL(server.url).href} ${server.app}`;
+  } catch {
+    return `${server.url} ${server.app}`;
+  }
+};
+
+const AriServerListSchema = z
+  .array(AriServerSchema)
+  .min(1, 'needs at least one [[ari]] entry')
+  .superRefine((servers, ctx) => {
+    const firstByName = new Map<string, number>();
+    const firstByTarget = new Map<string, number>();
+    servers.forEach((server, index) => {
+      if (server.name === undefined) {
+        // Only one server may go unnamed: its name is a label and a column value, never a guess.
+        if (servers.length > 1) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: 'is required when there are several [[ari]] entries' });
+      } else {
+        const earlier = firstByName.get(server.name);
+        if (earlier === undefined) firstByName.set(server.name, index);
+        else ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate server name "${server.name}" (first at ari[${earlier}])` });
+      }
+      const target = serverKey(server);
+      const earlier = firstByTarget.get(target);
+      if (earlier === undefined) firstByTarget.set(target, index);
+      else ctx.addIssue({ code: 'custom', path: [index], message: `same url and app as ari[${earlier}] (each caller would get two surveys)` });
+    });
+  });
+
+const DatabaseSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .refine((url) => /^sqlite:.+/.test(url) || isPostgresUrl(url), {
+        message: 'must be sqlite:PATH, sqlite::memory: or postgres://USER@HOST[:PORT]/DATABASE',
+      })
+      .default('sqlite:data/cc_csat.db'),
+    // PostgreSQL only: the environment variable holding the password (kept out of the file and out of
+    // the URL, which shows in logs without it). A password in the URL works too.
+    password_env: nonEmpty.optional(),
+    // PostgreSQL only: connections this engine keeps open at most.
+    pool_max: z.number().int().min(2).max(200).default(10),
+    // A write blocked by another process's lock (cc-csat aggregate --full, a sqlite3 shell) waits this
+    // long, asynchronously: live calls keep being served. Then the API answers 503 and the IVR says goodbye.
+    lock_wait_ms: z.number().int().min(0).max(60_000).default(5_000),
+  })
+  .refine((database) => database.password_env === undefined || isPostgresUrl(database.url), {
+    path: ['password_env'],
+    message: 'only a postgres:// url takes a password',
+  });
 
 const ResultsSchema = z.strictObject({
   schedule: z
@@ -114,9 +165,25 @@ const ApiKeySchema = z.strictObject({
   rate_limit_per_minute: z.number().int().min(1).optional(),
 });
 
+const EngineIdentitySchema = z.strictObject({
+  // Names this engine in survey claims (and, on PostgreSQL, beside other engines). Stable across
+  // restarts, so a restarted engine takes back the callers it was surveying at once; unique among the
+  // engines sharing a database. Default: this host's name and [http] port.
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, ".", "_", ":" and "-", at most 64')
+    .optional(),
+});
+
 export const EngineFileSchema = z.strictObject({
+  engine: EngineIdentitySchema.prefault({}),
   http: HttpSchema.prefault({}),
-  ari: AriSchema.prefault({}),
+  // One Asterisk server as a table ([ari]), or several as an array of tables ([[ari]]), each with a name.
+  ari: z
+    .union([AriServerSchema, AriServerListSchema], {
+      error: 'must be a table ([ari]) or an array of tables ([[ari]])',
+    })
+    .prefault({}),
   database: DatabaseSchema.prefault({}),
   results: ResultsSchema.prefault({}),
   paths: PathsSchema.prefault({}),
@@ -140,6 +207,8 @@ export const EngineFileSchema = z.strictObject({
     .prefault({}),
 });
 export type EngineFile = z.infer<typeof EngineFileSchema>;
+/** One Asterisk server's settings: the [ari] table, or one [[ari]] entry. */
+export type AriServerConfig = z.infer<typeof AriServerSchema>;
 
 // ---------------------------------------------------------------- queues.toml
 

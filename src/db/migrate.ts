@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+export const SQLITE_MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/sqlite/', import.meta.url));
+export const POSTGRES_MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/postgres/', import.meta.url));
 
 export interface Migration {
   readonly version: number;
@@ -26,7 +27,7 @@ export function splitStatements(text: string): string[] {
     .filter((statement) => statement.length > 0);
 }
 
-export function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Migration[] {
+export function readMigrations(dir: string): Migration[] {
   const migrations = readdirSync(dir)
     .filter((file) => file.endsWith('.sql'))
     .sort()
@@ -47,7 +48,7 @@ export function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Migration[
   return migrations;
 }
 
-export async function migrate(db: Kysely<Database>, migrations: readonly Migration[] = readMigrations()): Promise<Migration[]> {
+export async function migrate(db: Kysely<Database>, migrations: readonly Migration[]): Promise<Migration[]> {
   await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,

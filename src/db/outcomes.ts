@@ -15,6 +15,7 @@ const OUTCOME_COLUMNS = [
   'score',
   'started_at',
   'ended_at',
+  'server',
 ] as const;
 type OutcomeValues = Omit<NewSurveyOutcome, 'id'>;
 

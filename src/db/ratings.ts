@@ -1,9 +1,9 @@
 // Repository for cc_csat: free functions taking `db` first; transactions belong to the caller.
 import { sql, type Kysely } from 'kysely';
 import { Precompiled } from './precompiled.js';
+import type { InsertRatingResult, RatingFilter, RatingPage } from '../storage/ports.js';
 import type { Database, NewRating, Rating } from './schema.js';
 
-export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
 
 const RATING_COLUMNS = ['call_id', 'agent_id', 'queue_id', 'score', 'comment', 'created_at'] as const;
 type RatingValues = Omit<NewRating, 'id'>;
@@ -40,20 +40,6 @@ export async function findRatingByCallId(db: Kysely<Database>, callId: string): 
   return (await ratingByCallIdQuery.execute(db, { call_id: callId })).rows[0];
 }
 
-export interface RatingFilter {
-  readonly agentId?: string | undefined;
-  readonly queueId?: string | undefined;
-  /** UTC ISO instants, [fromIso, toIso). */
-  readonly fromIso?: string | undefined;
-  readonly toIso?: string | undefined;
-}
-
-/** Where a rating stands in the newest-first order of listRatings. */
-export interface RatingPosition {
-  readonly createdAt: string;
-  readonly id: number;
-}
-
 /**
  * Individual ratings, newest first, with the total matching the filter. A page starts `offset` rows
  * in, or right after `after` (keyset: an index seek however deep the page is).
@@ -61,7 +47,7 @@ export interface RatingPosition {
 export async function listRatings(
   db: Kysely<Database>,
   filter: RatingFilter,
-  page: { limit: number; offset: number; after?: RatingPosition | undefined },
+  page: RatingPage,
 ): Promise<{ items: Rating[]; total: number }> {
   let query = db.selectFrom('cc_csat');
   if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);

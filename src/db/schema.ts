@@ -28,6 +28,8 @@ export interface SurveyOutcomeTable {
   score: number | null;
   started_at: string;
   ended_at: string;
+  /** The Asterisk server ([[ari]] name) the call was on; NULL for `cc-csat simulate` and rows from before 005/002. */
+  server: string | null;
 }
 
 export interface SchemaMigrationsTable {
@@ -67,6 +69,24 @@ export interface CsatQueueAgentTable {
   last_day: string;
 }
 
+/** A live survey's lease on its call (PostgreSQL only: sql/postgres/003_survey_claim.sql). */
+export interface SurveyClaimTable {
+  call_id: string;
+  channel_id: string;
+  engine_id: string;
+  claimed_at: string;
+  lease_until: string;
+}
+
+/** Each engine's running count of API requests per key (PostgreSQL only: sql/postgres/004_api_key_usage.sql). */
+export interface ApiKeyUsageTable {
+  key_name: string;
+  engine_id: string;
+  epoch: string;
+  used: number;
+  updated_at: string;
+}
+
 export interface ResultStateTable {
   key: string;
   value: string;
@@ -80,6 +100,8 @@ export interface Database {
   csat_running: CsatRunningTable;
   csat_queue_agent: CsatQueueAgentTable;
   result_state: ResultStateTable;
+  survey_claim: SurveyClaimTable;
+  api_key_usage: ApiKeyUsageTable;
 }
 
 export type Rating = Selectable<CcCsatTable>;

@@ -54,3 +54,11 @@ export function asStorageError(err: unknown): StorageError | undefined {
   if (err instanceof TypeError && /database connection is not open/.test(message)) return new StorageError('unavailable', message);
   return undefined;
 }
+
+/** The database cannot be used at all: the message names the file or server and what to do. */
+export class DatabaseOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseOpenError';
+  }
+}

@@ -1,15 +1,12 @@
 // The Express app: /cc/csat API (keyed), /openapi.json, health endpoints; JSON everywhere.
-import type SqliteDatabase from 'better-sqlite3';
-import type { WriteGate } from '../db/write-gate.js';
 import express, { type Express } from 'express';
-import type { Kysely } from 'kysely';
 import type { AppConfig } from '../config/load.js';
-import type { Database } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { StatsReader } from '../results/read.js';
 import { ZoneCalendar } from '../results/zone.js';
-import type { Telephony } from '../telephony/port.js';
+import type { Storage } from '../storage/ports.js';
+import type { TelephonyReadiness } from '../telephony/port.js';
+import { takesCalls } from '../telephony/server-states.js';
 import { KeyRing, RateLimiter } from './auth.js';
 import { csatRoutes } from './csat-routes.js';
 import { errorHandler, notFound } from './errors.js';
@@ -17,14 +14,14 @@ import { buildOpenApi } from './openapi.js';
 
 export interface HttpDeps {
   readonly config: AppConfig;
-  readonly db: Kysely<Database>;
-  readonly writes: WriteGate;
-  /** The statistics connection (OpenDatabase.reader). */
-  readonly reader: SqliteDatabase.Database;
+  readonly storage: Pick<Storage, 'ratings' | 'stats' | 'probe'>;
   readonly log: Logger;
-  readonly telephony: Pick<Telephony, 'state'>;
+  /** The Asterisk servers' connection states (one server: `{ state }`). */
+  readonly telephony: TelephonyReadiness;
   readonly now?: () => Date;
   readonly metrics?: Metrics;
+  /** The per-key token buckets; the engine passes its own when they are shared with other engines. */
+  readonly limiter?: RateLimiter;
   /** Serve /metrics on this app (false when [metrics] port gives it a server of its own). */
   readonly serveMetrics?: boolean;
 }
@@ -42,11 +39,13 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // With several Asterisk servers, ready while at least one is connected: a load balancer in front of
+  // engines needs one that takes calls. `ari` is then "degraded" and `ari_servers` says which are down.
   app.get('/readyz', async (_req, res) => {
-    const database = await deps.writes.probe();
-    const ari = deps.telephony.state;
-    const ready = database === 'ok' && ari === 'connected';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, ari });
+    const database = await deps.storage.probe();
+    const { state: ari, servers } = deps.telephony;
+    const ready = database === 'ok' && takesCalls(ari);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, ari, ...(servers && { ari_servers: servers }) });
   });
   if (deps.metrics && (deps.serveMetrics ?? true)) app.get('/metrics', deps.metrics.handler());
   const openapi = buildOpenApi('0.1.0');
@@ -56,16 +55,15 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   app.use(
     csatRoutes({
-      db: deps.db,
-      writes: deps.writes,
-      stats: new StatsReader(deps.reader),
+      ratings: deps.storage.ratings,
+      stats: deps.storage.stats,
       zone: new ZoneCalendar(engine.results.timezone),
       knownQueues: new Set(deps.config.queues.keys()),
       allowUnknownQueues: engine.api.allow_unknown_queues,
       minRatingsToRank: engine.results.min_ratings_to_rank,
       defaultDays: engine.results.trend_days,
       keyRing: new KeyRing(engine.api_keys, engine.api.rate_limit_per_minute),
-      limiter: new RateLimiter(),
+      limiter: deps.limiter ?? new RateLimiter(),
       now: deps.now ?? (() => new Date()),
       ...(deps.metrics ? { onRatingStored: (score: number) => deps.metrics!.ratings.inc({ score: String(score), source: 'api' }) } : {}),
     }),

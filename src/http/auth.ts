@@ -47,19 +47,41 @@ export class KeyRing {
 
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();
+  private readonly taken = new Map<string, number>();
 
   constructor(private readonly nowMs: () => number = () => Date.now()) {}
 
-  /** Takes one token; returns what is left, or how long until the next token. */
-  take(key: string, perMinute: number): { allowed: boolean; remaining: number; retryAfterSeconds: number } {
+  /** Tokens taken here per key since this process started (what SharedRateLimits publishes). */
+  get takenSoFar(): ReadonlyMap<string, number> {
+    return this.taken;
+  }
+
+  /**
+   * Tokens another engine took under the same key: they come out of this bucket too. The bucket may
+   * go below zero (at most a minute's worth): this engine then waits until the whole fleet is back
+   * under the limit.
+   */
+  consume(key: string, tokens: number, perMinute: number): void {
+    const bucket = this.refilled(key, perMinute);
+    bucket.tokens = Math.max(-perMinute, bucket.tokens - tokens);
+  }
+
+  private refilled(key: string, perMinute: number): { tokens: number; updatedMs: number } {
     const now = this.nowMs();
-    const ratePerMs = perMinute / 60_000;
     const bucket = this.buckets.get(key) ?? { tokens: perMinute, updatedMs: now };
-    bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.updatedMs) * ratePerMs);
+    bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.updatedMs) * (perMinute / 60_000));
     bucket.updatedMs = now;
     this.buckets.set(key, bucket);
+    return bucket;
+  }
+
+  /** Takes one token; returns what is left, or how long until the next token. */
+  take(key: string, perMinute: number): { allowed: boolean; remaining: number; retryAfterSeconds: number } {
+    const ratePerMs = perMinute / 60_000;
+    const bucket = this.refilled(key, perMinute);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
+      this.taken.set(key, (this.taken.get(key) ?? 0) + 1);
       return { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterSeconds: 0 };
     }
     return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerMs / 1000)) };

@@ -1,13 +1,10 @@
 // /cc/csat: ratings in (POST, one per call) and statistics out (from the result service's rollups).
 import { isUtf8 } from 'node:buffer';
 import express, { Router, type Request, type Response } from 'express';
-import type { Kysely } from 'kysely';
 import type { z } from 'zod';
-import { findRatingByCallId, insertRating, listRatings } from '../db/ratings.js';
-import type { Database } from '../db/schema.js';
-import type { WriteGate } from '../db/write-gate.js';
-import { alignRange, type StatsReader } from '../results/read.js';
+import { alignRange } from '../results/stats-shape.js';
 import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
+import type { RatingStore, StatsStore } from '../storage/ports.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { HttpError, validationError } from './errors.js';
@@ -15,10 +12,8 @@ import { answerOf, SnapshotCache } from './snapshot-cache.js';
 import { AgentParams, CallIdParams, QueueParams, RatingBody, ResponsesQuery, StatsQuery } from './schemas.js';
 
 export interface CsatRouteDeps {
-  /** Reads; every write goes through `writes`. */
-  readonly db: Kysely<Database>;
-  readonly writes: WriteGate;
-  readonly stats: StatsReader;
+  readonly ratings: RatingStore;
+  readonly stats: StatsStore;
   readonly zone: ZoneCalendar;
   readonly knownQueues: ReadonlySet<string>;
   /** [api] allow_unknown_queues: accept ratings for queues not in queues.toml. */
@@ -46,6 +41,8 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | '
 }
 
 const LISTED_QUEUES = 20;
+// Reads of one answer tried again when a result-service run committed in the middle of them.
+const SNAPSHOT_ATTEMPTS = 3;
 
 function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {
   const names = [...known].sort();
@@ -103,7 +100,7 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
       created_at: deps.now().toISOString(),
     };
     // Resolves only once the row is committed: the 201 below is never said for a write that may vanish.
-    const result = await deps.writes.write('API rating', (db) => insertRating(db, rating));
+    const result = await deps.ratings.insert(rating, 'API rating');
     if (!result.inserted) {
       throw new HttpError(409, `call ${call_id} is already rated`, { existing: result.existing });
     }
@@ -119,8 +116,7 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
         issues: [{ path: 'cursor', message: 'not a valid cursor' }],
       });
     }
-    const page = await listRatings(
-      deps.db,
+    const page = await deps.ratings.list(
       {
         agentId: query.agent_id,
         queueId: query.queue_id,
@@ -135,36 +131,47 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
   });
 
   const cache = new SnapshotCache();
-  /** Serves the answer for `key` at the current rollup snapshot, computing and caching it once. */
-  const answerFromSnapshot = (res: Response, key: string, compute: (asOf: string | null) => unknown): void => {
-    const answer = deps.stats.consistent(() => {
-      const snapshot = deps.stats.snapshot();
-      const cached = cache.get(key, snapshot.version);
-      if (cached !== undefined) return cached;
-      const body = JSON.stringify(compute(snapshot.asOf));
-      const fresh = answerOf(body, snapshot.version === null ? undefined : `${snapshot.version}\u0000${key}`);
-      cache.set(key, snapshot.version, fresh);
-      return fresh;
-    });
+  /**
+   * Serves the answer for `key` at the current rollup snapshot, computing and caching it once. The
+   * reads are not one transaction: a run that commits while they go on moves the snapshot version,
+   * and the answer is computed again (runs are minutes apart: a second try all but always reads clean).
+   */
+  const answerFromSnapshot = async (res: Response, key: string, compute: (asOf: string | null) => Promise<unknown>): Promise<void> => {
+    let snapshot = await deps.stats.snapshot();
+    let answer = cache.get(key, snapshot.version);
+    for (let attempt = 1; answer === undefined; attempt++) {
+      const body = JSON.stringify(await compute(snapshot.asOf));
+      const after = await deps.stats.snapshot();
+      // A run every few milliseconds for a whole answer is not a real load; give up on a clean read then.
+      if (after.version !== snapshot.version && attempt < SNAPSHOT_ATTEMPTS) {
+        snapshot = after;
+        answer = cache.get(key, snapshot.version);
+        continue;
+      }
+      const clean = after.version === snapshot.version;
+      // Only a clean read is named by its snapshot (ETag) and cached; the last try is served as read.
+      answer = answerOf(body, clean && snapshot.version !== null ? `${snapshot.version}\u0000${key}` : undefined);
+      if (clean) cache.set(key, snapshot.version, answer);
+    }
     // With the ETag set, Express answers a matching If-None-Match with 304 (a polling dashboard).
     res.set('ETag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
   };
   const statsKey = (kind: string, id: string, range: { period: string; from: string; to: string }): string =>
     [kind, id, range.period, range.from, range.to].join('\u0000');
 
-  router.get('/cc/csat/agent/:agent_id', read, (req, res) => {
+  router.get('/cc/csat/agent/:agent_id', read, async (req, res) => {
     const { agent_id } = parse(AgentParams, req.params, 'path');
     const range = statsRange(req);
-    answerFromSnapshot(res, statsKey('agent', agent_id, range), (asOf) => deps.stats.agentStats(agent_id, range, deps.minRatingsToRank, asOf));
+    await answerFromSnapshot(res, statsKey('agent', agent_id, range), (asOf) => deps.stats.agentStats(agent_id, range, deps.minRatingsToRank, asOf));
   });
 
-  router.get('/cc/csat/queue/:queue_id', read, (req, res) => {
+  router.get('/cc/csat/queue/:queue_id', read, async (req, res) => {
     const { queue_id } = parse(QueueParams, req.params, 'path');
     const range = statsRange(req);
-    answerFromSnapshot(res, statsKey('queue', queue_id, range), (asOf) => {
-      const stats = deps.stats.queueStats(queue_id, range, deps.minRatingsToRank, asOf);
+    await answerFromSnapshot(res, statsKey('queue', queue_id, range), async (asOf) => {
+      const stats = await deps.stats.queueStats(queue_id, range, deps.minRatingsToRank, asOf);
       // A queue unknown to config and never rated is most likely a typo in the URL (the 404 is not cached).
-      if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0 && !deps.stats.queueEverRated(queue_id)) {
+      if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0 && !(await deps.stats.queueEverRated(queue_id))) {
         throw new HttpError(404, `unknown queue "${queue_id}"`);
       }
       return stats;
@@ -173,7 +180,7 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
 
   router.get('/cc/csat/:call_id', read, async (req, res) => {
     const { call_id } = parse(CallIdParams, req.params, 'path');
-    const rating = await findRatingByCallId(deps.db, call_id);
+    const rating = await deps.ratings.findByCallId(call_id);
     if (!rating) throw new HttpError(404, `no rating for call ${call_id}`);
     res.json(rating);
   });

@@ -1,6 +1,6 @@
 // /responses pages after a cursor (keyset pagination): the position of the last item seen,
 // (created_at, id), so a deep page costs an index seek, not a scan of every row before it.
-import type { RatingPosition } from '../db/ratings.js';
+import type { RatingPosition } from '../storage/ports.js';
 
 const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,54 +1,30 @@
-// The result service: folds new ratings into csat_rollup. Incremental by a rowid watermark, a
-// full rebuild on demand (or when the reporting timezone changed), never two runs at once,
-// never an exception into the scheduler.
-import { sql, type Kysely } from 'kysely';
+// The result service: runs the database's rollup refresh on schedule, on the one engine that leads
+// (see Leadership), never two runs at once in this process, never an exception into the scheduler.
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Database } from '../db/schema.js';
-import type { WriteGate } from '../db/write-gate.js';
 import type { Logger } from '../log.js';
-import {
-  applyBaseDelta,
-  deleteDays,
-  deleteEmpty,
-  insertAllBaseDays,
-  insertAllDerived,
-  insertStagedDays,
-  localDayExpression,
-  insertAllRunning,
-  refreshRunningFrom,
-  stageBaseDays,
-} from './rollup-sql.js';
-import { addDays, monthStart, weekStart, ZoneCalendar } from './zone.js';
+import type { Leadership, RefreshMode, RefreshReport, RollupStore } from '../storage/ports.js';
+import { ZoneCalendar } from './zone.js';
 
-export interface RunReport {
-  readonly kind: 'incremental' | 'full' | 'unchanged';
-  readonly newRatings: number;
-  readonly touchedDays: number;
-  readonly watermark: number;
+export interface RunReport extends RefreshReport {
   readonly durationMs: number;
-  readonly refreshedAt: string;
 }
 
 export interface ResultServiceOptions {
-  /** A run is one transaction through the gate: committed whole or not at all, never left open. */
-  readonly writes: WriteGate;
+  readonly rollups: RollupStore;
+  /** Scheduled runs happen only while this engine leads; a run asked for explicitly always happens. */
+  readonly leadership?: Leadership;
   readonly timezone: string;
   readonly log: Logger;
   readonly now?: () => Date;
   readonly onRun?: (report: RunReport) => void;
   readonly onError?: (err: unknown) => void;
-}
-
-type State = { watermark?: string; timezone?: string; refreshed_at?: string };
-
-export async function readResultState(db: Kysely<Database>): Promise<State> {
-  const rows = (await sql<{ key: string; value: string }>`SELECT key, value FROM result_state`.execute(db)).rows;
-  return Object.fromEntries(rows.map((row) => [row.key, row.value])) as State;
+  readonly onLeadership?: (leading: boolean) => void;
 }
 
 export class ResultService {
   private running: Promise<RunReport> | undefined;
   private task: ScheduledTask | undefined;
+  private leading = false;
   private readonly zone: ZoneCalendar;
   private readonly now: () => Date;
 
@@ -57,13 +33,32 @@ export class ResultService {
     this.now = options.now ?? (() => new Date());
   }
 
+  /** Whether this engine ran the service at its last scheduled attempt. */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
   /** Runs once; a call while a run is in progress joins that run instead of starting another. */
-  run(mode: 'incremental' | 'full' = 'incremental'): Promise<RunReport> {
+  run(mode: RefreshMode = 'incremental'): Promise<RunReport> {
     if (this.running) return this.running;
     this.running = this.execute(mode).finally(() => {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /**
+   * A scheduled run: only on the engine that leads. Another engine takes over at its next tick after
+   * the leader's database session ends (a killed engine's session ends with its connection).
+   */
+  async runIfLeader(mode: RefreshMode = 'incremental'): Promise<RunReport | undefined> {
+    const leading = this.options.leadership ? await this.options.leadership.acquire() : true;
+    if (leading !== this.leading) {
+      this.leading = leading;
+      this.options.log.info({ leading }, leading ? 'result service: this engine runs the result service' : 'result service: another engine runs the result service');
+      this.options.onLeadership?.(leading);
+    }
+    return leading ? this.run(mode) : undefined;
   }
 
   /** Schedules incremental runs; errors are logged and the next tick tries again. */
@@ -76,7 +71,7 @@ export class ResultService {
           return;
         }
         try {
-          await this.run('incremental');
+          await this.runIfLeader('incremental');
         } catch (err) {
           this.options.log.error({ err }, 'result service run failed; the next tick will retry');
           this.options.onError?.(err);
@@ -91,114 +86,16 @@ export class ResultService {
     await this.task?.destroy();
     this.task = undefined;
     await this.running?.catch(() => undefined);
+    await this.options.leadership?.release();
+    this.leading = false;
   }
 
-  private async execute(mode: 'incremental' | 'full'): Promise<RunReport> {
+  private async execute(mode: RefreshMode): Promise<RunReport> {
     const started = performance.now();
-    // One transaction (BEGIN IMMEDIATE): the watermark read and the rollup writes see one snapshot.
-    // A lock held by another process (cc-csat aggregate) is waited for without blocking live calls.
-    const report = await this.options.writes.transaction('result service run', (db) => this.refresh(db, mode));
+    const report = await this.options.rollups.refresh(mode, this.zone, this.now().toISOString());
     const full: RunReport = { ...report, durationMs: Math.round(performance.now() - started) };
     this.options.log.info(full, 'result service run');
     this.options.onRun?.(full);
     return full;
-  }
-
-  private async refresh(db: Kysely<Database>, mode: 'incremental' | 'full'): Promise<Omit<RunReport, 'durationMs'>> {
-    const state = await readResultState(db);
-    const maxId = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM cc_csat`.execute(db)).rows[0]?.id ?? 0;
-    const watermark = state.watermark === undefined ? undefined : Number(state.watermark);
-    const refreshedAt = this.now().toISOString();
-    // Only a first run, a changed timezone or a reset table needs everything rebuilt; any backlog of
-    // new ratings goes the incremental way, whose cost follows the local days it touches.
-    const needsFull = mode === 'full' || watermark === undefined || state.timezone !== this.zone.zone || maxId < watermark;
-
-    if (needsFull) {
-      await this.rebuildAll(db, maxId);
-      await this.saveState(db, maxId, refreshedAt);
-      const total = (await sql<{ n: number }>`SELECT count(*) AS n FROM cc_csat WHERE id <= ${maxId}`.execute(db)).rows[0]!.n;
-      return { kind: 'full', newRatings: total, touchedDays: -1, watermark: maxId, refreshedAt };
-    }
-    if (maxId === watermark) {
-      await this.saveState(db, maxId, refreshedAt);
-      return { kind: 'unchanged', newRatings: 0, touchedDays: 0, watermark: maxId, refreshedAt };
-    }
-    const fresh = await this.touchedDays(db, watermark, maxId);
-    await this.rebuildDays(db, fresh.days);
-    await this.saveState(db, maxId, refreshedAt);
-    return { kind: 'incremental', newRatings: fresh.count, touchedDays: fresh.days.length, watermark: maxId, refreshedAt };
-  }
-
-  private async rebuildAll(db: Kysely<Database>, maxId: number): Promise<void> {
-    await sql`DELETE FROM csat_rollup`.execute(db);
-    await sql`DELETE FROM csat_running`.execute(db);
-    await sql`DELETE FROM csat_queue_agent`.execute(db);
-    const span = (
-      await sql<{ first: string | null; last: string | null }>`SELECT min(created_at) AS first, max(created_at) AS last FROM cc_csat WHERE id <= ${maxId}`.execute(db)
-    ).rows[0];
-    if (!span?.first || !span.last) return;
-    const dayExpr = localDayExpression(this.zone, Date.parse(span.first), Date.parse(span.last));
-    await insertAllBaseDays(dayExpr).execute(db);
-    for (const statement of [...insertAllDerived(), ...insertAllRunning()]) await statement.execute(db);
-  }
-
-  private async rebuildDays(db: Kysely<Database>, days: readonly string[]): Promise<void> {
-    const weeks = [...new Set(days.map(weekStart))];
-    const months = [...new Set(days.map(monthStart))];
-    const fromMs = this.zone.startOfDay(days[0]!);
-    const toMs = this.zone.startOfDay(addDays(days.at(-1)!, 1));
-    const dayExpr = localDayExpression(this.zone, fromMs, toMs);
-    const filter = { days, fromIso: new Date(fromMs).toISOString(), toIso: new Date(toMs).toISOString() };
-    // Recompute the touched days from cc_csat, move weeks and months by the difference, replace
-    // the day rows, then the running totals from the first touched day: idempotent for the days
-    // and running totals, exact for weeks and months.
-    const statements = [
-      ...stageBaseDays(dayExpr, filter),
-      ...applyBaseDelta(days),
-      deleteDays(days),
-      ...insertStagedDays(),
-      ...refreshRunningFrom(days[0]!),
-      deleteEmpty(weeks, months),
-    ];
-    for (const statement of statements) await statement.execute(db);
-  }
-
-  /**
-   * Local days of the ratings after the watermark. Local dates are computed per UTC hour, not per
-   * rating; only an hour in which the local date changes (a zone offset with minutes, or a DST
-   * change) looks at its ratings one by one.
-   */
-  private async touchedDays(db: Kysely<Database>, watermark: number, maxId: number): Promise<{ days: string[]; count: number }> {
-    const hours = (
-      await sql<{ hour: string; n: number }>`SELECT substr(created_at, 1, 13) AS hour, count(*) AS n FROM cc_csat WHERE id > ${watermark} AND id <= ${maxId} GROUP BY hour`.execute(db)
-    ).rows;
-    const days = new Set<string>();
-    let count = 0;
-    for (const { hour, n } of hours) {
-      count += n;
-      const startMs = Date.parse(`${hour}:00:00.000Z`);
-      const first = this.zone.localDate(startMs);
-      const last = this.zone.localDate(startMs + 3_599_999);
-      if (first === last) {
-        days.add(first);
-        continue;
-      }
-      const rows = (
-        await sql<{ created_at: string }>`SELECT created_at FROM cc_csat WHERE id > ${watermark} AND id <= ${maxId} AND substr(created_at, 1, 13) = ${hour}`.execute(db)
-      ).rows;
-      for (const row of rows) days.add(this.zone.localDate(Date.parse(row.created_at)));
-    }
-    return { days: [...days].sort(), count };
-  }
-
-  private async saveState(db: Kysely<Database>, watermark: number, refreshedAt: string): Promise<void> {
-    const entries: Array<[string, string]> = [
-      ['watermark', String(watermark)],
-      ['timezone', this.zone.zone],
-      ['refreshed_at', refreshedAt],
-    ];
-    for (const [key, value] of entries) {
-      await sql`INSERT INTO result_state (key, value) VALUES (${key}, ${value}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`.execute(db);
-    }
   }
 }

@@ -1,9 +1,7 @@
 // `cc-csat simulate`: one survey through the real IVR engine, in the terminal. Keys come from
 // --digits (scripted: each entry answers one question; "-" stays silent) or from the keyboard.
 import type { AppConfig } from '../config/load.js';
-import { migrate } from '../db/migrate.js';
-import { openDatabase } from '../db/open.js';
-import { outcomesForCall } from '../db/outcomes.js';
+import { openStorage } from '../storage/open.js';
 import { createLogger } from '../log.js';
 import { SurveyController } from '../survey/controller.js';
 import { TerminalChannel } from './terminal-channel.js';
@@ -36,10 +34,15 @@ function isQuestion(config: AppConfig, ivrName: string | undefined, media: reado
 export async function simulate(config: AppConfig, options: SimulateOptions, io: { write(text: string): void; stdin: NodeJS.ReadStream }): Promise<number> {
   const line = (text: string): void => io.write(`${text}\n`);
   const scripted = options.digits !== undefined;
-  const database = openDatabase(config.sqlitePath, { lockWaitMs: config.engine.database.lock_wait_ms });
-  await migrate(database.db);
+  const storage = await openStorage(config.database, { lockWaitMs: config.engine.database.lock_wait_ms, applicationName: 'cc-csat simulate' });
+  try {
+    await storage.migrate();
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
   const log = createLogger(config.engine.log.level === 'debug' || config.engine.log.level === 'trace' ? config.engine.log.level : 'warn', process.stderr);
-  const controller = new SurveyController({ db: database.db, writes: database.writes, queues: config.queues, ivrs: config.ivrs, log });
+  const controller = new SurveyController({ ratings: storage.ratings, outcomes: storage.outcomes, queues: config.queues, ivrs: config.ivrs, log });
   const channel = new TerminalChannel({ line }, (uri) => (scripted ? 40 : uri.startsWith('digits:') ? 400 : 1500));
   const ivrName = config.queues.get(options.queue)?.after_call.csat_ivr;
 
@@ -64,8 +67,8 @@ export async function simulate(config: AppConfig, options: SimulateOptions, io: 
   } finally {
     stopKeyboard();
   }
-  const rows = (await outcomesForCall(database.db, options.callId)).filter((row) => row.channel_id === channel.id);
-  await database.close();
+  const rows = (await storage.outcomes.forCall(options.callId)).filter((row) => row.channel_id === channel.id);
+  await storage.close();
   const outcome = rows.at(-1);
   if (!outcome) {
     line('✘ no outcome recorded');

@@ -10,6 +10,8 @@ export interface TerminalOutput {
 export class TerminalChannel implements CallChannel {
   readonly id = `terminal-${randomUUID()}`;
   readonly initialState = 'Up';
+  // No Asterisk server runs a simulated call: its outcome row has server NULL, like rows from before servers were recorded.
+  readonly server = null;
   private readonly goneController = new AbortController();
   readonly gone = this.goneController.signal;
   readonly hangupRequested = false;

@@ -1,30 +1,29 @@
 // Decides whether a channel handed to Stasis gets a survey, runs it, and records how it ended.
 // Every offered or declined survey leaves exactly one survey_outcome row; no caller is left in silence.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
 import type { Ivr, QueueConfig } from '../config/schema.js';
-import { insertOutcome } from '../db/outcomes.js';
-import { findRatingByCallId, insertRating, type InsertRatingResult } from '../db/ratings.js';
-import type { Database, NewRating, SurveyOutcomeKind } from '../db/schema.js';
+import type { NewRating, SurveyOutcomeKind } from '../db/schema.js';
 import { asStorageError } from '../db/storage-error.js';
-import type { WriteGate } from '../db/write-gate.js';
 import type { CollectedRating, StepContext } from '../ivr/context.js';
 import { DigitBuffer } from '../ivr/digits.js';
 import { runIvr, type RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
+import type { InsertRatingResult, OutcomeStore, RatingStore } from '../storage/ports.js';
 import { ChannelGoneError, type CallChannel, type IncomingCall } from '../telephony/port.js';
 import type { Admission } from './admission.js';
+import type { SurveyClaims } from './claims.js';
 import { identifyCall, identityFromArgs, invalidIdentity, type CallIdentity } from './identify.js';
 
 export interface SurveyControllerDeps {
-  /** Reads; every write goes through `writes`. */
-  readonly db: Kysely<Database>;
-  readonly writes: WriteGate;
+  readonly ratings: RatingStore;
+  readonly outcomes: OutcomeStore;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ivrs: ReadonlyMap<string, Ivr>;
   readonly log: Logger;
   readonly observer?: SurveyObserver;
   readonly now?: () => Date;
+  /** Leases on calls across engines; without it (cc-csat simulate) only this process's surveys are known. */
+  readonly claims?: SurveyClaims;
   /** Asked before anything else for each new caller: when Asterisk is overloaded the caller gets no survey. */
   readonly admission?: Pick<Admission, 'decide'>;
 }
@@ -148,8 +147,32 @@ export class SurveyController {
     const ivr = this.deps.ivrs.get(queue.after_call.csat_ivr!)!;
     entry.callId = identity.callId;
     const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
-    channel.admit();
-    await this.runSurvey({ channel, entry, identity: known, ivr, digits, startedAt, log });
+    const { claims } = this.deps;
+    if (claims && !(await claims.claim(known.callId, channel.id))) {
+      if (this.surveyedHereOnAnotherChannel(known.callId, channel.id)) {
+        log.info({ reason: 'survey_in_progress' }, 'no survey for this call; back to the dialplan');
+        await this.sendBackToDialplan(channel, log);
+        await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: 'survey_in_progress', wasLive: false });
+      } else {
+        // Another engine runs this call's survey (both were handed the channel): it is that engine's
+        // caller, so nothing is sent to Asterisk and nothing recorded here.
+        log.info('another engine holds this call; leaving the channel to it');
+      }
+      return;
+    }
+    try {
+      channel.admit();
+      await this.runSurvey({ channel, entry, identity: known, ivr, digits, startedAt, log });
+    } finally {
+      await claims?.release(known.callId);
+    }
+  }
+
+  private surveyedHereOnAnotherChannel(callId: string, channelId: string): boolean {
+    for (const [otherChannel, survey] of this.live) {
+      if (otherChannel !== channelId && survey.callId === callId) return true;
+    }
+    return false;
   }
 
   private async skipReason(identity: CallIdentity, channelId: string): Promise<string | undefined> {
@@ -163,10 +186,8 @@ export class SurveyController {
     // Checked before the caller is asked anything: an id that cannot be stored must not cost a pressed key.
     const invalid = invalidIdentity(identity);
     if (invalid) return invalid;
-    for (const [otherChannel, survey] of this.live) {
-      if (otherChannel !== channelId && survey.callId === identity.callId) return 'survey_in_progress';
-    }
-    if (await findRatingByCallId(this.deps.db, identity.callId)) return 'already_rated';
+    if (this.surveyedHereOnAnotherChannel(identity.callId, channelId)) return 'survey_in_progress';
+    if (await this.deps.ratings.findByCallId(identity.callId)) return 'already_rated';
     return undefined;
   }
 
@@ -291,7 +312,7 @@ export class SurveyController {
   private async storeRating(rating: NewRating): Promise<InsertRatingResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.deps.writes.write('IVR rating', (db) => insertRating(db, rating));
+        return await this.deps.ratings.insert(rating, 'IVR rating');
       } catch (err) {
         const failure = asStorageError(err);
         if (!failure || failure.failure === 'locked' || attempt >= RATING_WRITE_ATTEMPTS) throw err;
@@ -337,7 +358,7 @@ export class SurveyController {
     wasLive: boolean;
   }): Promise<void> {
     try {
-      await this.deps.writes.write('survey outcome', (db) => insertOutcome(db, {
+      await this.deps.outcomes.insert({
         call_id: row.identity?.callId ?? null,
         channel_id: row.channel.id,
         agent_id: row.identity?.agentId ?? null,
@@ -350,9 +371,10 @@ export class SurveyController {
         score: row.score ?? null,
         started_at: row.startedAt.toISOString(),
         ended_at: this.now().toISOString(),
-      }));
+        server: row.channel.server,
+      });
     } catch (err) {
-      this.deps.log.error({ err, channel_id: row.channel.id, outcome: row.outcome }, 'could not record survey outcome');
+      this.deps.log.error({ err, channel_id: row.channel.id, server: row.channel.server, outcome: row.outcome }, 'could not record survey outcome');
     }
     this.deps.observer?.surveyEnded?.(row.outcome, row.wasLive);
   }

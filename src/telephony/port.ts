@@ -30,6 +30,11 @@ export class ChannelGoneError extends Error {
 
 export interface CallChannel {
   readonly id: string;
+  /**
+   * The telephony server the call is on (an [[ari]] entry's name), recorded with its survey; null
+   * where there is none (`cc-csat simulate`). Channel ids are unique per server, not across servers.
+   */
+  readonly server: string | null;
   /** Channel state when it entered our application ("Up" after a Queue() call). */
   readonly initialState: string;
   /** Aborts (reason: ChannelGoneError) when the caller hangs up or the channel leaves our application. */
@@ -64,6 +69,17 @@ export interface IncomingCall {
 }
 
 export type ConnectionState = 'connecting' | 'connected' | 'stopped';
+
+/** Several servers' states in one word: 'degraded' while some, not all, are connected. */
+export type CombinedConnectionState = ConnectionState | 'degraded';
+
+/** What readiness reports about telephony. */
+export interface TelephonyReadiness {
+  /** The one server's state; with several, 'connected' when all are, 'degraded' when some are. */
+  readonly state: CombinedConnectionState;
+  /** Each server's state by name, when there are several (one server's report stays as it always was). */
+  readonly servers?: Readonly<Record<string, ConnectionState>>;
+}
 
 /** How hard the telephony server is working right now, for admission control. */
 export interface TelephonyLoad {

@@ -1,18 +1,31 @@
-// Starts the real HTTP app on a loopback port over a real SQLite file, with keys for each scope.
+// Starts the real HTTP app on a loopback port over a real SQLite file (or a fresh database on the
+// PostgreSQL server of the PostgreSQL tier), with keys for each scope.
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type AppConfig } from '../../src/config/load.js';
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/db/schema.js';
+import type { OpenDatabase } from '../../src/db/sqlite/open.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { listenFirst } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ConnectionState } from '../../src/telephony/port.js';
 import { ResultService } from '../../src/results/service.js';
+import { openStorage } from '../../src/storage/open.js';
+import type { Storage } from '../../src/storage/ports.js';
 import { LogCapture } from './harness.js';
 import { writeConfigTree } from './config-tree.js';
+import { createPostgresDatabase, POSTGRES_SKIP } from './postgres.js';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+/** The suites that run on both databases loop over these; PostgreSQL is skipped with one line without a server. */
+export const DATABASES: ReadonlyArray<{ readonly kind: DatabaseKind; readonly skip: string | false }> = [
+  { kind: 'sqlite', skip: false },
+  { kind: 'postgres', skip: POSTGRES_SKIP },
+];
 
 export const KEYS = { all: 'key-all-scopes', reader: 'key-read-only', writer: 'key-write-only', limited: 'key-limited' } as const;
 const sha = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -23,7 +36,11 @@ export interface ApiHarness {
   /** Set to simulate ARI being down for /readyz. */
   telephony: { state: ConnectionState };
   config: AppConfig;
-  database: OpenDatabase;
+  storage: Storage;
+  /** Kysely on the same database, for seeding and checking rows (either dialect). */
+  db: Kysely<Database>;
+  /** The SQLite file's handles (a SQLite-only test; throws on PostgreSQL). */
+  readonly database: OpenDatabase;
   results: ResultService;
   logs: LogCapture;
   clock: { now: Date };
@@ -43,9 +60,11 @@ export interface ApiHarness {
 }
 
 export async function startApi(
-  options: { timezone?: string; minRatingsToRank?: number; now?: Date; apiExtra?: string; databaseExtra?: string } = {},
+  options: { timezone?: string; minRatingsToRank?: number; now?: Date; apiExtra?: string; databaseExtra?: string; database?: DatabaseKind } = {},
 ): Promise<ApiHarness> {
+  const postgres = options.database === 'postgres' ? await createPostgresDatabase('api') : undefined;
   const tree = writeConfigTree({
+    ...(postgres ? { databaseUrl: postgres.url } : {}),
     ...(options.databaseExtra ? { databaseExtra: options.databaseExtra } : {}),
     engineExtra: `
 [results]
@@ -79,17 +98,24 @@ rate_limit_per_minute = 5
 `,
   });
   const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
-  const database = openDatabase(config.sqlitePath, { lockWaitMs: config.engine.database.lock_wait_ms });
-  await migrate(database.db);
+  const storage = await openStorage(config.database, { lockWaitMs: config.engine.database.lock_wait_ms });
+  const { db, database } = storage as Storage & { db: Kysely<Database>; database?: OpenDatabase };
+  await storage.migrate();
   // As `cc-csat start` serves: no statement waits for a lock inside SQLite.
-  database.writes.neverBlockOnLocks();
+  storage.serving();
   const logs = new LogCapture();
   const log = createLogger('debug', logs.stream);
   const clock = { now: options.now ?? new Date() };
-  const results = new ResultService({ writes: database.writes, timezone: config.engine.results.timezone, log, now: () => clock.now });
+  const results = new ResultService({ rollups: storage.rollups, leadership: storage.leadership, timezone: config.engine.results.timezone, log, now: () => clock.now });
+  const openTransactions = async (): Promise<number> => {
+    if (database) return database.sqlite.inTransaction ? 1 : 0;
+    const { sql } = await import('kysely');
+    const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`.execute(db);
+    return rows.rows[0]!.n;
+  };
   const metrics = new Metrics({ processMetrics: false });
   const telephony = { state: 'connected' as ConnectionState };
-  const app = createHttpApp({ config, db: database.db, writes: database.writes, reader: database.reader, log, telephony, now: () => clock.now, metrics });
+  const app = createHttpApp({ config, storage, log, telephony, now: () => clock.now, metrics });
   // The server `cc-csat start` uses (JSON for parser errors, timeouts), on a free loopback port.
   const listening = await listenFirst(0, '127.0.0.1', '[http]');
   listening.serve(app);
@@ -100,7 +126,12 @@ rate_limit_per_minute = 5
     metrics,
     telephony,
     config,
-    database,
+    storage,
+    db,
+    get database(): OpenDatabase {
+      if (!database) throw new Error('this test reads SQLite handles: run it with database: "sqlite"');
+      return database;
+    },
     results,
     logs,
     clock,
@@ -122,14 +153,15 @@ rate_limit_per_minute = 5
         // leave as text: the test asserts it was JSON when it must be
       }
       // The invariant behind "acknowledged means committed": between requests, no transaction is open.
-      if (!opts.duringOpenTransaction && database.sqlite.inTransaction) throw new Error(`${method} ${path} left a transaction open on the writer connection`);
+      if (!opts.duringOpenTransaction && (await openTransactions()) > 0) throw new Error(`${method} ${path} left a transaction open`);
       return { status: response.status, body: parsed, headers: response.headers };
     },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await results.stop();
-      await database.close();
+      await storage.close();
+      await postgres?.drop();
     },
   };
 }

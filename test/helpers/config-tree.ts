@@ -75,6 +75,8 @@ export function writeConfigTree(options: {
   ariExtra?: string;
   /** Lines under [database] (its url is set here). */
   databaseExtra?: string;
+  /** [database] url; default a SQLite file in the tree. */
+  databaseUrl?: string;
   logLevel?: string;
   ariUrl?: string;
   /** The ARI password (default "secret", the ARI simulator's). */
@@ -105,7 +107,7 @@ reconnect_max_delay_ms = 1000
 ${options.ariExtra ?? ''}
 
 [database]
-url = "sqlite:${dbPath}"
+url = "${options.databaseUrl ?? `sqlite:${dbPath}`}"
 ${options.databaseExtra ?? ''}
 
 [paths]

@@ -1,14 +1,21 @@
 // A running survey engine (controller + real ari-client adapter + real SQLite file) against the
 // ARI simulator, plus a scripted caller. Everything talks over real loopback HTTP and WebSocket.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { loadConfig, type AppConfig } from '../../src/config/load.js';
-import { migrate } from '../../src/db/migrate.js';
-import { openDatabase, type OpenDatabase } from '../../src/db/open.js';
+import type { OpenDatabase } from '../../src/db/sqlite/open.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/db/schema.js';
+import { openStorage } from '../../src/storage/open.js';
+import type { Storage } from '../../src/storage/ports.js';
+import { createPostgresDatabase } from './postgres.js';
 import { buildAriSurveyEngine } from '../../src/ari-survey-engine.js';
 import type { AriTelephony } from '../../src/ari/ari-telephony.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { DEFAULT_ARI_SERVER_NAME } from '../../src/config/schema.js';
 import { Metrics } from '../../src/metrics.js';
 import type { SurveyController } from '../../src/survey/controller.js';
+import type { TelephonyReadiness } from '../../src/telephony/port.js';
 import { AriSimulator, type SimChannel, type SimOptions } from '../ari-sim/simulator.js';
 import { writeConfigTree, type ConfigTree } from './config-tree.js';
 import { until } from './wait.js';
@@ -31,16 +38,24 @@ export interface Harness {
   sim: AriSimulator;
   tree: ConfigTree;
   config: AppConfig;
-  database: OpenDatabase;
+  /** The engine's storage, and Kysely on it for checking rows (either database). */
+  storage: Storage & { db: Kysely<Database> };
+  /** The SQLite file's handles (a SQLite-only test; throws on PostgreSQL). */
+  readonly database: OpenDatabase;
   controller: SurveyController;
+  /** The first server's ("asterisk", on `sim`). */
   telephony: AriTelephony;
+  /** Every server by name, "asterisk" first, then the `extraServers`: each its own simulator. */
+  servers: ReadonlyMap<string, { sim: AriSimulator; telephony: AriTelephony }>;
+  /** What /readyz reports about the servers. */
+  readiness: TelephonyReadiness;
   logs: LogCapture;
   log: Logger;
   metrics: Metrics;
-  /** Resolves when the controller has finished with that channel (outcome recorded). */
-  surveyDone(channelId: string): Promise<void>;
-  /** A caller enters Stasis and follows the script; resolves when the survey is fully settled. */
-  call(options: { args?: string[]; variables?: Record<string, string>; script?: CallerAction[]; id?: string }): Promise<SimChannel>;
+  /** Resolves when the controller has finished with that channel (outcome recorded); default server "asterisk". */
+  surveyDone(channelId: string, server?: string): Promise<void>;
+  /** A caller enters Stasis (on `server`, default "asterisk") and follows the script; resolves when the survey is fully settled. */
+  call(options: { args?: string[]; variables?: Record<string, string>; script?: CallerAction[]; id?: string; server?: string }): Promise<SimChannel>;
   close(): Promise<void>;
 }
 
@@ -84,72 +99,104 @@ export async function startHarness(
     ariExtra?: string;
     /** Runs after the simulator is up and before the engine connects to it. */
     beforeConnect?: (sim: AriSimulator) => void;
+    /** Names of more Asterisk servers: [[ari]] entries, each on a simulator of its own (same sim options). */
+    extraServers?: readonly string[];
+    /** Default SQLite; 'postgres' runs on a fresh database of the PostgreSQL tier's server. */
+    database?: 'sqlite' | 'postgres';
   } = {},
 ): Promise<Harness> {
+  const postgres = options.database === 'postgres' ? await createPostgresDatabase('harness') : undefined;
   const sim = await new AriSimulator({ username: 'csat', password: 'secret', ...options.sim }).start();
   options.beforeConnect?.(sim);
-  const tree = writeConfigTree({ ariUrl: sim.url, queues: options.queues, ivrs: options.ivrs, engineExtra: options.engineExtra, databaseExtra: options.databaseExtra, ariExtra: options.ariExtra });
+  const sims = new Map([[DEFAULT_ARI_SERVER_NAME, sim]]);
+  for (const name of options.extraServers ?? []) sims.set(name, await new AriSimulator({ username: 'csat', password: 'secret', ...options.sim }).start());
+  const tree = writeConfigTree({ ...(postgres ? { databaseUrl: postgres.url } : {}), ariUrl: sim.url, queues: options.queues, ivrs: options.ivrs, engineExtra: options.engineExtra, databaseExtra: options.databaseExtra, ariExtra: options.ariExtra });
+  if (sims.size > 1) asServerList(tree.enginePath, sims, options.ariExtra);
   const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
-  const database = openDatabase(config.sqlitePath, { lockWaitMs: config.engine.database.lock_wait_ms });
-  await migrate(database.db);
+  const storage = (await openStorage(config.database, { lockWaitMs: config.engine.database.lock_wait_ms })) as Storage & { db: Kysely<Database>; database?: OpenDatabase };
+  const sqlite = storage.database;
+  await storage.migrate();
   // As `cc-csat start` serves: no statement waits for a lock inside SQLite.
-  database.writes.neverBlockOnLocks();
+  storage.serving();
   const logs = new LogCapture();
   const log = createLogger('debug', logs.stream);
   const metrics = new Metrics({ processMetrics: false });
+  // By server and channel: two servers may well name a channel alike.
   const done = new Map<string, Promise<void>>();
   const waiters = new Map<string, (p: Promise<void>) => void>();
+  const callKey = (server: string, channelId: string): string => `${server}/${channelId}`;
   // Built as `cc-csat start` builds it, from the same [ari] config: tests run what users run.
-  const { controller, telephony } = buildAriSurveyEngine({
-    ari: config.engine.ari,
-    ariPassword: 'secret',
-    database,
+  const engine = buildAriSurveyEngine({
+    servers: config.ariServers,
+    storage,
+    engineId: config.engineId,
     queues: config.queues,
     ivrs: config.ivrs,
     log,
     metrics,
     overrides: {
-      url: sim.url,
       reconnectMaxDelayMs: 1000,
       ariLog: log,
-      onCallHandled: (channelId, survey) => {
-        done.set(channelId, survey);
-        waiters.get(channelId)?.(survey);
+      onCallHandled: (channelId, survey, server) => {
+        done.set(callKey(server, channelId), survey);
+        waiters.get(callKey(server, channelId))?.(survey);
       },
     },
   });
-  telephony.start();
-  await sim.waitForClients(1);
-  await until(() => telephony.state === 'connected', 10_000, 'the engine to report connected');
+  const { controller, telephony } = engine;
+  engine.start();
+  for (const each of sims.values()) await each.waitForClients(1);
+  await until(() => engine.readiness.state === 'connected', 10_000, 'the engine to report connected');
+  const servers = new Map(engine.telephonies.map((each) => [each.server, { sim: sims.get(each.server)!, telephony: each }]));
 
-  const surveyDone = (channelId: string): Promise<void> =>
-    done.get(channelId) ?? new Promise<Promise<void>>((resolve) => waiters.set(channelId, resolve)).then((p) => p);
+  const surveyDone = (channelId: string, server: string = DEFAULT_ARI_SERVER_NAME): Promise<void> =>
+    done.get(callKey(server, channelId)) ??
+    new Promise<Promise<void>>((resolve) => waiters.set(callKey(server, channelId), resolve)).then((p) => p);
 
   return {
     sim,
     tree,
     config,
-    database,
+    storage,
+    get database(): OpenDatabase {
+      if (!sqlite) throw new Error('this test reads SQLite handles: run it on SQLite');
+      return sqlite;
+    },
     controller,
     telephony,
+    servers,
+    readiness: engine.readiness,
     logs,
     log,
     metrics,
     surveyDone,
-    async call({ args, variables, script = [], id }) {
-      const channel = sim.enterStasis({ args, variables, id });
-      const stop = followScript(sim, channel, script);
+    async call({ args, variables, script = [], id, server = DEFAULT_ARI_SERVER_NAME }) {
+      const on = sims.get(server)!;
+      const channel = on.enterStasis({ args, variables, id });
+      const stop = followScript(on, channel, script);
       try {
-        await surveyDone(channel.id);
+        await surveyDone(channel.id, server);
       } finally {
         stop();
       }
       return channel;
     },
     async close() {
-      await telephony.stop();
-      await sim.close();
-      await database.close();
+      await engine.stop();
+      for (const each of sims.values()) await each.close();
+      await storage.close();
+      await postgres?.drop();
     },
   };
+}
+
+/** Rewrites the tree's [ari] table as [[ari]] entries, one per simulator, the first named "asterisk". */
+function asServerList(enginePath: string, sims: ReadonlyMap<string, AriSimulator>, ariExtra = ''): void {
+  const [first, ...more] = [...sims.keys()];
+  const entries = more.map(
+    (name) =>
+      `\n[[ari]]\nname = "${name}"\nurl = "${sims.get(name)!.url}"\nusername = "csat"\npassword = "secret"\napp = "csat"\nreconnect_max_delay_ms = 1000\n${ariExtra}\n`,
+  );
+  const text = readFileSync(enginePath, 'utf8').replace('[ari]\n', `[[ari]]\nname = "${first}"\n`);
+  writeFileSync(enginePath, text + entries.join(''));
 }

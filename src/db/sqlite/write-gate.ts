@@ -12,8 +12,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type SqliteDatabase from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from './schema.js';
-import { asStorageError, StorageError } from './storage-error.js';
+import type { Database } from '../schema.js';
+import { asStorageError, StorageError } from '../storage-error.js';
 
 export interface WriteGateOptions {
   /** How long a write may wait for another process's write lock, in total. */

@@ -3,7 +3,7 @@
 // needs never stalls the event loop that handles live calls.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log.js';
 
 export interface Checkpointer {
   /** Pages copied by the last checkpoint; -1 before the first. */

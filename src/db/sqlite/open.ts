@@ -2,10 +2,13 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database } from '../schema.js';
+import { DatabaseOpenError } from '../storage-error.js';
 import { WriteGate } from './write-gate.js';
 
 export interface OpenDatabase {
+  /** The file, or ':memory:'. */
+  readonly path: string;
   readonly db: Kysely<Database>;
   readonly sqlite: SqliteDatabase.Database;
   /**
@@ -20,13 +23,6 @@ export interface OpenDatabase {
   close(): Promise<void>;
 }
 
-/** The database cannot be used at all: the message names the file and what to do. */
-export class DatabaseOpenError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatabaseOpenError';
-  }
-}
 
 export interface OpenOptions {
   /**
@@ -94,6 +90,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): OpenDatab
     ...(options.onLeakedTransaction ? { onLeakedTransaction: options.onLeakedTransaction } : {}),
   });
   return {
+    path,
     db,
     sqlite,
     writes,

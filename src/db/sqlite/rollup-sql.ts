@@ -3,7 +3,7 @@
 // the base; an incremental run recomputes the touched days, moves weeks and months by exactly the
 // difference, and recomputes running totals from the first touched day.
 import { sql, type RawBuilder } from 'kysely';
-import type { ZoneCalendar } from './zone.js';
+import type { ZoneCalendar } from '../../results/zone.js';
 
 const COLUMNS = sql.raw('scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5');
 const VALUES = sql.raw('count, sum, n1, n2, n3, n4, n5');

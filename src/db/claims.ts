@@ -1,0 +1,48 @@
+// Repository for survey_claim (PostgreSQL: engines sharing a database): free functions taking `db` first.
+import type { Kysely } from 'kysely';
+import type { SurveyClaimRequest } from '../storage/ports.js';
+import type { Database } from './schema.js';
+
+/**
+ * Takes the call for this engine and channel, unless a live lease of another engine or another
+ * channel holds it. One statement, so two engines racing for a call cannot both win.
+ */
+export async function claimCall(db: Kysely<Database>, request: SurveyClaimRequest): Promise<boolean> {
+  const row = await db
+    .insertInto('survey_claim')
+    .values({
+      call_id: request.callId,
+      channel_id: request.channelId,
+      engine_id: request.engineId,
+      claimed_at: request.now,
+      lease_until: request.leaseUntil,
+    })
+    .onConflict((conflict) =>
+      conflict.column('call_id').doUpdateSet((eb) => ({
+        channel_id: eb.ref('excluded.channel_id'),
+        engine_id: eb.ref('excluded.engine_id'),
+        claimed_at: eb.ref('excluded.claimed_at'),
+        lease_until: eb.ref('excluded.lease_until'),
+      })).where((eb) =>
+        eb.or([
+          // This engine again, for the same channel (a resync re-announcing a survey it runs).
+          eb.and([eb('survey_claim.engine_id', '=', eb.ref('excluded.engine_id')), eb('survey_claim.channel_id', '=', eb.ref('excluded.channel_id'))]),
+          // The owner stopped renewing: it died, or lost its database.
+          eb('survey_claim.lease_until', '<', eb.ref('excluded.claimed_at')),
+        ]),
+      ),
+    )
+    .returning('engine_id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Extends every lease this engine holds; returns how many it holds. */
+export async function renewClaims(db: Kysely<Database>, engineId: string, leaseUntil: string): Promise<number> {
+  const result = await db.updateTable('survey_claim').set({ lease_until: leaseUntil }).where('engine_id', '=', engineId).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function releaseClaim(db: Kysely<Database>, callId: string, engineId: string): Promise<void> {
+  await db.deleteFrom('survey_claim').where('call_id', '=', callId).where('engine_id', '=', engineId).execute();
+}

@@ -1,0 +1,148 @@
+// Answers supervisor questions from csat_rollup and csat_running only (never a scan of cc_csat). Plain
+// SELECTs on the pool: MVCC gives each the last committed result-service run, so a statistics request
+// never waits behind a run. Named statements are parsed and planned once per pooled connection.
+import type { Pool } from 'pg';
+import { rankAgents, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
+import type { AgentStats, QueueStats, RankedAgent, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
+import { storageCall } from './errors.js';
+
+const BUCKET_COLUMNS = 'period_start, count, sum, n1, n2, n3, n4, n5';
+
+// scope and the other side's '' are literals: the planner sees which index (queue or agent) serves.
+const QUEUE_BUCKETS = {
+  name: 'cc_csat_queue_buckets',
+  text: `SELECT ${BUCKET_COLUMNS} FROM csat_rollup
+    WHERE scope = 'queue' AND period = $1 AND queue_id = $2 AND agent_id = '' AND period_start BETWEEN $3 AND $4
+    ORDER BY period_start`,
+};
+const AGENT_BUCKETS = {
+  name: 'cc_csat_agent_buckets',
+  text: `SELECT ${BUCKET_COLUMNS} FROM csat_rollup
+    WHERE scope = 'agent' AND period = $1 AND agent_id = $2 AND queue_id = '' AND period_start BETWEEN $3 AND $4
+    ORDER BY period_start`,
+};
+
+// Each agent's totals in a queue over [from, to]: the last running total on or before `to` minus the
+// last one before `from`. Two backward index seeks per agent, whatever the range.
+const AGENT_TOTALS = `
+    LEFT JOIN LATERAL (
+      SELECT r.count, r.sum FROM csat_running r
+      WHERE r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id AND r.day <= $3
+      ORDER BY r.day DESC LIMIT 1
+    ) AS through_to ON true
+    LEFT JOIN LATERAL (
+      SELECT r.count, r.sum FROM csat_running r
+      WHERE r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id AND r.day < $2
+      ORDER BY r.day DESC LIMIT 1
+    ) AS before_from ON true`;
+const IN_RANGE = `coalesce(through_to.count, 0) - coalesce(before_from.count, 0)`;
+const SUM_IN_RANGE = `coalesce(through_to.sum, 0) - coalesce(before_from.sum, 0)`;
+
+const QUEUE_RANKING = {
+  name: 'cc_csat_queue_ranking',
+  text: `SELECT qa.agent_id, ${IN_RANGE} AS count, ${SUM_IN_RANGE} AS sum
+    FROM csat_queue_agent qa ${AGENT_TOTALS}
+    WHERE qa.queue_id = $1 AND qa.last_day >= $2 AND qa.first_day <= $3 AND ${IN_RANGE} > 0`,
+};
+
+// Every ranking an agent stands in, in one round trip: all agents of each queue the agent was rated
+// in over the range.
+const AGENT_QUEUE_RANKINGS = {
+  name: 'cc_csat_agent_queue_rankings',
+  text: `SELECT qa.queue_id, qa.agent_id, ${IN_RANGE} AS count, ${SUM_IN_RANGE} AS sum
+    FROM csat_queue_agent mine
+    JOIN csat_queue_agent qa ON qa.queue_id = mine.queue_id ${AGENT_TOTALS}
+    WHERE mine.agent_id = $1 AND mine.last_day >= $2 AND mine.first_day <= $3
+      AND qa.last_day >= $2 AND qa.first_day <= $3 AND ${IN_RANGE} > 0
+    ORDER BY qa.queue_id`,
+};
+
+const STATE = {
+  name: 'cc_csat_result_state',
+  text: `SELECT key, value FROM result_state WHERE key IN ('refreshed_at', 'watermark', 'timezone')`,
+};
+
+const QUEUE_EVER_RATED = {
+  name: 'cc_csat_queue_ever_rated',
+  text: 'SELECT EXISTS (SELECT 1 FROM cc_csat WHERE queue_id = $1)',
+};
+
+type AgentTotal = { agent_id: string; count: number; sum: number };
+
+/** The statistics read model on PostgreSQL. */
+export class PostgresStatsStore implements StatsStore {
+  constructor(private readonly pool: Pool) {}
+
+  snapshot(): Promise<Snapshot> {
+    return storageCall(async () => {
+      const rows = (await this.pool.query<[string, string]>({ ...STATE, rowMode: 'array' })).rows;
+      const state = Object.fromEntries(rows);
+      if (state['refreshed_at'] === undefined) return { asOf: null, version: null };
+      return { asOf: state['refreshed_at'], version: `${state['refreshed_at']}|${state['watermark']}|${state['timezone']}` };
+    });
+  }
+
+  queueStats(queueId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<QueueStats> {
+    return storageCall(async () => {
+      const [buckets, ranking] = await Promise.all([
+        this.buckets(QUEUE_BUCKETS, queueId, range),
+        this.pool.query<AgentTotal>({ ...QUEUE_RANKING, values: [queueId, range.from, range.to] }),
+      ]);
+      return {
+        queue_id: queueId,
+        period: range.period,
+        from: range.from,
+        to: range.to,
+        ...summarize(buckets, range),
+        agent_ranking: rankAgents(ranking.rows, minRatings),
+        as_of: asOf,
+      };
+    });
+  }
+
+  agentStats(agentId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<AgentStats> {
+    return storageCall(async () => {
+      const [buckets, totals] = await Promise.all([
+        this.buckets(AGENT_BUCKETS, agentId, range),
+        this.pool.query<AgentTotal & { queue_id: string }>({ ...AGENT_QUEUE_RANKINGS, values: [agentId, range.from, range.to] }),
+      ]);
+      return {
+        agent_id: agentId,
+        period: range.period,
+        from: range.from,
+        to: range.to,
+        ...summarize(buckets, range),
+        queues: standingsOf(agentId, rankingsByQueue(totals.rows, minRatings)),
+        as_of: asOf,
+      };
+    });
+  }
+
+  queueEverRated(queueId: string): Promise<boolean> {
+    return storageCall(async () => {
+      const rows = (await this.pool.query<[boolean]>({ ...QUEUE_EVER_RATED, values: [queueId], rowMode: 'array' })).rows;
+      return rows[0]?.[0] === true;
+    });
+  }
+
+  private async buckets(statement: { name: string; text: string }, id: string, range: StatsRange): Promise<BucketRow[]> {
+    // Raw rows (arrays): a trend of 30 buckets builds no row objects.
+    const result = await this.pool.query<[string, number, number, number, number, number, number, number]>({
+      ...statement,
+      values: [range.period, id, range.from, range.to],
+      rowMode: 'array',
+    });
+    return result.rows;
+  }
+}
+
+/** Rows ordered by queue_id, grouped into one ranking per queue. */
+function rankingsByQueue(rows: ReadonlyArray<AgentTotal & { queue_id: string }>, minRatings: number): Array<{ queue_id: string; ranking: RankedAgent[] }> {
+  const byQueue = new Map<string, AgentTotal[]>();
+  for (const row of rows) {
+    const agents = byQueue.get(row.queue_id) ?? [];
+    agents.push(row);
+    byQueue.set(row.queue_id, agents);
+  }
+  return [...byQueue].map(([queue_id, agents]) => ({ queue_id, ranking: rankAgents(agents, minRatings) }));
+}

@@ -1,0 +1,82 @@
+// Storage on one SQLite file: the default, and the two-command path. One engine per file.
+import type { Kysely } from 'kysely';
+import type { Logger } from '../../log.js';
+import type { Storage } from '../../storage/ports.js';
+import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR, type Migration } from '../migrate.js';
+import { insertOutcome, outcomesForCall } from '../outcomes.js';
+import { findRatingByCallId, insertRating, listRatings } from '../ratings.js';
+import type { Database } from '../schema.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { openDatabase, type OpenDatabase, type OpenOptions } from './open.js';
+import { SqliteRollupStore } from './rollups.js';
+import { SqliteStatsStore } from './stats.js';
+
+export interface SqliteStorage extends Storage {
+  readonly kind: 'sqlite';
+  /** The open file, for the SQLite-only parts (checkpointer, tests, benchmarks). */
+  readonly database: OpenDatabase;
+  readonly db: Kysely<Database>;
+}
+
+export interface SqliteStorageOptions extends OpenOptions {
+  /**
+   * The engine: WAL checkpoints (and their fsync) run on a worker thread once it serves, never on the
+   * event loop carrying live calls; commits then checkpoint only as a safety net.
+   */
+  readonly backgroundCheckpoints?: { readonly log: Logger };
+}
+
+const CHECKPOINT_INTERVAL_MS = 1000;
+const BACKGROUND_CHECKPOINT_SAFETY_PAGES = 20_000;
+
+export function openSqliteStorage(path: string, options: SqliteStorageOptions = {}): SqliteStorage {
+  const checkpointing = options.backgroundCheckpoints && path !== ':memory:' ? options.backgroundCheckpoints : undefined;
+  const database = openDatabase(path, { ...options, ...(checkpointing ? { walAutocheckpointPages: BACKGROUND_CHECKPOINT_SAFETY_PAGES } : {}) });
+  const { db, writes } = database;
+  let checkpointer: Checkpointer | undefined;
+  return {
+    kind: 'sqlite',
+    // One engine per file (one writer): its rate limits are its own.
+    sharedByEngines: false,
+    description: path,
+    database,
+    db,
+    ratings: {
+      // Through the gate: resolves only once the row is committed.
+      insert: (rating, what) => writes.write(what, (conn) => insertRating(conn, rating)),
+      findByCallId: (callId) => findRatingByCallId(db, callId),
+      list: (filter, page) => listRatings(db, filter, page),
+    },
+    outcomes: {
+      insert: (outcome) => writes.write('survey outcome', (conn) => insertOutcome(conn, outcome)),
+      forCall: (callId) => outcomesForCall(db, callId),
+    },
+    // One engine per file, so no other engine can hold a call: the controller's own list of live
+    // surveys is the whole truth, and a claim write would make every caller wait for a write lock
+    // held by another process (cc-csat aggregate --full) before the survey could even start.
+    claims: {
+      claim: async () => true,
+      renew: async () => 0,
+      release: async () => undefined,
+    },
+    // Likewise the engine's rate limits are its own.
+    keyUsage: {
+      publish: async () => undefined,
+      othersSince: async () => [],
+    },
+    stats: new SqliteStatsStore(() => database.reader),
+    rollups: new SqliteRollupStore(writes),
+    // One engine per file: it always runs the result service.
+    leadership: { acquire: async () => true, release: async () => undefined },
+    migrate: (): Promise<Migration[]> => migrate(db, readMigrations(SQLITE_MIGRATIONS_DIR)),
+    probe: () => writes.probe(),
+    serving: () => {
+      writes.neverBlockOnLocks();
+      if (checkpointing && !checkpointer) checkpointer = startCheckpointer(path, CHECKPOINT_INTERVAL_MS, checkpointing.log);
+    },
+    close: async () => {
+      await checkpointer?.stop();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// The one place that turns [database] url into a Storage: the engine, the CLI, tests and benchmarks
+// all open their database here.
+import type { DatabaseTarget } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { Storage } from './ports.js';
+
+export interface OpenStorageOptions {
+  /** How long a SQLite write waits for another process's lock, asynchronously. */
+  readonly lockWaitMs?: number;
+  /** Set by the engine (a long-running process); one-shot commands leave it out. */
+  readonly engine?: { readonly log: Logger };
+  /** Shown by PostgreSQL in pg_stat_activity: which process holds a connection. */
+  readonly applicationName?: string;
+}
+
+export async function openStorage(target: DatabaseTarget, options: OpenStorageOptions = {}): Promise<Storage> {
+  if (target.kind === 'postgres') {
+    // Loaded only when asked for: a SQLite engine never loads the PostgreSQL driver.
+    const { openPostgresStorage } = await import('../db/postgres/open.js');
+    return openPostgresStorage({
+      url: target.url,
+      password: target.password,
+      poolMax: target.poolMax,
+      applicationName: options.applicationName ?? 'cc-csat',
+    });
+  }
+  const { openSqliteStorage } = await import('../db/sqlite/storage.js');
+  const { engine } = options;
+  return openSqliteStorage(target.path, {
+    ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
+    ...(engine
+      ? {
+          backgroundCheckpoints: { log: engine.log.child({ component: 'db' }) },
+          onLeakedTransaction: (what: string) =>
+            engine.log.error({ what }, 'found a transaction left open on the writer connection; rolled it back before writing'),
+        }
+      : {}),
+  });
+}

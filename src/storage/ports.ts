@@ -1,0 +1,220 @@
+// What the rest of the engine may ask of a database. http/, survey/ and results/ hold a Storage, never
+// a driver handle; SQLite (src/db/sqlite/) and PostgreSQL (src/db/postgres/) each implement it.
+//
+// Every write method resolves only once what it wrote is committed ("acknowledged means committed")
+// and rejects with a StorageError (src/db/storage-error.ts) when the database could not take it,
+// with nothing written.
+import type { Migration } from '../db/migrate.js';
+import type { NewRating, NewSurveyOutcome, Rating, SurveyOutcome } from '../db/schema.js';
+import type { ZoneCalendar } from '../results/zone.js';
+
+export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
+
+export interface RatingFilter {
+  readonly agentId?: string | undefined;
+  readonly queueId?: string | undefined;
+  /** UTC ISO instants, [fromIso, toIso). */
+  readonly fromIso?: string | undefined;
+  readonly toIso?: string | undefined;
+}
+
+/** Where a rating stands in the newest-first order of list(). */
+export interface RatingPosition {
+  readonly createdAt: string;
+  readonly id: number;
+}
+
+export interface RatingPage {
+  readonly limit: number;
+  readonly offset: number;
+  readonly after?: RatingPosition | undefined;
+}
+
+export interface RatingStore {
+  /** One rating per call: a second insert for the same call_id never overwrites the first. */
+  insert(rating: NewRating, what: string): Promise<InsertRatingResult>;
+  findByCallId(callId: string): Promise<Rating | undefined>;
+  /** Newest first, with the total matching the filter; a page starts `offset` rows in, or right after `after`. */
+  list(filter: RatingFilter, page: RatingPage): Promise<{ items: Rating[]; total: number }>;
+}
+
+export interface OutcomeStore {
+  insert(outcome: NewSurveyOutcome): Promise<void>;
+  forCall(callId: string): Promise<SurveyOutcome[]>;
+}
+
+export interface SurveyClaimRequest {
+  readonly callId: string;
+  readonly channelId: string;
+  readonly engineId: string;
+  /** ISO instants: when the claim is made, and until when it holds unless renewed. */
+  readonly now: string;
+  readonly leaseUntil: string;
+}
+
+/**
+ * Leases on calls being surveyed, so that two engines (or an engine and its restarted self) never run
+ * a survey for the same call at once. Every method commits before it resolves.
+ */
+export interface ClaimStore {
+  /** True when this engine now holds the call; false when another engine's live lease does. */
+  claim(request: SurveyClaimRequest): Promise<boolean>;
+  /** Extends every lease `engineId` holds; returns how many. */
+  renew(engineId: string, leaseUntil: string): Promise<number>;
+  release(callId: string, engineId: string): Promise<void>;
+}
+
+/** One engine's running count of requests under one API key. */
+export interface KeyUsage {
+  readonly keyName: string;
+  readonly engineId: string;
+  /** Changes when that engine restarts (its count starts again from 0). */
+  readonly epoch: string;
+  readonly used: number;
+}
+
+/** Per-key request counts shared by the engines on one database, for rate limits that hold across them. */
+export interface KeyUsageStore {
+  publish(usage: readonly KeyUsage[], nowIso: string): Promise<void>;
+  /** Every other engine's counts published since `sinceIso`. */
+  othersSince(engineId: string, sinceIso: string): Promise<KeyUsage[]>;
+}
+
+// ------------------------------------------------------------------------------- statistics
+
+export interface StatsRange {
+  readonly period: 'day' | 'week' | 'month';
+  /** Inclusive local dates, already widened to whole periods. */
+  readonly from: string;
+  readonly to: string;
+}
+
+export type Distribution = Record<'1' | '2' | '3' | '4' | '5', number>;
+
+export interface RankedAgent {
+  rank: number | null;
+  agent_id: string;
+  average: number | null;
+  count: number;
+}
+
+export interface TrendPoint {
+  period_start: string;
+  count: number;
+  average: number | null;
+}
+
+export interface QueueStats {
+  queue_id: string;
+  period: StatsRange['period'];
+  from: string;
+  to: string;
+  average: number | null;
+  count: number;
+  distribution: Distribution;
+  trend: TrendPoint[];
+  agent_ranking: RankedAgent[];
+  as_of: string | null;
+}
+
+export interface AgentQueueStanding {
+  queue_id: string;
+  rank: number | null;
+  of: number;
+  average: number | null;
+  count: number;
+}
+
+export interface AgentStats {
+  agent_id: string;
+  period: StatsRange['period'];
+  from: string;
+  to: string;
+  average: number | null;
+  count: number;
+  distribution: Distribution;
+  trend: TrendPoint[];
+  queues: AgentQueueStanding[];
+  as_of: string | null;
+}
+
+export interface Snapshot {
+  /** When the rollups were last refreshed: answers carry it as as_of. */
+  readonly asOf: string | null;
+  /** Identifies one committed state of the rollups: every run changes it. Null before any run. */
+  readonly version: string | null;
+}
+
+/**
+ * The statistics read model: rollups only, never a scan of cc_csat. Reads are not wrapped in a
+ * transaction: a caller that needs one snapshot reads `snapshot()` before and after and retries when
+ * it moved (every result-service run commits whole and changes the version).
+ */
+export interface StatsStore {
+  snapshot(): Promise<Snapshot>;
+  queueStats(queueId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<QueueStats>;
+  agentStats(agentId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<AgentStats>;
+  /** Whether any rating ever named this queue (tells a typo in a URL from a quiet queue). */
+  queueEverRated(queueId: string): Promise<boolean>;
+}
+
+// ------------------------------------------------------------------------------- result service
+
+export type RefreshMode = 'incremental' | 'full';
+
+export interface RefreshReport {
+  readonly kind: 'incremental' | 'full' | 'unchanged';
+  readonly newRatings: number;
+  readonly touchedDays: number;
+  /** Every rating with an id up to here is folded into the rollups. */
+  readonly watermark: number;
+  readonly refreshedAt: string;
+}
+
+export interface RollupStore {
+  /**
+   * One result-service run: folds ratings committed since the last run into the rollups (or rebuilds
+   * them all: mode 'full', a first run, a changed timezone), committed whole or not at all. Runs
+   * from several processes are serialized by the database; an interrupted run leaves the previous
+   * state for the next run to complete.
+   */
+  refresh(mode: RefreshMode, zone: ZoneCalendar, refreshedAt: string): Promise<RefreshReport>;
+}
+
+/**
+ * Which engine runs the result service. SQLite has one engine per file: always this one. PostgreSQL:
+ * the engine holding a session advisory lock; the lock dies with its connection, so another engine
+ * takes over at its next attempt.
+ */
+export interface Leadership {
+  /** Whether this engine leads now, trying to become the leader if nobody is. */
+  acquire(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+// ------------------------------------------------------------------------------- the whole
+
+export interface Storage {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Several engines may share it (PostgreSQL): per-key rate limits are then shared through it. */
+  readonly sharedByEngines: boolean;
+  /** For logs and errors: the file, or the URL without its password. */
+  readonly description: string;
+  readonly ratings: RatingStore;
+  readonly outcomes: OutcomeStore;
+  readonly claims: ClaimStore;
+  readonly keyUsage: KeyUsageStore;
+  readonly stats: StatsStore;
+  readonly rollups: RollupStore;
+  readonly leadership: Leadership;
+  /** Applies pending migrations for this database; returns the ones applied now. */
+  migrate(): Promise<Migration[]>;
+  /** 'ok' when a write could be committed right now; otherwise why not. Leaves nothing behind. */
+  probe(): Promise<string>;
+  /**
+   * Start-up is over and live calls depend on the event loop: from now on nothing may wait for a
+   * lock inside a synchronous driver call (SQLite); a no-op where waits are asynchronous anyway.
+   */
+  serving(): void;
+  close(): Promise<void>;
+}

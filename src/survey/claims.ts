@@ -1,0 +1,81 @@
+// This engine's leases on the calls it surveys (survey_claim): taken before a survey starts, renewed
+// while it runs, given back when it ends. Several engines on one PostgreSQL, or an engine restarted
+// while Asterisk still holds its callers, then never survey one call twice at once.
+import type { Logger } from '../log.js';
+import type { ClaimStore } from '../storage/ports.js';
+
+export interface SurveyClaimsOptions {
+  readonly store: ClaimStore;
+  /** Stable across restarts ([engine] id): a restarted engine takes back its own calls at once. */
+  readonly engineId: string;
+  /**
+   * How long a claim holds without renewal: how long the calls of an engine that died stay with it
+   * before another engine may take them over. Renewed every third of it.
+   */
+  readonly leaseMs: number;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+export class SurveyClaims {
+  private readonly held = new Set<string>();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: SurveyClaimsOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get engineId(): string {
+    return this.options.engineId;
+  }
+
+  /** True when this engine may survey the call now; false when another engine's live lease holds it. */
+  async claim(callId: string, channelId: string): Promise<boolean> {
+    const now = this.now();
+    const granted = await this.options.store.claim({
+      callId,
+      channelId,
+      engineId: this.options.engineId,
+      now: now.toISOString(),
+      leaseUntil: new Date(now.getTime() + this.options.leaseMs).toISOString(),
+    });
+    if (granted) this.held.add(callId);
+    return granted;
+  }
+
+  /** Never rejects: a claim left behind only delays another engine by one lease. */
+  async release(callId: string): Promise<void> {
+    this.held.delete(callId);
+    try {
+      await this.options.store.release(callId, this.options.engineId);
+    } catch (err) {
+      this.options.log.warn({ err, call_id: callId }, 'could not release the survey claim; it expires with its lease');
+    }
+  }
+
+  start(): void {
+    if (this.renewTimer) return;
+    this.renewTimer = setInterval(() => {
+      if (this.held.size === 0 || this.renewing) return;
+      this.renewing = this.renew().finally(() => (this.renewing = undefined));
+    }, Math.max(100, Math.floor(this.options.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    await this.renewing;
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      await this.options.store.renew(this.options.engineId, new Date(this.now().getTime() + this.options.leaseMs).toISOString());
+    } catch (err) {
+      // Leases run out if this goes on: another engine could then take over a caller we still talk to.
+      this.options.log.error({ err, held: this.held.size }, 'could not renew survey claims');
+    }
+  }
+}

@@ -1,0 +1,153 @@
+// Survey claims (PostgreSQL, where engines share a database): one engine per call at a time; a dead
+// engine's callers taken over once its lease runs out. SQLite has one engine per file and no claims.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openStorage } from '../src/storage/open.js';
+import type { Storage } from '../src/storage/ports.js';
+import { followScript, startHarness } from './helpers/harness.js';
+import { createPostgresDatabase, POSTGRES_SKIP } from './helpers/postgres.js';
+import { within } from './helpers/wait.js';
+
+const PROMPT = 'csat/rate-intro';
+const at = (ms: number) => new Date(Date.parse('2026-11-28T10:00:00.000Z') + ms).toISOString();
+const request = (callId: string, channelId: string, engineId: string, nowMs: number, leaseMs = 15_000) => ({
+  callId,
+  channelId,
+  engineId,
+  now: at(nowMs),
+  leaseUntil: at(nowMs + leaseMs),
+});
+
+async function withStorage(work: (storage: Storage) => Promise<void>): Promise<void> {
+  const postgres = await createPostgresDatabase('claims');
+  const storage = await openStorage({ kind: 'postgres', url: postgres.url, password: undefined, poolMax: 4 });
+  try {
+    await storage.migrate();
+    await work(storage);
+  } finally {
+    await storage.close();
+    await postgres.drop();
+  }
+}
+
+{
+  describe('survey claims on PostgreSQL', { skip: POSTGRES_SKIP }, () => {
+    test('one engine per call while its lease holds; the same engine and channel again is fine; another channel is not', async () => {
+      await withStorage(async ({ claims }) => {
+        assert.equal(await claims.claim(request('call-1', 'ch-a', 'engine-a', 0)), true);
+        assert.equal(await claims.claim(request('call-1', 'ch-a', 'engine-b', 1_000)), false, 'another engine, lease live');
+        assert.equal(await claims.claim(request('call-1', 'ch-a', 'engine-a', 2_000)), true, 'the owner again (a resync)');
+        assert.equal(await claims.claim(request('call-1', 'ch-other', 'engine-a', 3_000)), false, 'the same call on another channel');
+        assert.equal(await claims.claim(request('call-2', 'ch-b', 'engine-b', 3_000)), true, 'other calls are free');
+      });
+    });
+
+    test('a lease that runs out is taken over; a renewed one is not; a released call is free at once', async () => {
+      await withStorage(async ({ claims }) => {
+        assert.equal(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 0, 5_000)), true);
+        assert.equal(await claims.claim(request('renewed', 'ch-2', 'engine-a', 0, 5_000)), true);
+        assert.equal(await claims.renew('engine-a', at(20_000)), 2);
+        // engine-a stops renewing at 20 s (it died): engine-b takes over after that, not before.
+        assert.equal(await claims.claim(request('dead-owner', 'ch-1', 'engine-b', 19_000)), false);
+        assert.equal(await claims.claim(request('dead-owner', 'ch-1', 'engine-b', 20_001)), true);
+        assert.equal(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 20_002)), false, 'the old owner lost it');
+        await claims.release('renewed', 'engine-b');
+        assert.equal(await claims.claim(request('renewed', 'ch-2', 'engine-c', 10_000)), false, 'only the owner releases');
+        await claims.release('renewed', 'engine-a');
+        assert.equal(await claims.claim(request('renewed', 'ch-2', 'engine-c', 10_000)), true);
+      });
+    });
+
+    test('engines racing for one call: exactly one wins', async () => {
+      await withStorage(async ({ claims }) => {
+        for (let round = 0; round < 20; round++) {
+          const wins = await Promise.all(['a', 'b', 'c', 'd'].map((engine) => claims.claim(request(`race-${round}`, `ch-${round}`, `engine-${engine}`, round))));
+          assert.equal(wins.filter(Boolean).length, 1, `round ${round}: ${wins.join(',')}`);
+        }
+      });
+    });
+  });
+}
+
+describe('the survey controller and claims on PostgreSQL', { skip: POSTGRES_SKIP }, () => {
+  test('an engine renews the leases of its live surveys, so no other engine takes them; once it stops, its leases run out', async () => {
+    const { SurveyClaims } = await import('../src/survey/claims.js');
+    const { createLogger } = await import('../src/log.js');
+    await withStorage(async (storage) => {
+      const here = new SurveyClaims({ store: storage.claims, engineId: 'engine-here', leaseMs: 1_000, log: createLogger('silent') });
+      here.start();
+      assert.equal(await here.claim('long-call', 'ch-1'), true);
+      await sleep(1_600);
+      const other = () =>
+        storage.claims.claim({ callId: 'long-call', channelId: 'ch-1', engineId: 'engine-there', now: new Date().toISOString(), leaseUntil: new Date(Date.now() + 1_000).toISOString() });
+      assert.equal(await other(), false, 'renewed past its first lease');
+      await here.stop();
+      await sleep(1_200);
+      assert.equal(await other(), true, 'not renewed any more: taken over');
+    });
+  });
+
+  test("a call another engine holds is left alone (no survey, nothing sent back, nothing recorded); once its lease runs out it is surveyed", async () => {
+    const h = await startHarness({ database: 'postgres', engineExtra: '[engine]\nid = "engine-here"' });
+    try {
+      const held = await h.storage.claims.claim({
+        callId: 'held-elsewhere',
+        channelId: 'ch-elsewhere',
+        engineId: 'engine-there',
+        now: new Date().toISOString(),
+        leaseUntil: new Date(Date.now() + 60_000).toISOString(),
+      });
+      assert.equal(held, true);
+      const played: string[] = [];
+      const listener = (ch: { id: string }, media: readonly string[]): void => {
+        if (ch.id === channel.id) played.push(...media);
+      };
+      h.sim.onPlaybackStarted.add(listener);
+      const channel = h.sim.enterStasis({ args: ['held-elsewhere', 'agent-1', 'sales-queue'] });
+      await within(h.surveyDone(channel.id), 5_000, 'the controller to let the call go');
+      h.sim.onPlaybackStarted.delete(listener);
+      assert.equal(channel.endedBy, undefined, 'still in Stasis: neither hung up nor sent back to the dialplan');
+      assert.deepEqual(played, [], 'nothing played to it');
+      assert.deepEqual(await h.storage.outcomes.forCall('held-elsewhere'), [], 'no outcome: it is the other engine\'s survey');
+      h.sim.callerHangup(channel);
+
+      // The other engine died: its lease ran out. The next channel for that call is surveyed here.
+      await h.storage.db.updateTable('survey_claim').set({ lease_until: new Date(Date.now() - 1).toISOString() }).execute();
+      const again = h.sim.enterStasis({ args: ['held-elsewhere', 'agent-1', 'sales-queue'] });
+      const stop = followScript(h.sim, again, [{ whenPlaying: PROMPT, after: 20, press: '2' }]);
+      await within(h.surveyDone(again.id), 10_000, 'the survey after the lease ran out');
+      stop();
+      assert.equal((await h.storage.ratings.findByCallId('held-elsewhere'))?.score, 4);
+      assert.deepEqual(await h.storage.db.selectFrom('survey_claim').selectAll().execute(), [], 'released when the survey ended');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('while a survey runs its claim names this engine and channel; a second channel for the call is sent back as survey_in_progress', async () => {
+    const h = await startHarness({ database: 'postgres', engineExtra: '[engine]\nid = "engine-here"' });
+    try {
+      const first = h.sim.enterStasis({ args: ['busy-call', 'agent-1', 'sales-queue'] });
+      await within(
+        (async () => {
+          while ((await h.storage.db.selectFrom('survey_claim').selectAll().execute()).length === 0) await sleep(10);
+        })(),
+        5_000,
+        'the claim of the first channel',
+      );
+      const [claim] = await h.storage.db.selectFrom('survey_claim').selectAll().execute();
+      assert.equal(claim?.engine_id, 'engine-here');
+      assert.equal(claim?.channel_id, first.id);
+      const second = h.sim.enterStasis({ args: ['busy-call', 'agent-1', 'sales-queue'] });
+      assert.equal(await within(second.ended, 5_000, 'the second channel to go back'), 'continued');
+      await within(h.surveyDone(second.id), 5_000, 'the second channel to be recorded');
+      const outcomes = await h.storage.outcomes.forCall('busy-call');
+      assert.deepEqual(outcomes.map((row) => [row.channel_id, row.outcome, row.reason]), [[second.id, 'skipped', 'survey_in_progress']]);
+      h.sim.callerHangup(first);
+      await within(h.surveyDone(first.id), 5_000, 'the first survey to end');
+    } finally {
+      await h.close();
+    }
+  });
+});

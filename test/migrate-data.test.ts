@@ -1,0 +1,74 @@
+// `cc-csat migrate-data`: a SQLite database copied into an empty PostgreSQL one, verified, its
+// rollups rebuilt there; refused into a database that already has ratings.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { openPostgresStorage } from '../src/db/postgres/open.js';
+import { openSqliteStorage } from '../src/db/sqlite/storage.js';
+import { createLogger } from '../src/log.js';
+import { ResultService } from '../src/results/service.js';
+import { runCli } from './helpers/cli.js';
+import { writeConfigTree } from './helpers/config-tree.js';
+import { createPostgresDatabase, POSTGRES_SKIP } from './helpers/postgres.js';
+
+const AGENTS = ['ana', 'bo', 'cy'];
+const QUEUES = ['sales-queue', 'support-queue'];
+
+describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
+  test('SQLite into an empty PostgreSQL: every rating and outcome with its id, rollups equal, new ratings continue; a second copy is refused', async () => {
+    const tree = writeConfigTree({ engineExtra: '[results]\ntimezone = "Europe/Paris"' });
+    const source = openSqliteStorage(tree.dbPath);
+    await source.migrate();
+    // 5,000 ratings over two months (more than two copy batches), with gaps in the ids.
+    const start = Date.parse('2026-09-20T00:00:00.000Z');
+    for (let i = 0; i < 5_000; i++) {
+      const created = new Date(start + i * 1_000_003).toISOString();
+      await source.ratings.insert(
+        { call_id: `call-${i}`, agent_id: AGENTS[i % 3]!, queue_id: QUEUES[i % 2]!, score: 1 + (i % 5), comment: i % 7 === 0 ? `comment ${i}` : null, created_at: created },
+        'seed',
+      );
+      if (i % 3 === 0) {
+        await source.outcomes.insert({
+          call_id: `call-${i}`, channel_id: `ch-${i}`, agent_id: AGENTS[i % 3]!, queue_id: QUEUES[i % 2]!, ivr: 'survey', outcome: 'completed',
+          reason: null, attempts: 1, last_step: 'bye', score: 1 + (i % 5), started_at: created, ended_at: created,
+        });
+      }
+    }
+    await source.db.deleteFrom('cc_csat').where('call_id', 'in', ['call-10', 'call-11']).execute();
+    await new ResultService({ rollups: source.rollups, timezone: 'Europe/Paris', log: createLogger('silent') }).run('full');
+    const database = await createPostgresDatabase('migrate_data');
+    const target = await openPostgresStorage({ url: database.url, poolMax: 2 });
+    try {
+      const copied = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 120_000 });
+      assert.equal(copied.code, 0, copied.stderr);
+      assert.match(copied.stdout, /4998 rating\(s\) and 1667 survey outcome\(s\) copied and verified/);
+      assert.doesNotMatch(copied.stdout + copied.stderr, new RegExp(new URL(database.url).password), 'the password is not printed');
+
+      const all = async (db: typeof source.db, table: 'cc_csat' | 'survey_outcome') => db.selectFrom(table).selectAll().orderBy('id').execute();
+      assert.deepEqual(await all(target.db, 'cc_csat'), await all(source.db, 'cc_csat'));
+      assert.deepEqual(await all(target.db, 'survey_outcome'), await all(source.db, 'survey_outcome'));
+      const rollups = async (db: typeof source.db) => ({
+        rollup: (await sql`SELECT scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_rollup ORDER BY 1, 2, 3, 4, 5`.execute(db)).rows,
+        running: (await sql`SELECT queue_id, agent_id, day, count, sum FROM csat_running ORDER BY 1, 2, 3`.execute(db)).rows,
+      });
+      assert.deepEqual(await rollups(target.db), await rollups(source.db), 'rollups rebuilt in PostgreSQL equal the SQLite ones');
+
+      const next = await target.ratings.insert({ call_id: 'after-copy', agent_id: 'ana', queue_id: 'sales-queue', score: 5, comment: null, created_at: new Date().toISOString() }, 'test');
+      assert.equal(next.inserted, true, 'the identity continues after the copied ids');
+      assert.ok(next.inserted && next.rating.id > 5_000);
+
+      const again = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 60_000 });
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /already has 4999 row\(s\) in cc_csat: migrate-data copies into an empty database only/);
+      assert.equal(Number((await sql<{ n: string }>`SELECT count(*) AS n FROM cc_csat`.execute(target.db)).rows[0]!.n), 4_999, 'nothing written');
+
+      const wrong = await runCli(['migrate-data', '--config', tree.enginePath, '--to', 'mysql://x/y'], { cwd: tree.dir });
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.stderr, /--to must be sqlite:PATH or postgres:/);
+    } finally {
+      await target.close();
+      await source.close();
+      await database.drop();
+    }
+  });
+});

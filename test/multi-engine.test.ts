@@ -1,0 +1,229 @@
+// Several `cc-csat start` processes on one PostgreSQL, each beside its own Asterisk (an ARI
+// simulator): every rating stored once, the result service on exactly one engine at a time, another
+// engine taking over when that one is killed, and rollups that equal a full rebuild.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { AriSimulator, type SimChannel } from './ari-sim/simulator.js';
+import { runCli } from './helpers/cli.js';
+import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
+import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
+import { followScript } from './helpers/harness.js';
+import { createPostgresDatabase, POSTGRES_SKIP } from './helpers/postgres.js';
+import { within } from './helpers/wait.js';
+
+const KEY = 'multi-engine-key';
+const LIMITED_KEY = 'multi-engine-limited-key';
+const PROMPT = 'csat/rate-intro';
+const ENGINES = 3;
+const AGENTS = ['ana', 'bo', 'cy', 'di'];
+
+interface Node {
+  sim: AriSimulator;
+  tree: ConfigTree;
+  engine: EngineProcess;
+  base: string;
+}
+
+async function metric(base: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((entry) => entry.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+async function leaders(nodes: readonly Node[]): Promise<Node[]> {
+  const alive = nodes.filter((node) => node.engine.child.exitCode === null && node.engine.child.signalCode === null);
+  const flags = await Promise.all(alive.map((node) => metric(node.base, 'cc_csat_result_service_leader')));
+  return alive.filter((_, index) => flags[index] === 1);
+}
+
+/** Polls `check` (bounded): resolves with its first truthy answer. */
+async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** One caller on `sim`: the survey asks, the caller presses `key` (1 -> score 5 ... 5 -> score 1). */
+function survey(sim: AriSimulator, callId: string, agent: string, key: string): Promise<SimChannel> {
+  const channel = sim.enterStasis({ args: [callId, agent, 'sales-queue'] });
+  followScript(sim, channel, [{ whenPlaying: PROMPT, after: 20, press: key }]);
+  return channel.ended.then(() => channel);
+}
+
+describe('several engines on one PostgreSQL', { skip: POSTGRES_SKIP }, () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  const nodes: Node[] = [];
+
+  before(async () => {
+    database = await createPostgresDatabase('multi');
+    for (let i = 0; i < ENGINES; i++) {
+      const sim = await new AriSimulator({ username: 'csat', password: 'secret' }).start();
+      const tree = writeConfigTree({
+        ariUrl: sim.url,
+        databaseUrl: database.url,
+        logLevel: 'info',
+        engineExtra: `
+[engine]
+id = "engine-${i}"
+
+[results]
+schedule = "* * * * * *"
+
+[[api_keys]]
+name = "test"
+key_sha256 = "${createHash('sha256').update(KEY).digest('hex')}"
+scopes = ["csat:read", "csat:write"]
+
+[[api_keys]]
+name = "limited"
+key_sha256 = "${createHash('sha256').update(LIMITED_KEY).digest('hex')}"
+scopes = ["csat:read"]
+rate_limit_per_minute = 5
+`,
+      });
+      nodes.push({ sim, tree, engine: undefined as unknown as EngineProcess, base: '' });
+    }
+    // All at once: their migrations race on one empty database, as a fleet restarted together would.
+    await Promise.all(
+      nodes.map(async (node) => {
+        node.engine = spawnEngine(['start', '--config', node.tree.enginePath], { cwd: node.tree.dir });
+        node.base = await node.engine.started(30_000);
+        await node.sim.waitForClients(1);
+      }),
+    );
+  });
+
+  after(async () => {
+    for (const node of nodes) {
+      await node.engine?.stop('SIGTERM').catch(() => node.engine.child.kill('SIGKILL'));
+      await node.sim.close();
+    }
+    await closeStorages();
+    await database?.drop();
+  });
+
+  test('300 surveys over three engines stored once each; the result-service leader killed mid-run: another takes over, its restart takes back its callers; rollups equal a full rebuild', async () => {
+    const expected = new Map<string, { agent: string; score: number }>();
+    const runSurveys = (targets: readonly Node[], count: number, prefix: string): Promise<SimChannel[]> =>
+      Promise.all(
+        Array.from({ length: count }, (_, i) => {
+          const node = targets[i % targets.length]!;
+          const key = String(1 + (i % 5));
+          const callId = `${prefix}-${i}`;
+          const agent = AGENTS[i % AGENTS.length]!;
+          expected.set(callId, { agent, score: 6 - Number(key) });
+          return survey(node.sim, callId, agent, key);
+        }),
+      );
+
+    // Exactly one engine runs the result service.
+    const [leader] = await eventually(async () => ((await leaders(nodes)).length === 1 ? leaders(nodes) : undefined), 15_000, 'exactly one result-service leader');
+    assert.ok(leader);
+    assert.equal((await leaders(nodes)).length, 1, 'never two leaders');
+
+    await within(runSurveys(nodes, 150, 'first'), 60_000, '150 surveys over three engines');
+    const others = nodes.filter((node) => node !== leader);
+    // Callers on the leader's Asterisk who are being asked when it dies: they answer the question
+    // the second time they hear it, from the engine restarted in its place.
+    const stranded = Array.from({ length: 10 }, (_, i) => {
+      const callId = `stranded-${i}`;
+      expected.set(callId, { agent: 'ana', score: 3 });
+      const channel = leader.sim.enterStasis({ args: [callId, 'ana', 'sales-queue'] });
+      let heard = 0;
+      const asked = new Promise<void>((resolve) => {
+        const listener = (ch: SimChannel, media: readonly string[]): void => {
+          if (ch === channel && media.some((uri) => uri.includes(PROMPT)) && ++heard === 1) resolve();
+        };
+        leader.sim.onPlaybackStarted.add(listener);
+      });
+      followScript(leader.sim, channel, [{ whenPlaying: PROMPT, nth: 2, after: 20, press: '3' }]);
+      return { channel, asked };
+    });
+    await within(Promise.all(stranded.map((caller) => caller.asked)), 10_000, 'the stranded callers to be asked');
+    // The leader dies while surveys go on elsewhere, and (with a run every second) most likely inside a run.
+    const secondWave = runSurveys(others, 150, 'second');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    leader.engine.child.kill('SIGKILL');
+    await within(leader.engine.exited, 10_000, 'the killed engine to exit');
+    await within(secondWave, 60_000, '150 more surveys on the surviving engines');
+
+    const [successor] = await eventually(async () => {
+      const now = await leaders(others);
+      return now.length === 1 ? now : undefined;
+    }, 20_000, 'another engine to take over the result service');
+    assert.ok(successor && successor !== leader);
+
+    // The killed engine restarted (same [engine] id): its claims are its own, so it takes its
+    // stranded callers back at once, although their leases have not run out.
+    leader.engine = spawnEngine(['start', '--config', leader.tree.enginePath], { cwd: leader.tree.dir });
+    leader.base = await leader.engine.started(30_000);
+    await within(Promise.all(stranded.map((caller) => caller.channel.ended)), 30_000, 'the stranded callers to be surveyed by the restarted engine');
+
+    // Every rating stored exactly once, with the agent and score its caller gave.
+    const rows = (await sql<{ call_id: string; agent_id: string; score: number }>`SELECT call_id, agent_id, score FROM cc_csat`.execute(await kysely(database.url))).rows;
+    assert.equal(rows.length, 310);
+    for (const row of rows) assert.deepEqual({ agent: row.agent_id, score: row.score }, expected.get(row.call_id), row.call_id);
+
+    // The successor's runs fold everything in; every surviving engine answers from the shared rollups.
+    const expectedCount = 310;
+    const statsUrl = '/cc/csat/queue/sales-queue?days=2';
+    const answers = await eventually(async () => {
+      const bodies = await Promise.all(nodes.map(async (node) => (await fetch(node.base + statsUrl, { headers: { 'x-api-key': KEY } })).json() as Promise<{ count: number }>));
+      return bodies.every((body) => body.count === expectedCount) ? bodies : undefined;
+    }, 20_000, 'every engine to report all 310 ratings');
+    assert.deepEqual(answers[0], answers[1], 'one set of numbers, whichever engine answers');
+    assert.deepEqual(answers[1], answers[2]);
+    assert.deepEqual(await leaders(nodes), [successor], 'the restarted engine did not take the result service back');
+
+    const incremental = await rollupTables(database.url);
+    const full = await runCli(['aggregate', '--full', '--config', others[0]!.tree.enginePath], { cwd: others[0]!.tree.dir });
+    assert.equal(full.code, 0, full.stderr);
+    assert.deepEqual(await rollupTables(database.url), incremental, 'incremental runs across a leader change equal a full rebuild');
+  });
+
+  test("a key's rate limit holds across engines: what one engine let through counts on the others", async () => {
+    const [first, second, third] = nodes as [Node, Node, Node];
+    const get = (node: Node) => fetch(`${node.base}/cc/csat/queue/sales-queue`, { headers: { 'x-api-key': LIMITED_KEY } });
+    for (let i = 0; i < 5; i++) assert.equal((await get(first)).status, 200, `request ${i + 1} of 5 on the first engine`);
+    assert.equal((await get(first)).status, 429, 'the sixth on the same engine');
+    // Engines share their counts about every second.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    for (const other of [second, third]) {
+      const refused = await get(other);
+      assert.equal(refused.status, 429, 'another engine: the key used its minute on the first one');
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    }
+  });
+});
+
+const storages = new Map<string, Awaited<ReturnType<typeof import('../src/db/postgres/open.js').openPostgresStorage>>>();
+async function closeStorages(): Promise<void> {
+  for (const storage of storages.values()) await storage.close();
+  storages.clear();
+}
+
+/** Kysely on the shared database, to read what the engines wrote. */
+async function kysely(url: string) {
+  let storage = storages.get(url);
+  if (!storage) {
+    const { openPostgresStorage } = await import('../src/db/postgres/open.js');
+    storage = await openPostgresStorage({ url, poolMax: 2 });
+    storages.set(url, storage);
+  }
+  return storage.db;
+}
+
+async function rollupTables(url: string) {
+  const db = await kysely(url);
+  return {
+    rollup: (await sql`SELECT * FROM csat_rollup ORDER BY scope, period, queue_id, period_start, agent_id`.execute(db)).rows,
+    running: (await sql`SELECT * FROM csat_running ORDER BY queue_id, agent_id, day`.execute(db)).rows,
+    queueAgents: (await sql`SELECT * FROM csat_queue_agent ORDER BY queue_id, agent_id`.execute(db)).rows,
+  };
+}
