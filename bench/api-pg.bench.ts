@@ -18,7 +18,7 @@ import { openStorage } from '../src/storage/open.js';
 import { writeConfigTree } from '../test/helpers/config-tree.js';
 import { measureQueueApi } from './api-measure.js';
 import { fmt, time } from './lib.js';
-import { createBenchDatabase, explainAnalyze, seedRatingsPg, serverFacts, skipWithoutPostgres, vacuumAnalyze } from './pg.js';
+import { createBenchDatabase, describeServer, explainAnalyze, seedRatingsPg, serverFacts, skipWithoutPostgres, vacuumAnalyze } from './pg.js';
 
 const RATINGS = Number(process.env['BENCH_RATINGS'] ?? 1_000_000);
 const TIMEZONE = 'Europe/Paris';
@@ -117,6 +117,8 @@ rate_limit_per_minute = 1000000000
     const rebuilt = await time(() => results.run('full'));
     await vacuumAnalyze(database.url);
     console.log(`seeded ${RATINGS} ratings (database ${database.name}), rollups rebuilt in ${fmt(rebuilt.ms)} ms`);
+    const server = await serverFacts(adminUrl);
+    console.log(describeServer(server));
     const db = storage.db;
     const zone = new ZoneCalendar(TIMEZONE);
     await measureQueueApi({
@@ -129,7 +131,7 @@ rate_limit_per_minute = 1000000000
       facts: {
         ratings: RATINGS,
         timezone: TIMEZONE,
-        server: await serverFacts(adminUrl),
+        server,
         // Where an on-the-fly answer's time goes: one 30-day window of queue-3.
         on_the_fly_plan: await explainAnalyze(
           database.url,

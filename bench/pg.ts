@@ -64,6 +64,14 @@ export async function serverFacts(url: string): Promise<Record<string, string>> 
   });
 }
 
+/** One line for the console: the version and the settings the figures depend on. */
+export function describeServer(facts: Record<string, string>): string {
+  return `PostgreSQL ${facts['server_version']}: ${Object.entries(facts)
+    .filter(([name]) => name !== 'server_version')
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ')}`;
+}
+
 /**
  * Writes generateRatings(count, options) (the rows the SQLite benchmarks seed) into cc_csat, 50,000
  * to a statement (unnest of arrays), `id` from the identity in insertion (= time) order.

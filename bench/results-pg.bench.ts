@@ -8,7 +8,7 @@ import { openPostgresStorage } from '../src/db/postgres/open.js';
 import { createLogger } from '../src/log.js';
 import { ResultService } from '../src/results/service.js';
 import { fmt, machine, median, time, writeResult } from './lib.js';
-import { createBenchDatabase, explainAnalyze, seedRatingsPg, serverFacts, skipWithoutPostgres, vacuumAnalyze } from './pg.js';
+import { createBenchDatabase, describeServer, explainAnalyze, seedRatingsPg, serverFacts, skipWithoutPostgres, vacuumAnalyze } from './pg.js';
 
 const RATINGS = Number(process.env['BENCH_RATINGS'] ?? 1_000_000);
 const REPEATS = 5;
@@ -50,7 +50,9 @@ async function main(): Promise<void> {
     await vacuumAnalyze(database.url);
     console.log(`seeded ${RATINGS} ratings in ${fmt(seeded.ms)} ms (database ${database.name}), then VACUUM (ANALYZE) and CHECKPOINT`);
 
-    const report: Record<string, unknown> = { machine: machine(), server: await serverFacts(adminUrl), ratings: RATINGS, repeats: REPEATS, floor_work_mem: WORK_MEM };
+    const server = await serverFacts(adminUrl);
+    console.log(describeServer(server));
+    const report: Record<string, unknown> = { machine: machine(), server: server, ratings: RATINGS, repeats: REPEATS, floor_work_mem: WORK_MEM };
     let previousZone: string | undefined;
     for (const timezone of ['UTC', 'Europe/Paris']) {
       const service = new ResultService({ rollups: storage.rollups, timezone, log: createLogger('silent'), now: () => new Date('2026-11-20T19:00:00Z') });

@@ -14,7 +14,7 @@ import { openPostgresStorage } from '../src/db/postgres/open.js';
 import { createLogger } from '../src/log.js';
 import { ResultService } from '../src/results/service.js';
 import { fmt, machine, percentile, writeResult } from './lib.js';
-import { createBenchDatabase, seedRatingsPg, serverFacts, skipWithoutPostgres, vacuumAnalyze } from './pg.js';
+import { createBenchDatabase, describeServer, seedRatingsPg, serverFacts, skipWithoutPostgres, vacuumAnalyze } from './pg.js';
 import type { WriterResult, WriterRound } from './pg-writer.js';
 
 const RATINGS = Number(process.env['BENCH_RATINGS'] ?? 1_000_000);
@@ -69,6 +69,12 @@ async function main(): Promise<void> {
     await results.run('full');
     await vacuumAnalyze(database.url);
     console.log(`seeded ${RATINGS} ratings (database ${database.name}) and built the rollups`);
+    const server = await serverFacts(adminUrl);
+    console.log(describeServer(server));
+    const durable = server['fsync'] === 'on' && server['synchronous_commit'] === 'on';
+    if (!durable) {
+      console.log(`warning: the server runs with fsync=${server['fsync']}, synchronous_commit=${server['synchronous_commit']}: these rates are not those of durable commits (ALTER SYSTEM SET fsync = on; ALTER SYSTEM SET synchronous_commit = on; SELECT pg_reload_conf())`);
+    }
     for (let i = 0; i < 3; i++) writers.push(await startWriter(i, database.url));
     // Warm-up, not measured: each writer's insert path compiled and its pool's connections busy once.
     const warm = await round(writers, 'warm', { mode: 'closed', concurrency: CONCURRENCY }, 2000);
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
       throw new Error(`${acknowledged} ratings acknowledged since the seed, the run folded ${run.newRatings}; rollups count ${counts.folded} ratings, cc_csat holds ${counts.ratings}`);
     }
     console.log(`one incremental run folded ${run.newRatings} new ratings in ${run.durationMs} ms; rollups count ${counts.folded} = ${counts.ratings} rows in cc_csat`);
-    writeResult('write-pg', { machine: machine(), server: await serverFacts(adminUrl), seeded_ratings: RATINGS, duration_s: DURATION_MS / 1000, rounds: report, fold: { run, ...counts } });
+    writeResult('write-pg', { machine: machine(), server, durable_commits: durable, seeded_ratings: RATINGS, duration_s: DURATION_MS / 1000, rounds: report, fold: { run, ...counts } });
   } finally {
     await Promise.all(
       writers.map((writer) => {

@@ -13,7 +13,6 @@ import type { Storage } from './storage/ports.js';
 import { Admission } from './survey/admission.js';
 import { SurveyClaims } from './survey/claims.js';
 import { SurveyController, type SurveyObserver } from './survey/controller.js';
-import { PerCallAdmission } from './survey/per-call-admission.js';
 import type { TelephonyReadiness } from './telephony/port.js';
 import { ServerStates } from './telephony/server-states.js';
 
@@ -83,7 +82,6 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
     log: log.child({ component: 'claims' }),
   });
   claims.start();
-  const admission = useAdmission ? new PerCallAdmission() : undefined;
   const controller = new SurveyController({
     ratings: options.storage.ratings,
     outcomes: options.storage.outcomes,
@@ -92,8 +90,6 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
     ivrs: options.ivrs,
     log,
     observer: bothObservers(metrics.surveyObserver(), overrides.observer),
-    // Each caller is admitted on the load of the server that took the call (see below).
-    ...(admission && { admission }),
   });
   metrics.ariServers(servers.map((server) => server.name));
   const telephonies: AriTelephony[] = [];
@@ -111,21 +107,21 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
       requestTimeoutMs: ari.request_timeout_ms,
       maxConcurrentRequests: ari.max_concurrent_requests,
       restTransport: ari.rest_transport,
-      ...(admission && { maxPreAdmissionRequests: ari.admission_max_in_flight }),
+      ...(useAdmission && { maxPreAdmissionRequests: ari.admission_max_in_flight }),
       log: ariLog.child({ server: name }),
       onStateChange: (state) => metrics.ariState(name, state, readiness.state),
       onReconnectAttempt: () => metrics.ariReconnects.inc({ server: name }),
     });
     // This server's load only: an overloaded Asterisk refuses its own new callers, the others' are not affected.
-    const serverAdmission =
-      admission &&
+    const admission =
+      useAdmission &&
       new Admission(
         () => telephony.load,
         { maxSlowInFlight: ari.admission_max_in_flight, maxLatencyMs: ari.admission_max_latency_ms },
         () => metrics.admissionShed.inc({ server: name }),
       );
     telephony.onCall((call) => {
-      const survey = serverAdmission ? admission.during(serverAdmission, () => controller.handleCall(call)) : controller.handleCall(call);
+      const survey = controller.handleCall(call, admission || undefined);
       onCallHandled?.(call.channel.id, survey, name);
     });
     telephonies.push(telephony);

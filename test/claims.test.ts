@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStorage } from '../src/storage/open.js';
-import type { Storage } from '../src/storage/ports.js';
+import type { ClaimResult, Storage } from '../src/storage/ports.js';
 import { followScript, startHarness } from './helpers/harness.js';
 import { createPostgresDatabase, POSTGRES_SKIP } from './helpers/postgres.js';
 import { within } from './helpers/wait.js';
 
 const PROMPT = 'csat/rate-intro';
+const granted = (result: ClaimResult): boolean => result.granted;
 const at = (ms: number) => new Date(Date.parse('2026-11-28T10:00:00.000Z') + ms).toISOString();
 const request = (callId: string, channelId: string, engineId: string, nowMs: number, leaseMs = 15_000) => ({
   callId,
@@ -35,34 +36,34 @@ async function withStorage(work: (storage: Storage) => Promise<void>): Promise<v
   describe('survey claims on PostgreSQL', { skip: POSTGRES_SKIP }, () => {
     test('one engine per call while its lease holds; the same engine and channel again is fine; another channel is not', async () => {
       await withStorage(async ({ claims }) => {
-        assert.equal(await claims.claim(request('call-1', 'ch-a', 'engine-a', 0)), true);
-        assert.equal(await claims.claim(request('call-1', 'ch-a', 'engine-b', 1_000)), false, 'another engine, lease live');
-        assert.equal(await claims.claim(request('call-1', 'ch-a', 'engine-a', 2_000)), true, 'the owner again (a resync)');
-        assert.equal(await claims.claim(request('call-1', 'ch-other', 'engine-a', 3_000)), false, 'the same call on another channel');
-        assert.equal(await claims.claim(request('call-2', 'ch-b', 'engine-b', 3_000)), true, 'other calls are free');
+        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-a', 0))), true);
+        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-b', 1_000))), false, 'another engine, lease live');
+        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-a', 2_000))), true, 'the owner again (a resync)');
+        assert.equal(granted(await claims.claim(request('call-1', 'ch-other', 'engine-a', 3_000))), false, 'the same call on another channel');
+        assert.equal(granted(await claims.claim(request('call-2', 'ch-b', 'engine-b', 3_000))), true, 'other calls are free');
       });
     });
 
     test('a lease that runs out is taken over; a renewed one is not; a released call is free at once', async () => {
       await withStorage(async ({ claims }) => {
-        assert.equal(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 0, 5_000)), true);
-        assert.equal(await claims.claim(request('renewed', 'ch-2', 'engine-a', 0, 5_000)), true);
+        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 0, 5_000))), true);
+        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-a', 0, 5_000))), true);
         assert.equal(await claims.renew('engine-a', at(20_000)), 2);
         // engine-a stops renewing at 20 s (it died): engine-b takes over after that, not before.
-        assert.equal(await claims.claim(request('dead-owner', 'ch-1', 'engine-b', 19_000)), false);
-        assert.equal(await claims.claim(request('dead-owner', 'ch-1', 'engine-b', 20_001)), true);
-        assert.equal(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 20_002)), false, 'the old owner lost it');
+        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-b', 19_000))), false);
+        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-b', 20_001))), true);
+        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 20_002))), false, 'the old owner lost it');
         await claims.release('renewed', 'engine-b');
-        assert.equal(await claims.claim(request('renewed', 'ch-2', 'engine-c', 10_000)), false, 'only the owner releases');
+        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-c', 10_000))), false, 'only the owner releases');
         await claims.release('renewed', 'engine-a');
-        assert.equal(await claims.claim(request('renewed', 'ch-2', 'engine-c', 10_000)), true);
+        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-c', 10_000))), true);
       });
     });
 
     test('engines racing for one call: exactly one wins', async () => {
       await withStorage(async ({ claims }) => {
         for (let round = 0; round < 20; round++) {
-          const wins = await Promise.all(['a', 'b', 'c', 'd'].map((engine) => claims.claim(request(`race-${round}`, `ch-${round}`, `engine-${engine}`, round))));
+          const wins = (await Promise.all(['a', 'b', 'c', 'd'].map((engine) => claims.claim(request(`race-${round}`, `ch-${round}`, `engine-${engine}`, round))))).map(granted);
           assert.equal(wins.filter(Boolean).length, 1, `round ${round}: ${wins.join(',')}`);
         }
       });
@@ -77,10 +78,10 @@ describe('the survey controller and claims on PostgreSQL', { skip: POSTGRES_SKIP
     await withStorage(async (storage) => {
       const here = new SurveyClaims({ store: storage.claims, engineId: 'engine-here', leaseMs: 1_000, log: createLogger('silent') });
       here.start();
-      assert.equal(await here.claim('long-call', 'ch-1'), true);
+      assert.equal(granted(await here.claim('long-call', 'ch-1')), true);
       await sleep(1_600);
-      const other = () =>
-        storage.claims.claim({ callId: 'long-call', channelId: 'ch-1', engineId: 'engine-there', now: new Date().toISOString(), leaseUntil: new Date(Date.now() + 1_000).toISOString() });
+      const other = async () =>
+        granted(await storage.claims.claim({ callId: 'long-call', channelId: 'ch-1', engineId: 'engine-there', now: new Date().toISOString(), leaseUntil: new Date(Date.now() + 1_000).toISOString() }));
       assert.equal(await other(), false, 'renewed past its first lease');
       await here.stop();
       await sleep(1_200);
@@ -88,28 +89,35 @@ describe('the survey controller and claims on PostgreSQL', { skip: POSTGRES_SKIP
     });
   });
 
-  test("a call another engine holds is left alone (no survey, nothing sent back, nothing recorded); once its lease runs out it is surveyed", async () => {
+  test("a channel another engine drives is left alone (nothing sent, nothing recorded); the same call on another channel goes back as survey_in_progress; once the lease runs out it is surveyed", async () => {
     const h = await startHarness({ database: 'postgres', engineExtra: '[engine]\nid = "engine-here"' });
     try {
       const held = await h.storage.claims.claim({
         callId: 'held-elsewhere',
-        channelId: 'ch-elsewhere',
+        channelId: 'ch-held',
         engineId: 'engine-there',
         now: new Date().toISOString(),
         leaseUntil: new Date(Date.now() + 60_000).toISOString(),
       });
-      assert.equal(held, true);
+      assert.equal(held.granted, true);
       const played: string[] = [];
       const listener = (ch: { id: string }, media: readonly string[]): void => {
-        if (ch.id === channel.id) played.push(...media);
+        if (ch.id === 'ch-held') played.push(...media);
       };
       h.sim.onPlaybackStarted.add(listener);
-      const channel = h.sim.enterStasis({ args: ['held-elsewhere', 'agent-1', 'sales-queue'] });
-      await within(h.surveyDone(channel.id), 5_000, 'the controller to let the call go');
+      // The channel the other engine drives (Asterisk re-announcing it, e.g. after our reconnect).
+      const channel = h.sim.enterStasis({ id: 'ch-held', args: ['held-elsewhere', 'agent-1', 'sales-queue'] });
+      await within(h.surveyDone(channel.id), 5_000, 'the controller to let the channel go');
       h.sim.onPlaybackStarted.delete(listener);
       assert.equal(channel.endedBy, undefined, 'still in Stasis: neither hung up nor sent back to the dialplan');
       assert.deepEqual(played, [], 'nothing played to it');
-      assert.deepEqual(await h.storage.outcomes.forCall('held-elsewhere'), [], 'no outcome: it is the other engine\'s survey');
+      assert.deepEqual(await h.storage.outcomes.forCall('held-elsewhere'), [], "no outcome: it is the other engine's survey");
+
+      // The same call id on another channel: not left in silence, sent back and recorded.
+      const twin = h.sim.enterStasis({ args: ['held-elsewhere', 'agent-1', 'sales-queue'] });
+      assert.equal(await within(twin.ended, 5_000, 'the other channel to go back'), 'continued');
+      await within(h.surveyDone(twin.id), 5_000, 'the other channel to be recorded');
+      assert.deepEqual((await h.storage.outcomes.forCall('held-elsewhere')).map((row) => [row.channel_id, row.outcome, row.reason]), [[twin.id, 'skipped', 'survey_in_progress']]);
       h.sim.callerHangup(channel);
 
       // The other engine died: its lease ran out. The next channel for that call is surveyed here.

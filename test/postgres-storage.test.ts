@@ -10,6 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { POSTGRES_MIGRATIONS_DIR, readMigrations } from '../src/db/migrate.js';
 import { connectionTarget } from '../src/db/postgres/connection.js';
+import { asPostgresStorageError } from '../src/db/postgres/errors.js';
 import { PostgresLeadership } from '../src/db/postgres/leadership.js';
 import { CC_CSAT_LOCK_CLASS, LOCK } from '../src/db/postgres/locks.js';
 import { openPostgresStorage, type PostgresOpenOptions, type PostgresStorage } from '../src/db/postgres/open.js';
@@ -540,6 +541,12 @@ test('statistics: ranking order and min ratings, exact rankings with hundreds of
     await storage.migrate();
     assert.deepEqual(await storage.stats.snapshot(), { asOf: null, version: null }, 'no run yet');
     assert.equal(await storage.stats.queueEverRated('sales-queue'), false);
+    // No rating yet: a first run is full and empty, the next one finds nothing new.
+    const utc = new ZoneCalendar('UTC');
+    const empty0 = await storage.rollups.refresh('incremental', utc, '2026-11-20T09:00:00.000Z');
+    assert.deepEqual([empty0.kind, empty0.newRatings, empty0.touchedDays, empty0.watermark], ['full', 0, -1, 0]);
+    assert.deepEqual([(await storage.rollups.refresh('incremental', utc, '2026-11-20T09:05:00.000Z')).kind], ['unchanged']);
+    assert.deepEqual(await storage.stats.snapshot(), { asOf: '2026-11-20T09:05:00.000Z', version: '2026-11-20T09:05:00.000Z|0|UTC' });
 
     const at = '2026-11-20T10:00:00.000Z';
     const r = (call: string, agent: string, score: number) => rating(call, agent, 'sales-queue', score, at);
@@ -555,7 +562,8 @@ test('statistics: ranking order and min ratings, exact rankings with hundreds of
       r('11', 'max', 1), r('12', 'max', 2),
     ]);
     assert.equal(await storage.stats.queueEverRated('sales-queue'), true, 'before any run: cc_csat itself');
-    const report = await storage.rollups.refresh('incremental', new ZoneCalendar('UTC'), '2026-11-20T12:00:00.000Z');
+    const report = await storage.rollups.refresh('incremental', utc, '2026-11-20T12:00:00.000Z');
+    assert.deepEqual([report.kind, report.newRatings, report.touchedDays], ['incremental', 12, 1]);
     assert.deepEqual(await storage.stats.snapshot(), { asOf: '2026-11-20T12:00:00.000Z', version: `2026-11-20T12:00:00.000Z|${report.watermark}|UTC` });
     const day = { period: 'day', from: '2026-11-20', to: '2026-11-20' } as const;
     const queue = await storage.stats.queueStats('sales-queue', day, 2, '2026-11-20T12:00:00.000Z');
@@ -681,4 +689,36 @@ test('open: a wrong password, a missing database or a refused connection fail wi
     await assert.rejects(closed.ratings.findByCallId('x'), (err: Error) => err instanceof StorageError && err.failure === 'unavailable');
     await assert.rejects(closed.stats.snapshot(), (err: Error) => err instanceof StorageError && err.failure === 'unavailable');
   });
+});
+
+test('connection settings and failures: the password stays out of descriptions and messages; pg failures map to StorageError', SKIP, () => {
+  const target = connectionTarget('postgres://cc:s3cr%2Ft@db.example:6543/csat?sslmode=require&options=-c%20search_path%3Dcsat', { password: 'p@ss word' });
+  assert.equal(target.description, 'postgres://cc@db.example:6543/csat?sslmode=require&options=-c%20search_path%3Dcsat');
+  assert.deepEqual([target.database, target.user, target.address], ['csat', 'cc', 'db.example:6543']);
+  const connectWith = new URL(target.clientConfig.connectionString!);
+  assert.equal(connectWith.searchParams.get('password'), 'p@ss word', 'the password option wins over the URL');
+  assert.equal(connectWith.password, '');
+  assert.equal(connectWith.searchParams.get('options'), '-c search_path=csat -c TimeZone=UTC -c DateStyle=ISO', "the URL's own options are kept");
+  assert.equal(target.redact('auth failed for p@ss word (p%40ss%20word)'), 'auth failed for *** (***)');
+  const inQuery = connectionTarget('postgresql://cc@localhost/csat?password=hunter2');
+  assert.equal(inQuery.description, 'postgresql://cc@localhost/csat');
+  assert.equal(inQuery.redact('hunter2'), '***');
+  assert.throws(() => connectionTarget('not a url :: hunter2'), (err: Error) => err instanceof DatabaseOpenError && !err.message.includes('hunter2'));
+
+  const failure = (err: unknown) => asPostgresStorageError(err)?.failure;
+  const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+  assert.equal(failure(coded('57P01', 'terminating connection due to administrator command')), 'unavailable');
+  assert.equal(failure(coded('08006')), 'unavailable');
+  assert.equal(failure(coded('53300')), 'unavailable');
+  assert.equal(failure(coded('ECONNREFUSED')), 'unavailable');
+  assert.equal(failure(new Error('timeout exceeded when trying to connect')), 'unavailable');
+  assert.equal(failure(new Error('Connection terminated unexpectedly')), 'unavailable');
+  assert.equal(failure(coded('53100')), 'disk_full');
+  assert.equal(failure(coded('25006', 'cannot execute INSERT in a read-only transaction')), 'read_only');
+  assert.equal(failure(coded('0A000', 'cannot execute LOCK TABLE during recovery (hot standby)')), 'read_only');
+  for (const code of ['40001', '40P01', '55P03']) assert.equal(failure(coded(code)), 'locked', code);
+  for (const code of ['XX001', 'XX002']) assert.equal(failure(coded(code)), 'corrupt', code);
+  assert.equal(failure(coded('58030')), 'io');
+  // A constraint or a mistake in SQL is not storage trouble.
+  for (const code of ['23505', '23514', '42601', '42P01']) assert.equal(failure(coded(code)), undefined, code);
 });

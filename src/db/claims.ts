@@ -1,13 +1,13 @@
 // Repository for survey_claim (PostgreSQL: engines sharing a database): free functions taking `db` first.
 import type { Kysely } from 'kysely';
-import type { SurveyClaimRequest } from '../storage/ports.js';
+import type { ClaimResult, SurveyClaimRequest } from '../storage/ports.js';
 import type { Database } from './schema.js';
 
 /**
  * Takes the call for this engine and channel, unless a live lease of another engine or another
  * channel holds it. One statement, so two engines racing for a call cannot both win.
  */
-export async function claimCall(db: Kysely<Database>, request: SurveyClaimRequest): Promise<boolean> {
+export async function claimCall(db: Kysely<Database>, request: SurveyClaimRequest): Promise<ClaimResult> {
   const row = await db
     .insertInto('survey_claim')
     .values({
@@ -34,7 +34,11 @@ export async function claimCall(db: Kysely<Database>, request: SurveyClaimReques
     )
     .returning('engine_id')
     .executeTakeFirst();
-  return row !== undefined;
+  if (row) return { granted: true };
+  const holder = await db.selectFrom('survey_claim').select(['engine_id', 'channel_id']).where('call_id', '=', request.callId).executeTakeFirst();
+  // Released between the two statements: the call is free, ask again.
+  if (!holder) return claimCall(db, request);
+  return { granted: false, holder: { engineId: holder.engine_id, channelId: holder.channel_id } };
 }
 
 /** Extends every lease this engine holds; returns how many it holds. */

@@ -52,13 +52,15 @@ export interface SurveyClaimRequest {
   readonly leaseUntil: string;
 }
 
+export type ClaimResult = { readonly granted: true } | { readonly granted: false; readonly holder: { readonly engineId: string; readonly channelId: string } };
+
 /**
  * Leases on calls being surveyed, so that two engines (or an engine and its restarted self) never run
  * a survey for the same call at once. Every method commits before it resolves.
  */
 export interface ClaimStore {
-  /** True when this engine now holds the call; false when another engine's live lease does. */
-  claim(request: SurveyClaimRequest): Promise<boolean>;
+  /** Granted, or who holds the call under a live lease (another engine, or another channel). */
+  claim(request: SurveyClaimRequest): Promise<ClaimResult>;
   /** Extends every lease `engineId` holds; returns how many. */
   renew(engineId: string, leaseUntil: string): Promise<number>;
   release(callId: string, engineId: string): Promise<void>;

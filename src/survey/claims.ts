@@ -2,7 +2,7 @@
 // while it runs, given back when it ends. Several engines on one PostgreSQL, or an engine restarted
 // while Asterisk still holds its callers, then never survey one call twice at once.
 import type { Logger } from '../log.js';
-import type { ClaimStore } from '../storage/ports.js';
+import type { ClaimResult, ClaimStore } from '../storage/ports.js';
 
 export interface SurveyClaimsOptions {
   readonly store: ClaimStore;
@@ -31,18 +31,18 @@ export class SurveyClaims {
     return this.options.engineId;
   }
 
-  /** True when this engine may survey the call now; false when another engine's live lease holds it. */
-  async claim(callId: string, channelId: string): Promise<boolean> {
+  /** Granted when this engine may survey the call now; else who holds it under a live lease. */
+  async claim(callId: string, channelId: string): Promise<ClaimResult> {
     const now = this.now();
-    const granted = await this.options.store.claim({
+    const result = await this.options.store.claim({
       callId,
       channelId,
       engineId: this.options.engineId,
       now: now.toISOString(),
       leaseUntil: new Date(now.getTime() + this.options.leaseMs).toISOString(),
     });
-    if (granted) this.held.add(callId);
-    return granted;
+    if (result.granted) this.held.add(callId);
+    return result;
   }
 
   /** Never rejects: a claim left behind only delays another engine by one lease. */

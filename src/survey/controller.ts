@@ -77,8 +77,11 @@ export class SurveyController {
     return this.live.size;
   }
 
-  /** Entry point for every StasisStart. Never rejects: failures are logged and recorded. */
-  handleCall(call: IncomingCall): Promise<void> {
+  /**
+   * Entry point for every StasisStart. Never rejects: failures are logged and recorded. `admission`:
+   * the overload check of the server the call is on (each server its own), else deps.admission.
+   */
+  handleCall(call: IncomingCall, admission: Pick<Admission, 'decide'> | undefined = this.deps.admission): Promise<void> {
     const { channel } = call;
     // Subscribe before anything async: keys pressed while we look things up must not be lost.
     const digits = new DigitBuffer();
@@ -90,8 +93,10 @@ export class SurveyController {
     let earlyLog: Logger | undefined;
     const log = (): Logger => (earlyLog ??= this.deps.log.child({ channel_id: channel.id }));
     const entry: LiveSurvey = { callId: undefined, done };
-    this.live.set(channel.id, entry);
-    return this.survey(call, entry, digits, startedAt, log)
+    // Channel ids are unique per Asterisk server, not across servers.
+    const liveKey = `${channel.server ?? ''}\u0000${channel.id}`;
+    this.live.set(liveKey, entry);
+    return this.survey(call, entry, digits, startedAt, log, admission)
       .catch(async (err: unknown) => {
         // Our failure, before a survey ran (e.g. Asterisk answered 500 while we read the call's
         // variables): the caller must not stay in our application in silence, and it is recorded.
@@ -101,16 +106,23 @@ export class SurveyController {
       })
       .finally(() => {
         unsubscribe();
-        this.live.delete(channel.id);
+        this.live.delete(liveKey);
         resolveDone();
       });
   }
 
-  private async survey(call: IncomingCall, entry: LiveSurvey, digits: DigitBuffer, startedAt: Date, baseLog: () => Logger): Promise<void> {
+  private async survey(
+    call: IncomingCall,
+    entry: LiveSurvey,
+    digits: DigitBuffer,
+    startedAt: Date,
+    baseLog: () => Logger,
+    admissionCheck: Pick<Admission, 'decide'> | undefined,
+  ): Promise<void> {
     const { channel } = call;
     // Before any request for this caller (identifying it may read channel variables): a refused
     // caller must cost an overloaded Asterisk nothing but the `continue`.
-    const admission = this.deps.admission?.decide();
+    const admission = admissionCheck?.decide();
     if (admission && !admission.admitted) {
       const fromArgs = identityFromArgs(call.args);
       const known = invalidIdentity(fromArgs) ? undefined : fromArgs;
@@ -136,7 +148,7 @@ export class SurveyController {
     }
     // One child per survey, with every binding at once: a child per binding level costs a serialization each.
     const log = this.deps.log.child({ channel_id: channel.id, call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId });
-    const skip = await this.skipReason(identity, channel.id);
+    const skip = await this.skipReason(identity, entry);
     if (skip) {
       log.info({ reason: skip }, 'no survey for this call; back to the dialplan');
       await this.sendBackToDialplan(channel, log);
@@ -148,15 +160,18 @@ export class SurveyController {
     entry.callId = identity.callId;
     const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
     const { claims } = this.deps;
-    if (claims && !(await claims.claim(known.callId, channel.id))) {
-      if (this.surveyedHereOnAnotherChannel(known.callId, channel.id)) {
-        log.info({ reason: 'survey_in_progress' }, 'no survey for this call; back to the dialplan');
+    const claim = claims ? await claims.claim(known.callId, channel.id) : { granted: true as const };
+    if (!claim.granted) {
+      if (claim.holder.channelId === channel.id && claim.holder.engineId !== claims!.engineId) {
+        // Another engine drives this very channel (its lease is live): it is that engine's caller,
+        // so nothing is sent to Asterisk and nothing recorded here.
+        log.info({ holder: claim.holder.engineId }, 'another engine holds this channel; leaving it to that engine');
+      } else {
+        // The same call on another channel, surveyed here or by another engine (or two Asterisk
+        // servers handing out the same ${UNIQUEID}: see README "Scaling out", systemname).
+        log.info({ reason: 'survey_in_progress', holder: claim.holder.engineId, holder_channel_id: claim.holder.channelId }, 'no survey for this call; back to the dialplan');
         await this.sendBackToDialplan(channel, log);
         await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: 'survey_in_progress', wasLive: false });
-      } else {
-        // Another engine runs this call's survey (both were handed the channel): it is that engine's
-        // caller, so nothing is sent to Asterisk and nothing recorded here.
-        log.info('another engine holds this call; leaving the channel to it');
       }
       return;
     }
@@ -168,14 +183,14 @@ export class SurveyController {
     }
   }
 
-  private surveyedHereOnAnotherChannel(callId: string, channelId: string): boolean {
-    for (const [otherChannel, survey] of this.live) {
-      if (otherChannel !== channelId && survey.callId === callId) return true;
+  private surveyedHereOnAnotherChannel(callId: string, entry: LiveSurvey): boolean {
+    for (const survey of this.live.values()) {
+      if (survey !== entry && survey.callId === callId) return true;
     }
     return false;
   }
 
-  private async skipReason(identity: CallIdentity, channelId: string): Promise<string | undefined> {
+  private async skipReason(identity: CallIdentity, entry: LiveSurvey): Promise<string | undefined> {
     if (!identity.callId) return 'no_call_id';
     if (!this.accepting) return 'shutting_down';
     if (!identity.queueId) return 'no_queue_id';
@@ -186,7 +201,7 @@ export class SurveyController {
     // Checked before the caller is asked anything: an id that cannot be stored must not cost a pressed key.
     const invalid = invalidIdentity(identity);
     if (invalid) return invalid;
-    if (this.surveyedHereOnAnotherChannel(identity.callId, channelId)) return 'survey_in_progress';
+    if (this.surveyedHereOnAnotherChannel(identity.callId, entry)) return 'survey_in_progress';
     if (await this.deps.ratings.findByCallId(identity.callId)) return 'already_rated';
     return undefined;
   }

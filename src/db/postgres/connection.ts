@@ -52,11 +52,11 @@ const decode = (text: string): string => {
 export function connectionTarget(url: string, options: ConnectionOptions = {}): ConnectionTarget {
   const parsed = parseUrl(url);
   const urlPassword = parsed.searchParams.get('password') ?? decode(parsed.password);
-  const password = options.password ?? urlPassword;
 
   const withoutPassword = new URL(parsed.href);
   withoutPassword.password = '';
-  withoutPassword.searchParams.delete('password');
+  // Only when there is one: deleting re-encodes the whole query string.
+  if (withoutPassword.searchParams.has('password')) withoutPassword.searchParams.delete('password');
   const description = withoutPassword.href;
 
   // pg lets every setting in the URL override the same setting passed beside it, and always takes a
@@ -73,7 +73,12 @@ export function connectionTarget(url: string, options: ConnectionOptions = {}): 
   const user = connectWith.searchParams.get('user') ?? decode(parsed.username);
   const host = connectWith.searchParams.get('host') ?? decode(parsed.hostname);
   const port = connectWith.searchParams.get('port') ?? parsed.port;
-  const masks = password ? [...new Set([password, encodeURIComponent(password)])] : [];
+  // Every password this target knows, as written and as a URL carries it; longest first, so a
+  // password containing another is masked whole.
+  const secrets = [options.password, urlPassword].filter((secret): secret is string => Boolean(secret));
+  const masks = [...new Set(secrets.flatMap((secret) => [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]))].sort(
+    (a, b) => b.length - a.length,
+  );
   return {
     description,
     database: decode(parsed.pathname.slice(1)) || user,

@@ -77,35 +77,40 @@ const matching = (keys: readonly string[], left: string, right: string): RawBuil
 /**
  * CTEs that make `table` hold exactly the rows of CTE `fresh`, writing only the differences: rows
  * whose values changed are updated (in place), missing ones inserted, extra ones deleted. `name`
- * prefixes the CTEs; `${name}_written` counts the rows written. The three writes touch disjoint keys,
+ * prefixes the CTEs; `${name}_written` counts the rows written. The three writes touch disjoint rows,
  * so they can share one statement.
+ *
+ * The comparison reads the whole table once; the writes then reach their rows by ctid (a TID scan of
+ * just those rows, stable within the statement), not by a second and third join with the whole table.
  */
 function makeEqual(name: string, table: string, keys: readonly string[], values: readonly string[], fresh: string): RawBuilder<unknown> {
-  const diff = `${name}_diff`;
-  const [firstKey] = keys;
-  return sql`${sql.raw(diff)} AS MATERIALIZED (
+  const diff = sql.raw(`${name}_diff`);
+  const target = sql.table(table);
+  const firstKey = sql.raw(keys[0]!);
+  return sql`${diff} AS MATERIALIZED (
       SELECT ${sql.raw(keys.map((key) => `coalesce(f.${key}, o.${key}) AS ${key}`).join(', '))}, ${list(values, 'f.')},
-        o.${sql.raw(firstKey!)} IS NULL AS added, f.${sql.raw(firstKey!)} IS NULL AS gone
+        o.ctid AS old_ctid, o.${firstKey} IS NULL AS added, f.${firstKey} IS NULL AS gone
       FROM ${sql.table(fresh)} AS f
-      FULL JOIN ${sql.table(table)} AS o ON ${matching(keys, 'o', 'f')}
-      WHERE o.${sql.raw(firstKey!)} IS NULL OR f.${sql.raw(firstKey!)} IS NULL
+      FULL JOIN ${target} AS o ON ${matching(keys, 'o', 'f')}
+      WHERE o.${firstKey} IS NULL OR f.${firstKey} IS NULL
          OR (${list(values, 'f.')}) IS DISTINCT FROM (${list(values, 'o.')})
     ),
     ${sql.raw(name)}_updated AS (
-      UPDATE ${sql.table(table)} AS t SET ${sql.raw(values.map((value) => `${value} = d.${value}`).join(', '))}
-      FROM ${sql.raw(diff)} AS d
-      WHERE NOT d.added AND NOT d.gone AND ${matching(keys, 't', 'd')}
+      UPDATE ${target} AS t SET ${sql.raw(values.map((value) => `${value} = d.${value}`).join(', '))}
+      FROM ${diff} AS d
+      WHERE t.ctid = ANY (ARRAY(SELECT old_ctid FROM ${diff} WHERE NOT added AND NOT gone))
+        AND t.ctid = d.old_ctid AND NOT d.added AND NOT d.gone
       RETURNING 1
     ),
     ${sql.raw(name)}_removed AS (
-      DELETE FROM ${sql.table(table)} AS t USING ${sql.raw(diff)} AS d
-      WHERE d.gone AND ${matching(keys, 't', 'd')}
+      DELETE FROM ${target} AS t
+      WHERE t.ctid = ANY (ARRAY(SELECT old_ctid FROM ${diff} WHERE gone))
       RETURNING 1
     ),
     ${sql.raw(name)}_added AS (
-      INSERT INTO ${sql.table(table)} (${list([...keys, ...values])})
+      INSERT INTO ${target} (${list([...keys, ...values])})
       -- In key order: each index insert lands next to the previous one.
-      SELECT ${list([...keys, ...values])} FROM ${sql.raw(diff)} WHERE added ORDER BY ${list(keys)}
+      SELECT ${list([...keys, ...values])} FROM ${diff} WHERE added ORDER BY ${list(keys)}
       RETURNING 1
     ),
     ${sql.raw(name)}_written AS (
@@ -166,7 +171,8 @@ export function rebuildAll(zone: string, bound: number): RawBuilder<FullRebuildC
 
 /**
  * Fresh planner statistics for tables a rebuild rewrote much of, so the API's queries are planned on
- * real numbers before autovacuum gets to it. Takes no lock a reader or writer of them waits for.
+ * real numbers before autovacuum gets to it. Its lock (SHARE UPDATE EXCLUSIVE) is one that readers
+ * and row writers never wait for.
  */
 export function analyze(tables: readonly string[]): RawBuilder<unknown> {
   return sql`ANALYZE ${sql.join(tables.map((table) => sql.table(table)))}`;
@@ -207,12 +213,14 @@ export function foldNewRatings(zone: string, watermark: number, bound: number): 
     ),
     widened AS (
       INSERT INTO csat_queue_agent (queue_id, agent_id, first_day, last_day)
-      SELECT queue_id, agent_id, min(period_start), max(period_start) FROM new_base GROUP BY queue_id, agent_id
+      SELECT n.queue_id, n.agent_id, n.first_day, n.last_day
+      FROM (SELECT queue_id, agent_id, min(period_start) AS first_day, max(period_start) AS last_day FROM new_base GROUP BY queue_id, agent_id) AS n
+      LEFT JOIN csat_queue_agent AS qa ON qa.queue_id = n.queue_id AND qa.agent_id = n.agent_id
+      -- Most pairs are neither new nor widened: left alone, not even locked.
+      WHERE qa.queue_id IS NULL OR n.first_day < qa.first_day OR n.last_day > qa.last_day
       ON CONFLICT (queue_id, agent_id) DO UPDATE
         SET first_day = least(csat_queue_agent.first_day, excluded.first_day),
             last_day = greatest(csat_queue_agent.last_day, excluded.last_day)
-        -- Most runs widen nothing: no new row version then.
-        WHERE excluded.first_day < csat_queue_agent.first_day OR excluded.last_day > csat_queue_agent.last_day
     )
     SELECT coalesce(sum(count), 0)::int AS ratings, count(DISTINCT period_start)::int AS days FROM new_base`;
 }

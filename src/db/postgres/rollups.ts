@@ -16,12 +16,13 @@
 //
 // Readers never wait for a run: it only inserts, updates and deletes rows (no TRUNCATE, no lock a
 // plain SELECT conflicts with), and readers see the previous run's rows until it commits.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import type { ZoneCalendar } from '../../results/zone.js';
 import type { RefreshMode, RefreshReport, RollupStore } from '../../storage/ports.js';
 import type { Database } from '../schema.js';
 import { StorageError } from '../storage-error.js';
-import { storageCall } from './errors.js';
+import { codeOf, storageCall } from './errors.js';
 import { CC_CSAT_LOCK_CLASS, LOCK } from './locks.js';
 import { analyze, foldNewRatings, rebuildAll, refreshRunning, saveState, selectState } from './rollup-sql.js';
 
@@ -68,10 +69,9 @@ class Run {
   ) {}
 
   async refresh(mode: RefreshMode, refreshedAt: string): Promise<RefreshReport> {
-    await sql`SELECT pg_advisory_xact_lock(${CC_CSAT_LOCK_CLASS}::int, ${LOCK.resultRun}::int)`.execute(this.trx);
-    // A run's statements are long CTE chains whose row estimates look huge to the planner: it would
-    // spend seconds JIT-compiling them (measured: 2.8 s of a 5 s rebuild) to save milliseconds.
-    await sql`SELECT set_config('jit', 'off', true)`.execute(this.trx);
+    // jit off: a run's statements are long CTE chains whose row estimates look huge to the planner;
+    // it would spend seconds JIT-compiling them (measured: 2.8 s of a 5 s rebuild) to save milliseconds.
+    await sql`SELECT set_config('jit', 'off', true), pg_advisory_xact_lock(${CC_CSAT_LOCK_CLASS}::int, ${LOCK.resultRun}::int)`.execute(this.trx);
     const bound = await this.settledBound();
     const state = Object.fromEntries((await selectState().execute(this.trx)).rows.map((row) => [row.key, row.value]));
     const watermark = state['watermark'] === undefined ? undefined : Number(state['watermark']);
@@ -98,29 +98,35 @@ class Run {
   private async settledBound(): Promise<number> {
     const waitMs = this.options.settleWaitMs ?? 500;
     const attempts = this.options.settleAttempts ?? 3;
-    for (let attempt = 1; ; attempt++) {
-      await sql`SAVEPOINT settle_ids`.execute(this.trx);
-      try {
-        // SET LOCAL inside the savepoint: rolled back with it.
-        await sql`SELECT set_config('lock_timeout', ${`${waitMs}ms`}, true)`.execute(this.trx);
-        await sql`LOCK TABLE cc_csat IN SHARE MODE`.execute(this.trx);
-        const max = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM cc_csat`.execute(this.trx)).rows[0]?.id ?? 0;
-        await sql`ROLLBACK TO SAVEPOINT settle_ids`.execute(this.trx);
-        await sql`RELEASE SAVEPOINT settle_ids`.execute(this.trx);
-        return max;
-      } catch (err) {
-        if ((err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
-        await sql`ROLLBACK TO SAVEPOINT settle_ids`.execute(this.trx);
-        await sql`RELEASE SAVEPOINT settle_ids`.execute(this.trx);
-        if (attempt >= attempts) {
-          throw new StorageError(
-            'locked',
-            `ratings were still being inserted after ${attempts} waits of ${waitMs} ms: a transaction holds an insert into cc_csat open (look for "idle in transaction" in pg_stat_activity); nothing was folded`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_SETTLE_ATTEMPTS_MS));
-      }
+    for (let attempt = 1; attempt < attempts; attempt++) {
+      const bound = await this.trySettling(waitMs);
+      if (bound !== undefined) return bound;
+      await sleep(PAUSE_BETWEEN_SETTLE_ATTEMPTS_MS);
     }
+    const bound = await this.trySettling(waitMs);
+    if (bound !== undefined) return bound;
+    throw new StorageError(
+      'locked',
+      `ratings were still being inserted after ${attempts} waits of ${waitMs} ms: a transaction holds an insert into cc_csat open (look for "idle in transaction" in pg_stat_activity); nothing was folded`,
+    );
+  }
+
+  /** One wait of at most `waitMs` for the inserts in flight; undefined when they did not all end in time. */
+  private async trySettling(waitMs: number): Promise<number | undefined> {
+    await sql`SAVEPOINT settle_ids`.execute(this.trx);
+    let bound: number | undefined;
+    try {
+      // Local to the savepoint: its rollback undoes it.
+      await sql`SELECT set_config('lock_timeout', ${`${waitMs}ms`}, true)`.execute(this.trx);
+      await sql`LOCK TABLE cc_csat IN SHARE MODE`.execute(this.trx);
+      bound = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM cc_csat`.execute(this.trx)).rows[0]?.id ?? 0;
+    } catch (err) {
+      if (codeOf(err) !== LOCK_NOT_AVAILABLE) throw err;
+    }
+    // Releases the SHARE lock (and lock_timeout) at once, whichever way the attempt went.
+    await sql`ROLLBACK TO SAVEPOINT settle_ids`.execute(this.trx);
+    await sql`RELEASE SAVEPOINT settle_ids`.execute(this.trx);
+    return bound;
   }
 
   /** Every rollup from every rating up to `bound`; returns how many ratings that is. */

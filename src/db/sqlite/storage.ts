@@ -55,7 +55,7 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
     // surveys is the whole truth, and a claim write would make every caller wait for a write lock
     // held by another process (cc-csat aggregate --full) before the survey could even start.
     claims: {
-      claim: async () => true,
+      claim: async () => ({ granted: true }),
       renew: async () => 0,
       release: async () => undefined,
     },
