@@ -17,9 +17,9 @@ const ADVICE: Record<StorageFailure, { detail: string; retryAfterSeconds: number
 export class StorageError extends Error {
   constructor(
     readonly failure: StorageFailure,
-    readonly sqliteMessage: string,
+    readonly driverMessage: string,
   ) {
-    super(`${ADVICE[failure].detail} (${sqliteMessage})`);
+    super(`${ADVICE[failure].detail} (${driverMessage})`);
     this.name = 'StorageError';
   }
 

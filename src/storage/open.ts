@@ -17,11 +17,15 @@ export async function openStorage(target: DatabaseTarget, options: OpenStorageOp
   if (target.kind === 'postgres') {
     // Loaded only when asked for: a SQLite engine never loads the PostgreSQL driver.
     const { openPostgresStorage } = await import('../db/postgres/open.js');
+    const log = options.engine?.log.child({ component: 'db' });
     return openPostgresStorage({
       url: target.url,
       password: target.password,
       poolMax: target.poolMax,
       applicationName: options.applicationName ?? 'cc-csat',
+      // An idle connection the server closed, or the leadership session lost: nobody awaits these,
+      // and the next query or the next leadership attempt reconnects.
+      ...(log ? { onBackgroundError: (err: Error, where: 'pool' | 'leadership') => log.warn({ err: err.message, where }, 'PostgreSQL connection lost; reconnecting on next use') } : {}),
     });
   }
   const { openSqliteStorage } = await import('../db/sqlite/storage.js');
