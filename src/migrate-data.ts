@@ -69,7 +69,9 @@ export async function copyDatabase(from: Endpoint, to: Endpoint, options: { time
   for (const table of COPIED_TABLES) {
     const present = await rowCount(to.db, table);
     if (present > 0) {
-      throw new MigrateDataError(`${to.description} already has ${present} row(s) in ${table}: migrate-data copies into an empty database only (nothing was written)`);
+      throw new MigrateDataError(
+        `${to.description} already has ${present} row(s) in ${table}: migrate-data copies into an empty database only (nothing was written; after an interrupted copy, drop and create the target database, then run again)`,
+      );
     }
   }
   const counts: Record<string, number> = {};

@@ -41,9 +41,18 @@ export async function claimCall(db: Kysely<Database>, request: SurveyClaimReques
   return { granted: false, holder: { engineId: holder.engine_id, channelId: holder.channel_id } };
 }
 
-/** Extends every lease this engine holds; returns how many it holds. */
-export async function renewClaims(db: Kysely<Database>, engineId: string, leaseUntil: string): Promise<number> {
-  const result = await db.updateTable('survey_claim').set({ lease_until: leaseUntil }).where('engine_id', '=', engineId).executeTakeFirst();
+/**
+ * Extends this engine's leases on the calls it still surveys; claims a crash left behind (callers
+ * who hung up before a restart) are not renewed, so they run out.
+ */
+export async function renewClaims(db: Kysely<Database>, engineId: string, callIds: readonly string[], leaseUntil: string): Promise<number> {
+  if (callIds.length === 0) return 0;
+  const result = await db
+    .updateTable('survey_claim')
+    .set({ lease_until: leaseUntil })
+    .where('engine_id', '=', engineId)
+    .where('call_id', 'in', callIds)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 

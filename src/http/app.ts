@@ -10,7 +10,11 @@ import { takesCalls } from '../telephony/server-states.js';
 import { KeyRing, RateLimiter } from './auth.js';
 import { csatRoutes } from './csat-routes.js';
 import { errorHandler, notFound } from './errors.js';
+import { ProbeCache } from './probe-cache.js';
 import { buildOpenApi } from './openapi.js';
+
+// A load balancer polling every second or two sees a change within this much more.
+const READINESS_PROBE_MAX_AGE_MS = 1000;
 
 export interface HttpDeps {
   readonly config: AppConfig;
@@ -41,8 +45,9 @@ export function createHttpApp(deps: HttpDeps): Express {
   });
   // With several Asterisk servers, ready while at least one is connected: a load balancer in front of
   // engines needs one that takes calls. `ari` is then "degraded" and `ari_servers` says which are down.
+  const probes = new ProbeCache(() => deps.storage.probe(), READINESS_PROBE_MAX_AGE_MS);
   app.get('/readyz', async (_req, res) => {
-    const database = await deps.storage.probe();
+    const database = await probes.answer();
     const { state: ari, servers } = deps.telephony;
     const ready = database === 'ok' && takesCalls(ari);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, ari, ...(servers && { ari_servers: servers }) });

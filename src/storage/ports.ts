@@ -61,8 +61,8 @@ export type ClaimResult = { readonly granted: true } | { readonly granted: false
 export interface ClaimStore {
   /** Granted, or who holds the call under a live lease (another engine, or another channel). */
   claim(request: SurveyClaimRequest): Promise<ClaimResult>;
-  /** Extends every lease `engineId` holds; returns how many. */
-  renew(engineId: string, leaseUntil: string): Promise<number>;
+  /** Extends the leases `engineId` holds on these calls (its live surveys); returns how many. */
+  renew(engineId: string, callIds: readonly string[], leaseUntil: string): Promise<number>;
   release(callId: string, engineId: string): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 // This engine's leases on the calls it surveys (survey_claim): taken before a survey starts, renewed
 // while it runs, given back when it ends. Several engines on one PostgreSQL, or an engine restarted
 // while Asterisk still holds its callers, then never survey one call twice at once.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { ClaimResult, ClaimStore } from '../storage/ports.js';
 
@@ -45,6 +46,22 @@ export class SurveyClaims {
     return result;
   }
 
+  /**
+   * Like claim(), but when another engine holds this very channel, waits (polling) until its lease
+   * runs out, at most one lease: an engine that died, or was replaced under another id, gives its
+   * callers up only then. Still held after that (another engine alive and renewing: the same channel
+   * id on another server), or the caller gone meanwhile, it answers with the refusal.
+   */
+  async claimOrWait(callId: string, channelId: string, gone: AbortSignal): Promise<ClaimResult> {
+    const deadline = this.now().getTime() + this.options.leaseMs + Math.floor(this.options.leaseMs / 3);
+    for (;;) {
+      const result = await this.claim(callId, channelId);
+      if (result.granted || result.holder.channelId !== channelId || result.holder.engineId === this.options.engineId) return result;
+      if (gone.aborted || this.now().getTime() >= deadline) return result;
+      await sleep(Math.max(50, Math.floor(this.options.leaseMs / 5)), undefined, { signal: gone }).catch(() => undefined);
+    }
+  }
+
   /** Never rejects: a claim left behind only delays another engine by one lease. */
   async release(callId: string): Promise<void> {
     this.held.delete(callId);
@@ -72,7 +89,7 @@ export class SurveyClaims {
 
   private async renew(): Promise<void> {
     try {
-      await this.options.store.renew(this.options.engineId, new Date(this.now().getTime() + this.options.leaseMs).toISOString());
+      await this.options.store.renew(this.options.engineId, [...this.held], new Date(this.now().getTime() + this.options.leaseMs).toISOString());
     } catch (err) {
       // Leases run out if this goes on: another engine could then take over a caller we still talk to.
       this.options.log.error({ err, held: this.held.size }, 'could not renew survey claims');

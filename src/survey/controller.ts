@@ -2,7 +2,7 @@
 // Every offered or declined survey leaves exactly one survey_outcome row; no caller is left in silence.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ivr, QueueConfig } from '../config/schema.js';
-import type { NewRating, SurveyOutcomeKind } from '../db/schema.js';
+import type { NewRating, Rating, SurveyOutcomeKind } from '../db/schema.js';
 import { asStorageError } from '../db/storage-error.js';
 import type { CollectedRating, StepContext } from '../ivr/context.js';
 import { DigitBuffer } from '../ivr/digits.js';
@@ -160,19 +160,19 @@ export class SurveyController {
     entry.callId = identity.callId;
     const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
     const { claims } = this.deps;
-    const claim = claims ? await claims.claim(known.callId, channel.id) : { granted: true as const };
+    const claim = claims ? await claims.claimOrWait(known.callId, channel.id, channel.gone) : { granted: true as const };
     if (!claim.granted) {
-      if (claim.holder.channelId === channel.id && claim.holder.engineId !== claims!.engineId) {
-        // Another engine drives this very channel (its lease is live): it is that engine's caller,
-        // so nothing is sent to Asterisk and nothing recorded here.
-        log.info({ holder: claim.holder.engineId }, 'another engine holds this channel; leaving it to that engine');
-      } else {
-        // The same call on another channel, surveyed here or by another engine (or two Asterisk
-        // servers handing out the same ${UNIQUEID}: see README "Scaling out", systemname).
-        log.info({ reason: 'survey_in_progress', holder: claim.holder.engineId, holder_channel_id: claim.holder.channelId }, 'no survey for this call; back to the dialplan');
-        await this.sendBackToDialplan(channel, log);
-        await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: 'survey_in_progress', wasLive: false });
+      if (channel.gone.aborted) {
+        log.info({ holder: claim.holder.engineId }, 'caller left while another engine held the call');
+        await this.recordOutcome({ channel, identity, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
+        return;
       }
+      // The same call on another channel, surveyed here or by another engine; or this channel held
+      // by another engine that kept renewing for a whole lease (two Asterisk servers handing out the
+      // same ${UNIQUEID}: see README "Scaling out", systemname). Never left in silence.
+      log.info({ reason: 'survey_in_progress', holder: claim.holder.engineId, holder_channel_id: claim.holder.channelId }, 'no survey for this call; back to the dialplan');
+      await this.sendBackToDialplan(channel, log);
+      await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: 'survey_in_progress', wasLive: false });
       return;
     }
     try {
@@ -327,7 +327,10 @@ export class SurveyController {
   private async storeRating(rating: NewRating): Promise<InsertRatingResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.deps.ratings.insert(rating, 'IVR rating');
+        const result = await this.deps.ratings.insert(rating, 'IVR rating');
+        // A retry after a connection lost with its commit: the row standing is this very rating.
+        if (!result.inserted && attempt > 1 && sameRating(result.existing, rating)) return { inserted: true, rating: result.existing };
+        return result;
       } catch (err) {
         const failure = asStorageError(err);
         if (!failure || failure.failure === 'locked' || attempt >= RATING_WRITE_ATTEMPTS) throw err;
@@ -415,4 +418,13 @@ export class SurveyController {
     await Promise.all([...this.live.values()].map((survey) => survey.done));
     return { finished: pending.length - stillLive, aborted: stillLive };
   }
+}
+
+function sameRating(stored: Rating, attempted: NewRating): boolean {
+  return (
+    stored.agent_id === attempted.agent_id &&
+    stored.queue_id === attempted.queue_id &&
+    stored.score === attempted.score &&
+    stored.created_at === attempted.created_at
+  );
 }

@@ -104,7 +104,7 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
     },
     claims: {
       claim: (request) => storageCall(() => claimCall(db, request)),
-      renew: (engineId, leaseUntil) => storageCall(() => renewClaims(db, engineId, leaseUntil)),
+      renew: (engineId, callIds, leaseUntil) => storageCall(() => renewClaims(db, engineId, callIds, leaseUntil)),
       release: (callId, engineId) => storageCall(() => releaseClaim(db, callId, engineId)),
     },
     keyUsage: {
