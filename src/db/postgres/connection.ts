@@ -88,6 +88,9 @@ export function connectionTarget(url: string, options: ConnectionOptions = {}): 
       connectionString: connectWith.href,
       types: CC_CSAT_TYPES,
       keepAlive: true,
+      // A server that vanished without closing (a failover, a cut link) is noticed after about
+      // 10 s of silence plus the kernel's probes, not the OS default of two hours.
+      keepAliveInitialDelayMillis: 10_000,
       connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       // A URL's own application_name wins (pg reads URL settings last).
       ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
