@@ -24,11 +24,10 @@ import type { StatsStore } from '../src/storage/ports.js';
 import { POSTGRES_SKIP, createPostgresDatabase, type PostgresDatabase } from './helpers/postgres.js';
 import { localDay, reference, type SeedRating } from './helpers/reference-stats.js';
 import { freePort, within } from './helpers/wait.js';
+import { randomRatings, seed, SEED_AGENTS as AGENTS, SEED_QUEUES as QUEUES } from './helpers/seed-ratings.js';
 
 const SKIP = { skip: POSTGRES_SKIP };
 const PARIS = new ZoneCalendar('Europe/Paris');
-const AGENTS = ['ana', 'bo', 'cy', 'di', 'ed'];
-const QUEUES = ['sales-queue', 'support-queue'];
 const MIN_RATINGS = 2;
 
 // ------------------------------------------------------------------------------- helpers
@@ -72,32 +71,6 @@ async function pollFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
   }
-}
-
-async function seed(db: Kysely<Database>, ratings: readonly SeedRating[]): Promise<void> {
-  for (let i = 0; i < ratings.length; i += 500) {
-    await db.insertInto('cc_csat').values(ratings.slice(i, i + 500).map((r) => ({ ...r, comment: null }))).execute();
-  }
-}
-
-/** A small deterministic generator, so a failure reproduces. */
-function prng(seedValue: number): () => number {
-  let state = seedValue >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-function randomRatings(count: number, startMs: number, spanDays: number, seedValue: number, prefix: string): SeedRating[] {
-  const random = prng(seedValue);
-  return Array.from({ length: count }, (_, i) => ({
-    call_id: `${prefix}-${i}`,
-    agent_id: AGENTS[Math.floor(random() * AGENTS.length)]!,
-    queue_id: QUEUES[Math.floor(random() * QUEUES.length)]!,
-    score: 1 + Math.floor(random() * 5),
-    created_at: new Date(startMs + Math.floor(random() * spanDays * 86_400_000)).toISOString(),
-  }));
 }
 
 const rating = (callId: string, agentId: string, queueId: string, score: number, createdAt: string): SeedRating => ({

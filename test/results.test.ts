@@ -2,8 +2,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
-import type { Database } from '../src/db/schema.js';
 import { AgentStats, QueueStats } from '../src/http/schemas.js';
 import { join } from 'node:path';
 import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR } from '../src/db/migrate.js';
@@ -15,34 +13,7 @@ import { DATABASES, startApi, type ApiHarness } from './helpers/api.js';
 import { makeTempDir } from './helpers/config-tree.js';
 import { within } from './helpers/wait.js';
 import { localDay, reference, type SeedRating } from './helpers/reference-stats.js';
-
-async function seed(db: Kysely<Database>, ratings: readonly SeedRating[]): Promise<void> {
-  for (let i = 0; i < ratings.length; i += 500) {
-    await db.insertInto('cc_csat').values(ratings.slice(i, i + 500).map((r) => ({ ...r, comment: null }))).execute();
-  }
-}
-
-/** A small deterministic generator, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-function randomRatings(count: number, startMs: number, spanDays: number, seedValue: number, prefix: string): SeedRating[] {
-  const random = prng(seedValue);
-  const agents = ['ana', 'bo', 'cy', 'di', 'ed'];
-  const queues = ['sales-queue', 'support-queue'];
-  return Array.from({ length: count }, (_, i) => ({
-    call_id: `${prefix}-${i}`,
-    agent_id: agents[Math.floor(random() * agents.length)]!,
-    queue_id: queues[Math.floor(random() * queues.length)]!,
-    score: 1 + Math.floor(random() * 5),
-    created_at: new Date(startMs + Math.floor(random() * spanDays * 86_400_000)).toISOString(),
-  }));
-}
+import { randomRatings, seed } from './helpers/seed-ratings.js';
 
 async function assertMatchesReference(api: ApiHarness, ratings: readonly SeedRating[], tz: string, q: { period: 'day' | 'week' | 'month'; from: string; to: string }, label: string) {
   for (const queueId of ['sales-queue', 'support-queue']) {

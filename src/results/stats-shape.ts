@@ -1,6 +1,6 @@
 // The shape of a statistics answer, shared by every database's read model: ranges widened to whole
 // periods, averages, trends with their gaps filled, agent rankings.
-import type { Distribution, RankedAgent, StatsRange, TrendPoint } from '../storage/ports.js';
+import type { Distribution, RankedAgent, Snapshot, StatsRange, TrendPoint } from '../storage/ports.js';
 import { addDays, nextPeriodStart, periodStart, periodStarts, type Period } from './zone.js';
 
 /** Widens [from, to] to whole weeks (ISO, Monday) or months, so week/month rollups answer exactly. */
@@ -69,4 +69,14 @@ export function standingsOf(agentId: string, rankings: ReadonlyArray<{ queue_id:
     queues.push({ queue_id, rank: entry.rank, of: ranking.filter((ranked) => ranked.rank !== null).length, average: entry.average, count: entry.count });
   }
   return queues;
+}
+
+/**
+ * The snapshot result_state describes. Every run stamps refreshed_at, and moves the watermark or
+ * the timezone when the rollups change: together they name one committed state.
+ */
+export function snapshotOf(state: Readonly<Record<string, string>>): Snapshot {
+  const refreshedAt = state['refreshed_at'];
+  if (refreshedAt === undefined) return { asOf: null, version: null };
+  return { asOf: refreshedAt, version: `${refreshedAt}|${state['watermark']}|${state['timezone']}` };
 }

@@ -28,10 +28,6 @@ export class SurveyClaims {
     this.now = options.now ?? (() => new Date());
   }
 
-  get engineId(): string {
-    return this.options.engineId;
-  }
-
   /** Granted when this engine may survey the call now; else who holds it under a live lease. */
   async claim(callId: string, channelId: string): Promise<ClaimResult> {
     const now = this.now();

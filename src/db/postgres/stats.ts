@@ -2,7 +2,7 @@
 // SELECTs on the pool: MVCC gives each the last committed result-service run, so a statistics request
 // never waits behind a run. Named statements are parsed and planned once per pooled connection.
 import type { Pool } from 'pg';
-import { rankAgents, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
+import { rankAgents, snapshotOf, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
 import type { AgentStats, QueueStats, RankedAgent, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
 import { storageCall } from './errors.js';
 
@@ -76,9 +76,7 @@ export class PostgresStatsStore implements StatsStore {
   snapshot(): Promise<Snapshot> {
     return storageCall(async () => {
       const rows = (await this.pool.query<[string, string]>({ ...STATE, rowMode: 'array' })).rows;
-      const state = Object.fromEntries(rows);
-      if (state['refreshed_at'] === undefined) return { asOf: null, version: null };
-      return { asOf: state['refreshed_at'], version: `${state['refreshed_at']}|${state['watermark']}|${state['timezone']}` };
+      return snapshotOf(Object.fromEntries(rows));
     });
   }
 

@@ -2,7 +2,7 @@
 // a read-only connection of its own: WAL gives it the last committed result-service run while a run
 // is writing, so a statistics request never waits behind a rebuild.
 import type SqliteDatabase from 'better-sqlite3';
-import { rankAgents, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
+import { rankAgents, snapshotOf, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
 import type { AgentStats, QueueStats, RankedAgent, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
 
 // A scalar subquery yields one value, so an agent's running count and sum travel together packed as
@@ -62,9 +62,7 @@ export class SqliteStatsStore implements StatsStore {
   }
 
   async snapshot(): Promise<Snapshot> {
-    const state = Object.fromEntries(this.statements.state.all().map((row) => [row.key, row.value]));
-    if (state['refreshed_at'] === undefined) return { asOf: null, version: null };
-    return { asOf: state['refreshed_at'], version: `${state['refreshed_at']}|${state['watermark']}|${state['timezone']}` };
+    return snapshotOf(Object.fromEntries(this.statements.state.all().map((row) => [row.key, row.value])));
   }
 
   async queueStats(queueId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<QueueStats> {
