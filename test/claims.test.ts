@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { openStorage } from '../src/storage/open.js';
 import type { ClaimResult, Storage } from '../src/storage/ports.js';
 import { followScript, startHarness } from './helpers/harness.js';
@@ -11,22 +12,36 @@ import { within } from './helpers/wait.js';
 
 const PROMPT = 'csat/rate-intro';
 const granted = (result: ClaimResult): boolean => result.granted;
-const at = (ms: number) => new Date(Date.parse('2026-11-28T10:00:00.000Z') + ms).toISOString();
-const request = (callId: string, channelId: string, engineId: string, nowMs: number, leaseMs = 15_000) => ({
-  callId,
-  channelId,
-  engineId,
-  now: at(nowMs),
-  leaseUntil: at(nowMs + leaseMs),
-});
+const request = (callId: string, channelId: string, engineId: string, leaseMs = 15_000) => ({ callId, channelId, engineId, leaseMs });
 
-async function withStorage(work: (storage: Storage) => Promise<void>): Promise<void> {
+interface ClaimsUnderTest {
+  storage: Storage;
+  /** Moves a lease's end by `ms` on the database's clock (negative: into the past), as time passing would. */
+  shiftLease(callId: string, ms: number): Promise<void>;
+  /** The lease's end as the database holds it, in ms from the database's now (negative: ran out). */
+  leaseLeftMs(callId: string): Promise<number | undefined>;
+}
+
+async function withStorage(work: (under: ClaimsUnderTest) => Promise<void>): Promise<void> {
   const postgres = await createPostgresDatabase('claims');
   const storage = await openStorage({ kind: 'postgres', url: postgres.url, password: undefined, poolMax: 4 });
+  const client = new pg.Client({ connectionString: postgres.url });
   try {
     await storage.migrate();
-    await work(storage);
+    await client.connect();
+    await work({
+      storage,
+      async shiftLease(callId, ms) {
+        const { rowCount } = await client.query("UPDATE survey_claim SET lease_until = lease_until + $2 * interval '1 millisecond' WHERE call_id = $1", [callId, ms]);
+        assert.equal(rowCount, 1, `a claim on ${callId} to shift`);
+      },
+      async leaseLeftMs(callId) {
+        const { rows } = await client.query<{ left_ms: number }>('SELECT (extract(epoch FROM lease_until - now()) * 1000)::float8 AS left_ms FROM survey_claim WHERE call_id = $1', [callId]);
+        return rows[0]?.left_ms;
+      },
+    });
   } finally {
+    await client.end().catch(() => undefined);
     await storage.close();
     await postgres.drop();
   }
@@ -35,35 +50,49 @@ async function withStorage(work: (storage: Storage) => Promise<void>): Promise<v
 {
   describe('survey claims on PostgreSQL', { skip: POSTGRES_SKIP }, () => {
     test('one engine per call while its lease holds; the same engine and channel again is fine; another channel is not', async () => {
-      await withStorage(async ({ claims }) => {
-        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-a', 0))), true);
-        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-b', 1_000))), false, 'another engine, lease live');
-        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-a', 2_000))), true, 'the owner again (a resync)');
-        assert.equal(granted(await claims.claim(request('call-1', 'ch-other', 'engine-a', 3_000))), false, 'the same call on another channel');
-        assert.equal(granted(await claims.claim(request('call-2', 'ch-b', 'engine-b', 3_000))), true, 'other calls are free');
+      await withStorage(async ({ storage: { claims } }) => {
+        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-a'))), true);
+        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-b'))), false, 'another engine, lease live');
+        assert.equal(granted(await claims.claim(request('call-1', 'ch-a', 'engine-a'))), true, 'the owner again (a resync)');
+        assert.equal(granted(await claims.claim(request('call-1', 'ch-other', 'engine-a'))), false, 'the same call on another channel');
+        assert.equal(granted(await claims.claim(request('call-2', 'ch-b', 'engine-b'))), true, 'other calls are free');
       });
     });
 
     test('a lease that runs out is taken over; a renewed one is not; a released call is free at once', async () => {
-      await withStorage(async ({ claims }) => {
-        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 0, 5_000))), true);
-        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-a', 0, 5_000))), true);
-        assert.equal(await claims.renew('engine-a', ['dead-owner', 'renewed', 'not-held'], at(20_000)), 2);
-        // engine-a stops renewing at 20 s (it died): engine-b takes over after that, not before.
-        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-b', 19_000))), false);
-        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-b', 20_001))), true);
-        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 20_002))), false, 'the old owner lost it');
+      await withStorage(async ({ storage: { claims }, shiftLease }) => {
+        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-a', 5_000))), true);
+        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-a', 5_000))), true);
+        // 10 s pass on the database's clock: both leases ran out; engine-a renews only the live one.
+        await shiftLease('dead-owner', -10_000);
+        await shiftLease('renewed', -10_000);
+        assert.equal(await claims.renew('engine-a', ['renewed', 'not-held'], 5_000), 1);
+        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-b'))), false, 'renewed: still engine-a\'s');
+        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-b'))), true, 'ran out: taken over');
+        assert.equal(granted(await claims.claim(request('dead-owner', 'ch-1', 'engine-a'))), false, 'the old owner lost it');
+        assert.equal(await claims.renew('engine-a', ['dead-owner'], 5_000), 0, 'nor can it renew it');
         await claims.release('renewed', 'engine-b');
-        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-c', 10_000))), false, 'only the owner releases');
+        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-c'))), false, 'only the owner releases');
         await claims.release('renewed', 'engine-a');
-        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-c', 10_000))), true);
+        assert.equal(granted(await claims.claim(request('renewed', 'ch-2', 'engine-c'))), true);
+      });
+    });
+
+    test('leases run on the database\'s clock: what an engine asks for is measured from the database\'s now', async () => {
+      await withStorage(async ({ storage: { claims }, leaseLeftMs }) => {
+        assert.equal(granted(await claims.claim(request('timed', 'ch-1', 'engine-a', 60_000))), true);
+        const left = await leaseLeftMs('timed');
+        assert.ok(left !== undefined && left > 50_000 && left <= 60_000, `a 60 s lease from the database's now, left ${left} ms`);
+        assert.equal(await claims.renew('engine-a', ['timed'], 1_000), 1);
+        const renewed = await leaseLeftMs('timed');
+        assert.ok(renewed !== undefined && renewed > 0 && renewed <= 1_000, `renewed to 1 s from the database's now, left ${renewed} ms`);
       });
     });
 
     test('engines racing for one call: exactly one wins', async () => {
-      await withStorage(async ({ claims }) => {
+      await withStorage(async ({ storage: { claims } }) => {
         for (let round = 0; round < 20; round++) {
-          const wins = (await Promise.all(['a', 'b', 'c', 'd'].map((engine) => claims.claim(request(`race-${round}`, `ch-${round}`, `engine-${engine}`, round))))).map(granted);
+          const wins = (await Promise.all(['a', 'b', 'c', 'd'].map((engine) => claims.claim(request(`race-${round}`, `ch-${round}`, `engine-${engine}`))))).map(granted);
           assert.equal(wins.filter(Boolean).length, 1, `round ${round}: ${wins.join(',')}`);
         }
       });
@@ -75,13 +104,13 @@ describe('the survey controller and claims on PostgreSQL', { skip: POSTGRES_SKIP
   test('an engine renews the leases of its live surveys, so no other engine takes them; once it stops, its leases run out', async () => {
     const { SurveyClaims } = await import('../src/survey/claims.js');
     const { createLogger } = await import('../src/log.js');
-    await withStorage(async (storage) => {
+    await withStorage(async ({ storage }) => {
       const here = new SurveyClaims({ store: storage.claims, engineId: 'engine-here', leaseMs: 1_000, log: createLogger('silent') });
       here.start();
       assert.equal(granted(await here.claim('long-call', 'ch-1')), true);
       await sleep(1_600);
       const other = async () =>
-        granted(await storage.claims.claim({ callId: 'long-call', channelId: 'ch-1', engineId: 'engine-there', now: new Date().toISOString(), leaseUntil: new Date(Date.now() + 1_000).toISOString() }));
+        granted(await storage.claims.claim({ callId: 'long-call', channelId: 'ch-1', engineId: 'engine-there', leaseMs: 1_000 }));
       assert.equal(await other(), false, 'renewed past its first lease');
       await here.stop();
       await sleep(1_200);
@@ -97,8 +126,7 @@ describe('the survey controller and claims on PostgreSQL', { skip: POSTGRES_SKIP
         callId: 'held-elsewhere',
         channelId: 'ch-held',
         engineId: 'engine-gone',
-        now: new Date().toISOString(),
-        leaseUntil: new Date(Date.now() + 1_500).toISOString(),
+        leaseMs: 1_500,
       });
       assert.equal(held.granted, true);
       // The same call id on another channel meanwhile: not left in silence, sent back and recorded.

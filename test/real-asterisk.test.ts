@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import WebSocket from 'ws';
 import { REPO_ROOT } from './helpers/cli.js';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
 import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
@@ -415,6 +416,42 @@ describe('real Asterisk 22', { skip: SKIP }, () => {
       assert.equal(stored.length, 200, 'every rating stored');
       assert.ok(stored.every((row) => row.score === 3 && row.agent_id === 'agent-001' && row.queue_id === 'sales-queue'), JSON.stringify(stored.filter((row) => row.score !== 3)));
       assert.equal(sipp.code, 0, `sipp: every call ended with cc-csat's BYE\n${sipp.output}`);
+    });
+  });
+
+  describe('another connection takes the ARI application (an engine elsewhere with the same [ari] app)', () => {
+    realTest('/readyz 503 "replaced" while another WebSocket holds "csat", no fight for it; once it leaves, 200 and callers are rated', async () => {
+      const other = new WebSocket(`${asterisk.ariUrl.replace(/^http/, 'ws')}/ari/events?app=csat&api_key=${encodeURIComponent(`csat:${ARI_PASSWORD}`)}`);
+      const otherEvents: string[] = [];
+      other.on('message', (data) => otherEvents.push(String(JSON.parse(String(data))['type'])));
+      await within(new Promise((resolve, reject) => other.once('open', resolve).once('error', reject)), 10_000, 'the other connection to open');
+      try {
+        await untilReady(503, 30_000);
+        const answer = (await (await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(5_000) })).json()) as { ari: string };
+        assert.equal(answer.ari, 'replaced');
+        // A caller now goes to the other holder, which does nothing with it: hung up by its phone.
+        const meanwhile = await asterisk.originate({ callId: callId('held-elsewhere'), listenS: 1 });
+        await eventually(() => otherEvents.includes('StasisStart'), 15_000, 'the other holder to get the caller');
+        await eventually(() => asterisk.events.destroyed(meanwhile.survey), 30_000, 'the caller held elsewhere to hang up');
+        assert.deepEqual(outcomes(meanwhile.callId), [], 'the engine never saw that caller');
+        assert.ok(!otherEvents.includes('ApplicationReplaced'), 'the engine did not take the application back while it was held');
+      } finally {
+        other.close();
+      }
+      await untilReady(200, 60_000);
+      const call = await callAndPressDuringQuestion({ callId: callId('after-replaced'), keys: '4' });
+      assert.deepEqual([(await surveyEnd(call)).outcome, ratings([call.callId])[0]?.score], ['completed', 2]);
+    });
+
+    realTest('the dialplan fallback of README "Scaling out": Stasis() to an app no engine holds fails at once, the next app\'s engine surveys the caller', async () => {
+      const call = await asterisk.originate({ callId: callId('fallback'), keys: '5', cued: true, stasisFirst: 'csat-standby' });
+      await asterisk.whenPlaying(call.survey, QUESTION_START);
+      await asterisk.cue(call.callId);
+      assert.deepEqual([(await surveyEnd(call)).outcome, ratings([call.callId])[0]?.score], ['completed', 1]);
+      assert.deepEqual(
+        asterisk.events.userEvents(call.survey, 'CsatStasisTried').map((event) => [event['app'], event['stasis_status']]),
+        [['csat-standby', 'FAILED']],
+      );
     });
   });
 

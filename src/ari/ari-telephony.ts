@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import ari from 'ari-client';
 import { DEFAULT_ARI_SERVER_NAME } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { ConnectionState, IncomingCall, Telephony, TelephonyLoad } from '../telephony/port.js';
+import { ChannelTakenOverError, type ChannelGoneError, type ConnectionState, type IncomingCall, type Telephony, type TelephonyLoad } from '../telephony/port.js';
 import { AriChannel, AriPlayback } from './channel.js';
 import { ariErrorMessage, isChannelGone, isPlaybackGone, withTimeout } from './errors.js';
 import { ariOperations, createHttpSend, type AriRestApi } from './rest-client.js';
@@ -63,6 +63,7 @@ const EVENTS_USED = [
   'PlaybackFinished',
   'ChannelHangupRequest',
   'RESTResponse',
+  'ApplicationReplaced',
 ] as const;
 const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
 // A resync after a reconnect may find hundreds of channels to look at; asking for all at once would
@@ -189,6 +190,8 @@ export class AriTelephony implements Telephony {
           client.stop();
           return;
         }
+        // Taken over the moment it registered: onApplicationReplaced let go and watches for the app.
+        if (this.eventClient !== client) return;
         this.streamClient = client;
         log.info({ url, app, rest_transport: overWebSocket ? 'websocket' : 'http' }, 'connected to ARI');
         // "connected" means in sync with Asterisk: readiness and tests rely on that. A failed resync
@@ -197,6 +200,7 @@ export class AriTelephony implements Telephony {
           this.filterEvents(),
           this.resync('connect').catch((err: unknown) => log.error({ err: ariErrorMessage(err) }, 'resync after connect failed')),
         ]);
+        if (this.eventClient !== client) return;
         this.setState('connected');
         return;
       } catch (err) {
@@ -241,6 +245,7 @@ export class AriTelephony implements Telephony {
   private attach(client: AriEventClient): void {
     const { log } = this.options;
     client.on('RESTResponse', (event) => this.webSocketRest.settle(event));
+    client.on('ApplicationReplaced', () => this.onApplicationReplaced(client));
     client.on('StasisStart', (event) => this.onStasisStart(event));
     client.on('ChannelDtmfReceived', (event) => this.channels.get(event.channel?.id)?.dtmf(event.digit));
     client.on('PlaybackStarted', (event) => this.playbacks.get(event.playback?.id)?.markStarted());
@@ -268,7 +273,9 @@ export class AriTelephony implements Telephony {
       log.info('ARI event stream back');
       void Promise.all([this.filterEvents(), this.resync('reconnect')])
         .catch((err: unknown) => log.error({ err }, 'resync after reconnect failed'))
-        .finally(() => this.setState('connected'));
+        .finally(() => {
+          if (this.streamClient === client) this.setState('connected');
+        });
     });
     // ari-client gives up after 10 tries; we never do. Each new round backs off more, up to the cap.
     client.on('WebSocketMaxRetries', () => {
@@ -280,6 +287,56 @@ export class AriTelephony implements Telephony {
         .then(() => client.start(this.options.app))
         .catch((err: unknown) => log.debug({ err: String(err) }, 'ARI reconnect round ended without a connection'));
     });
+  }
+
+  /**
+   * Asterisk lets one WebSocket hold an application: a newer one (another engine with the same [ari]
+   * app, or any ARI client using that name) takes it, and this one stays open but hears nothing.
+   * Believing itself connected, the engine would leave callers unserved while /readyz says ready.
+   * It does not fight back (two engines taking the app from each other would cut both surveys'
+   * events): it lets go, says so, and takes the app again only once nobody holds it.
+   */
+  private onApplicationReplaced(client: AriEventClient): void {
+    const { log, url, app } = this.options;
+    if (this.eventClient !== client || this.stopController.signal.aborted) return;
+    log.error(
+      { url, app, server: this.server },
+      `another connection took over ARI application "${app}" on this Asterisk: no calls reach this engine from it. Engines sharing an Asterisk need an [ari] app each (README "Scaling out"); this engine takes "${app}" back once nobody holds it`,
+    );
+    this.streamClient = undefined;
+    this.eventClient = undefined;
+    this.rest.client = undefined;
+    try {
+      client.stop();
+    } catch (err) {
+      log.debug({ err: String(err) }, 'closing the replaced ARI websocket');
+    }
+    this.setState('replaced');
+    // Their events now go to the new holder, which adopts them (its resync lists the app's channels).
+    for (const id of [...this.channels.keys()]) this.forgetChannel(id, (channelId) => new ChannelTakenOverError(channelId));
+    void this.takeBackWhenFree().catch((err: unknown) => log.error({ err }, 'ARI application watch stopped unexpectedly'));
+  }
+
+  private async takeBackWhenFree(): Promise<void> {
+    const { log, app, reconnectMaxDelayMs, requestTimeoutMs } = this.options;
+    const { signal } = this.stopController;
+    while (!signal.aborted) {
+      await sleep(reconnectMaxDelayMs, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+      try {
+        await withTimeout(this.httpRest.applications.get({ applicationName: app }), requestTimeoutMs, 'get application', () => undefined);
+        log.debug({ app }, 'ARI application still held by another connection');
+        continue;
+      } catch (err) {
+        // 404: nobody holds it. Anything else (Asterisk restarting, unreachable): the connect loop
+        // knows how to wait for it; should the other holder get there first, we are replaced again.
+        const free = /application not found/i.test(ariErrorMessage(err));
+        log.info({ app, err: free ? undefined : ariErrorMessage(err) }, free ? 'ARI application free again: taking it' : 'checking the ARI application failed: reconnecting');
+      }
+      this.setState('connecting');
+      await this.connectLoop();
+      return;
+    }
   }
 
   private onStasisStart(event: any): void {
@@ -298,13 +355,13 @@ export class AriTelephony implements Telephony {
     }
   }
 
-  private forgetChannel(id: string | undefined, why: string): void {
+  private forgetChannel(id: string | undefined, why: string | ((id: string) => ChannelGoneError)): void {
     if (!id) return;
     this.departedDuringResync?.add(id);
     const channel = this.channels.get(id);
     if (!channel) return;
     this.channels.delete(id);
-    channel.markGone(why);
+    channel.markGone(typeof why === 'string' ? why : why(id));
   }
 
   /**

@@ -145,9 +145,9 @@ export class AriChannel implements CallChannel {
     for (const listener of this.dtmfListeners) listener(digit);
   }
 
-  markGone(why: string): void {
+  markGone(why: string | ChannelGoneError): void {
     if (this.gone.aborted) return;
-    this.goneController.abort(new ChannelGoneError(this.id, why));
+    this.goneController.abort(typeof why === 'string' ? new ChannelGoneError(this.id, why) : why);
     for (const playback of this.playbacks.values()) {
       if (playback.channelId === this.id) playback.settle('stopped');
     }

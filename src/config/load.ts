@@ -168,6 +168,7 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
     cwd,
     password: engine.database.password_env === undefined ? undefined : env[engine.database.password_env],
     poolMax: engine.database.pool_max,
+    statementTimeoutMs: engine.database.statement_timeout_ms,
   })!;
   // Both checked by checkEngine: one of them is set, and the variable it names is.
   const ariServers = (Array.isArray(engine.ari) ? engine.ari : [engine.ari]).map(

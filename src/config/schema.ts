@@ -118,6 +118,10 @@ const DatabaseSchema = z
     password_env: nonEmpty.optional(),
     // PostgreSQL only: connections this engine keeps open at most.
     pool_max: z.number().int().min(2).max(200).default(10),
+    // PostgreSQL only: the longest a rating, an outcome or an API read may run on the server before it
+    // is cancelled and answered 503 (a stalled server, a commit waiting on a synchronous standby that
+    // is gone). Result service runs and migrations are exempt: they take as long as the data needs.
+    statement_timeout_ms: z.number().int().min(1_000).max(3_600_000).default(30_000),
     // A write blocked by another process's lock (cc-csat aggregate --full, a sqlite3 shell) waits this
     // long, asynchronously: live calls keep being served. Then the API answers 503 and the IVR says goodbye.
     lock_wait_ms: z.number().int().min(0).max(60_000).default(5_000),

@@ -1,7 +1,12 @@
 // Repository for survey_claim (PostgreSQL: engines sharing a database): free functions taking `db` first.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ClaimResult, SurveyClaimRequest } from '../storage/ports.js';
 import type { Database } from './schema.js';
+
+// The database's clock: engines on several hosts compare leases they did not write themselves.
+function leaseFromNow(leaseMs: number) {
+  return sql<string>`now() + ${Math.max(0, Math.round(leaseMs))} * interval '1 millisecond'`;
+}
 
 /**
  * Takes the call for this engine and channel, unless a live lease of another engine or another
@@ -14,8 +19,8 @@ export async function claimCall(db: Kysely<Database>, request: SurveyClaimReques
       call_id: request.callId,
       channel_id: request.channelId,
       engine_id: request.engineId,
-      claimed_at: request.now,
-      lease_until: request.leaseUntil,
+      claimed_at: sql`now()`,
+      lease_until: leaseFromNow(request.leaseMs),
     })
     .onConflict((conflict) =>
       conflict.column('call_id').doUpdateSet((eb) => ({
@@ -45,11 +50,11 @@ export async function claimCall(db: Kysely<Database>, request: SurveyClaimReques
  * Extends this engine's leases on the calls it still surveys; claims a crash left behind (callers
  * who hung up before a restart) are not renewed, so they run out.
  */
-export async function renewClaims(db: Kysely<Database>, engineId: string, callIds: readonly string[], leaseUntil: string): Promise<number> {
+export async function renewClaims(db: Kysely<Database>, engineId: string, callIds: readonly string[], leaseMs: number): Promise<number> {
   if (callIds.length === 0) return 0;
   const result = await db
     .updateTable('survey_claim')
-    .set({ lease_until: leaseUntil })
+    .set({ lease_until: leaseFromNow(leaseMs) })
     .where('engine_id', '=', engineId)
     .where('call_id', 'in', callIds)
     .executeTakeFirst();

@@ -1,10 +1,11 @@
 // What went wrong with the database, in words an operator can act on, and whether a retry can help.
 // better-sqlite3 throws SqliteError with SQLite's extended result code name in `code`.
 
-export type StorageFailure = 'locked' | 'disk_full' | 'read_only' | 'corrupt' | 'io' | 'unavailable' | 'internal';
+export type StorageFailure = 'locked' | 'timeout' | 'disk_full' | 'read_only' | 'corrupt' | 'io' | 'unavailable' | 'internal';
 
 const ADVICE: Record<StorageFailure, { detail: string; retryAfterSeconds: number | undefined }> = {
   locked: { detail: 'database is locked by another writer (e.g. cc-csat aggregate --full)', retryAfterSeconds: 1 },
+  timeout: { detail: 'database did not answer in time ([database] statement_timeout_ms)', retryAfterSeconds: 5 },
   disk_full: { detail: 'database disk is full', retryAfterSeconds: 30 },
   read_only: { detail: 'database is read-only', retryAfterSeconds: 30 },
   io: { detail: 'database I/O error', retryAfterSeconds: 5 },

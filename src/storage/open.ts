@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Storage } from './ports.js';
 
 export interface OpenStorageOptions {
-  /** How long a SQLite write waits for another process's lock, asynchronously. */
+  /** How long a write waits for another process's lock (SQLite: asynchronously; PostgreSQL: lock_timeout). */
   readonly lockWaitMs?: number;
   /** Set by the engine (a long-running process); one-shot commands leave it out. */
   readonly engine?: { readonly log: Logger };
@@ -22,6 +22,8 @@ export async function openStorage(target: DatabaseTarget, options: OpenStorageOp
       url: target.url,
       password: target.password,
       poolMax: target.poolMax,
+      statementTimeoutMs: target.statementTimeoutMs,
+      ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
       applicationName: options.applicationName ?? 'cc-csat',
       // An idle connection the server closed, or the leadership session lost: nobody awaits these,
       // and the next query or the next leadership attempt reconnects.

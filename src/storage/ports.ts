@@ -47,9 +47,11 @@ export interface SurveyClaimRequest {
   readonly callId: string;
   readonly channelId: string;
   readonly engineId: string;
-  /** ISO instants: when the claim is made, and until when it holds unless renewed. */
-  readonly now: string;
-  readonly leaseUntil: string;
+  /**
+   * How long the claim holds unless renewed. Measured on the database's clock, never an engine's:
+   * engines on different hosts disagree about the time, the database is the one clock they share.
+   */
+  readonly leaseMs: number;
 }
 
 export type ClaimResult = { readonly granted: true } | { readonly granted: false; readonly holder: { readonly engineId: string; readonly channelId: string } };
@@ -61,8 +63,8 @@ export type ClaimResult = { readonly granted: true } | { readonly granted: false
 export interface ClaimStore {
   /** Granted, or who holds the call under a live lease (another engine, or another channel). */
   claim(request: SurveyClaimRequest): Promise<ClaimResult>;
-  /** Extends the leases `engineId` holds on these calls (its live surveys); returns how many. */
-  renew(engineId: string, callIds: readonly string[], leaseUntil: string): Promise<number>;
+  /** Extends the leases `engineId` holds on these calls (its live surveys) by leaseMs from now; returns how many. */
+  renew(engineId: string, callIds: readonly string[], leaseMs: number): Promise<number>;
   release(callId: string, engineId: string): Promise<void>;
 }
 

@@ -15,29 +15,18 @@ export interface SurveyClaimsOptions {
    */
   readonly leaseMs: number;
   readonly log: Logger;
-  readonly now?: () => Date;
 }
 
 export class SurveyClaims {
   private readonly held = new Set<string>();
   private renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
-  private readonly now: () => Date;
 
-  constructor(private readonly options: SurveyClaimsOptions) {
-    this.now = options.now ?? (() => new Date());
-  }
+  constructor(private readonly options: SurveyClaimsOptions) {}
 
   /** Granted when this engine may survey the call now; else who holds it under a live lease. */
   async claim(callId: string, channelId: string): Promise<ClaimResult> {
-    const now = this.now();
-    const result = await this.options.store.claim({
-      callId,
-      channelId,
-      engineId: this.options.engineId,
-      now: now.toISOString(),
-      leaseUntil: new Date(now.getTime() + this.options.leaseMs).toISOString(),
-    });
+    const result = await this.options.store.claim({ callId, channelId, engineId: this.options.engineId, leaseMs: this.options.leaseMs });
     if (result.granted) this.held.add(callId);
     return result;
   }
@@ -46,14 +35,16 @@ export class SurveyClaims {
    * Like claim(), but when another engine holds this very channel, waits (polling) until its lease
    * runs out, at most one lease: an engine that died, or was replaced under another id, gives its
    * callers up only then. Still held after that (another engine alive and renewing: the same channel
-   * id on another server), or the caller gone meanwhile, it answers with the refusal.
+   * id on another server), the caller gone meanwhile, or maxWaitMs spent (the survey's own time
+   * budget), it answers with the refusal.
    */
-  async claimOrWait(callId: string, channelId: string, gone: AbortSignal): Promise<ClaimResult> {
-    const deadline = this.now().getTime() + this.options.leaseMs + Math.floor(this.options.leaseMs / 3);
+  async claimOrWait(callId: string, channelId: string, gone: AbortSignal, maxWaitMs = Number.POSITIVE_INFINITY): Promise<ClaimResult> {
+    // A duration on this engine's own monotonic clock; the lease itself runs on the database's.
+    const deadline = performance.now() + Math.min(maxWaitMs, this.options.leaseMs + Math.floor(this.options.leaseMs / 3));
     for (;;) {
       const result = await this.claim(callId, channelId);
       if (result.granted || result.holder.channelId !== channelId || result.holder.engineId === this.options.engineId) return result;
-      if (gone.aborted || this.now().getTime() >= deadline) return result;
+      if (gone.aborted || performance.now() >= deadline) return result;
       await sleep(Math.max(50, Math.floor(this.options.leaseMs / 5)), undefined, { signal: gone }).catch(() => undefined);
     }
   }
@@ -85,7 +76,7 @@ export class SurveyClaims {
 
   private async renew(): Promise<void> {
     try {
-      await this.options.store.renew(this.options.engineId, [...this.held], new Date(this.now().getTime() + this.options.leaseMs).toISOString());
+      await this.options.store.renew(this.options.engineId, [...this.held], this.options.leaseMs);
     } catch (err) {
       // Leases run out if this goes on: another engine could then take over a caller we still talk to.
       this.options.log.error({ err, held: this.held.size }, 'could not renew survey claims');

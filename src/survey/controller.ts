@@ -9,7 +9,7 @@ import { DigitBuffer } from '../ivr/digits.js';
 import { runIvr, type RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
 import type { InsertRatingResult, OutcomeStore, RatingStore } from '../storage/ports.js';
-import { ChannelGoneError, type CallChannel, type IncomingCall } from '../telephony/port.js';
+import { ChannelGoneError, ChannelTakenOverError, type CallChannel, type IncomingCall } from '../telephony/port.js';
 import type { Admission } from './admission.js';
 import type { SurveyClaims } from './claims.js';
 import { identifyCall, identityFromArgs, invalidIdentity, type CallIdentity } from './identify.js';
@@ -160,7 +160,8 @@ export class SurveyController {
     entry.callId = identity.callId;
     const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
     const { claims } = this.deps;
-    const claim = claims ? await claims.claimOrWait(known.callId, channel.id, channel.gone) : { granted: true as const };
+    // The wait counts against the survey's max_duration: a caller is never held longer than that.
+    const claim = claims ? await claims.claimOrWait(known.callId, channel.id, channel.gone, this.surveyTimeLeftMs(ivr, startedAt)) : { granted: true as const };
     if (!claim.granted) {
       if (channel.gone.aborted) {
         log.info({ holder: claim.holder.engineId }, 'caller left while another engine held the call');
@@ -181,6 +182,11 @@ export class SurveyController {
     } finally {
       await claims?.release(known.callId);
     }
+  }
+
+  /** max_duration counts from the moment the caller entered the app, waits for a claim included. */
+  private surveyTimeLeftMs(ivr: Ivr, startedAt: Date): number {
+    return Math.max(0, ivr.max_duration_ms - (this.now().getTime() - startedAt.getTime()));
   }
 
   private surveyedHereOnAnotherChannel(callId: string, entry: LiveSurvey): boolean {
@@ -226,7 +232,7 @@ export class SurveyController {
     else channel.gone.addEventListener('abort', onGone, { once: true });
     if (this.forcedStop) survey.abort(this.forcedStop);
     entry.abort = (reason) => survey.abort(reason);
-    const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), ivr.max_duration_ms);
+    const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), this.surveyTimeLeftMs(ivr, startedAt));
     let rating: CollectedRating | undefined;
     let attempts = 0;
     let storedNote: string | undefined;
@@ -333,7 +339,8 @@ export class SurveyController {
         return result;
       } catch (err) {
         const failure = asStorageError(err);
-        if (!failure || failure.failure === 'locked' || attempt >= RATING_WRITE_ATTEMPTS) throw err;
+        // A lock or a statement already waited its whole limit: a caller must not wait it twice.
+        if (!failure || failure.failure === 'locked' || failure.failure === 'timeout' || attempt >= RATING_WRITE_ATTEMPTS) throw err;
         await sleep(RATING_RETRY_PAUSE_MS * attempt);
       }
     }
@@ -355,6 +362,8 @@ export class SurveyController {
       case 'failed':
         return { outcome: 'failed', reason: end.reason };
       case 'aborted':
+        // Still on the line, but its events go to whoever took the ARI application: not the caller's doing.
+        if (end.reason instanceof ChannelTakenOverError) return { outcome: 'failed', reason: 'ari_application_replaced' };
         if (end.reason instanceof ChannelGoneError) return { outcome: 'abandoned', reason: 'caller_hung_up' };
         if (end.reason instanceof ShutdownDeadlineError) return { outcome: 'failed', reason: 'shutdown_deadline' };
         if (end.reason instanceof SurveyDeadlineError) return { outcome: 'failed', reason: end.reason.message };

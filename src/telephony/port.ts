@@ -28,6 +28,17 @@ export class ChannelGoneError extends Error {
   }
 }
 
+/**
+ * The channel is still up, but no longer ours to drive: another connection took over the ARI
+ * application it is in (ApplicationReplaced), and its events go there now.
+ */
+export class ChannelTakenOverError extends ChannelGoneError {
+  constructor(channelId: string) {
+    super(channelId, 'ARI application taken over by another connection');
+    this.name = 'ChannelTakenOverError';
+  }
+}
+
 export interface CallChannel {
   readonly id: string;
   /**
@@ -68,7 +79,11 @@ export interface IncomingCall {
   readonly args: readonly string[];
 }
 
-export type ConnectionState = 'connecting' | 'connected' | 'stopped';
+/**
+ * 'replaced': another connection took over this engine's ARI application on that Asterisk (an
+ * engine elsewhere with the same [ari] app): no calls come from it until nobody else holds it.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'replaced' | 'stopped';
 
 /** Several servers' states in one word: 'degraded' while some, not all, are connected. */
 export type CombinedConnectionState = ConnectionState | 'degraded';

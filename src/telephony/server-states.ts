@@ -8,12 +8,14 @@ export interface NamedServer {
 
 /**
  * 'connected' when every server is, 'degraded' when some are; with none connected, 'connecting'
- * while any still tries, else 'stopped'. One server's state is its own.
+ * while any still tries, else 'replaced' if another engine holds the application, else 'stopped'.
+ * One server's state is its own.
  */
 export function combineStates(states: readonly ConnectionState[]): CombinedConnectionState {
   const connected = states.filter((state) => state === 'connected').length;
   if (connected > 0) return connected === states.length ? 'connected' : 'degraded';
-  return states.includes('connecting') ? 'connecting' : 'stopped';
+  if (states.includes('connecting')) return 'connecting';
+  return states.includes('replaced') ? 'replaced' : 'stopped';
 }
 
 /**

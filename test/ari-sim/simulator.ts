@@ -11,7 +11,7 @@
 //    RESTResponse messages on it (Asterisk 20.13, 21.8, 22.3 and later; restOverWebSocket).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { resourceDocument, resourceListing, type EventType } from './swagger.js';
 
 export interface SimOptions {
@@ -98,6 +98,11 @@ export class AriSimulator {
   readonly channels = new Map<string, SimChannel>();
   private readonly playbacks = new Map<string, SimPlayback>();
   private readonly sockets = new Set<WebSocket>();
+  /**
+   * The socket the application's events go to. As on Asterisk, one WebSocket holds an application:
+   * a newer one takes it over, the older gets ApplicationReplaced and stays open, deaf.
+   */
+  private holder: WebSocket | undefined;
   private server!: Server;
   private wss!: WebSocketServer;
   private orderToggle = 0;
@@ -175,9 +180,17 @@ export class AriSimulator {
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.sockets.add(ws);
-        ws.on('close', () => this.sockets.delete(ws));
+        const replaced = this.holder;
+        this.holder = ws;
+        if (replaced?.readyState === WebSocket.OPEN) replaced.send(this.eventJson('ApplicationReplaced', {}));
+        const gone = (): void => {
+          this.sockets.delete(ws);
+          // Nobody holds the application any more: Asterisk unregisters it.
+          if (this.holder === ws) this.holder = undefined;
+        };
+        ws.on('close', gone);
         ws.on('message', (data) => this.handleWebSocketRequest(ws, String(data)));
-        ws.on('error', () => this.sockets.delete(ws));
+        ws.on('error', gone);
         for (const listener of this.onClientConnected) listener();
       });
     });
@@ -234,16 +247,24 @@ export class AriSimulator {
 
   // ------------------------------------------------------------------ events
 
-  private emit(type: EventType, body: Record<string, unknown>): void {
-    if (this.allowedEvents && !this.allowedEvents.has(type)) return;
-    const event = JSON.stringify({
+  private eventJson(type: string, body: Record<string, unknown>): string {
+    return JSON.stringify({
       type,
       timestamp: new Date().toISOString().replace('Z', '+0000'),
       ...body,
       asterisk_id: '02:fc:00:00:00:01',
       application: this.options.app,
     });
-    for (const ws of this.sockets) ws.send(event);
+  }
+
+  private emit(type: EventType, body: Record<string, unknown>): void {
+    if (this.allowedEvents && !this.allowedEvents.has(type)) return;
+    if (this.holder?.readyState === WebSocket.OPEN) this.holder.send(this.eventJson(type, body));
+  }
+
+  /** Whether some WebSocket holds the application. */
+  get applicationHeld(): boolean {
+    return this.holder !== undefined;
   }
 
   channelJson(channel: SimChannel, half: ';1' | ';2' = ';1') {
@@ -548,8 +569,9 @@ export class AriSimulator {
       return send(200, { name: this.options.app, channel_ids: [], bridge_ids: [], endpoint_ids: [], device_names: [], events_allowed: filter.allowed ?? [], events_disallowed: [] });
     }
     if (method === 'GET' && (m = /^\/ari\/applications\/([^/]+)$/.exec(pathname))) {
-      if (decodeURIComponent(m[1]!) !== this.options.app) return send(404, { message: 'Application not found' });
       const ids = [...this.channels.values()].filter((c) => c.alive && c.inStasis).map((c) => c.id);
+      // As Asterisk 22: an application nobody holds stays listed while channels are still in it.
+      if (decodeURIComponent(m[1]!) !== this.options.app || (!this.holder && ids.length === 0)) return send(404, { message: 'Application not found' });
       return send(200, { name: this.options.app, channel_ids: ids, bridge_ids: [], endpoint_ids: [], device_names: [] });
     }
     if ((m = /^\/ari\/playbacks\/([^/]+)$/.exec(pathname))) {

@@ -83,6 +83,7 @@ export const EVENT_TYPES = [
   'PlaybackStarted',
   'PlaybackContinuing',
   'PlaybackFinished',
+  'ApplicationReplaced',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -111,6 +112,7 @@ const eventModels: Model[] = [
   model('PlaybackStarted', { playback: 'Playback' }),
   model('PlaybackContinuing', { playback: 'Playback' }),
   model('PlaybackFinished', { playback: 'Playback' }),
+  model('ApplicationReplaced', {}),
 ];
 
 export const RESOURCES = ['channels', 'playbacks', 'applications', 'events'] as const;

@@ -263,6 +263,8 @@ export interface LocalCallOptions {
   listenS?: number;
   /** 'none': bare Stasis(csat), the engine reads the CSAT_* channel variables. */
   stasisArgs?: 'none';
+  /** An app tried before csat; the dialplan goes on to csat when Stasis() fails (no engine holds it). */
+  stasisFirst?: string;
 }
 
 export interface LocalCall {
@@ -422,6 +424,7 @@ export class RealAsterisk {
     if (options.keys) variables['CSAT_PHONE_KEYS'] = options.keys;
     if (options.cued) variables['CSAT_PHONE_CUE'] = cueName(options.callId);
     if (options.stasisArgs === 'none') variables['CSAT_STASIS_ARGS'] = 'none';
+    if (options.stasisFirst) variables['CSAT_STASIS_FIRST'] = options.stasisFirst;
     const query = new URLSearchParams({
       endpoint: 'Local/s@csat-phone',
       context: 'csat-after-queue',

@@ -13,6 +13,7 @@ const FAILURE_BY_SQLSTATE: Readonly<Record<string, StorageFailure>> = {
   '40001': 'locked', // serialization_failure
   '40P01': 'locked', // deadlock_detected
   '55P03': 'locked', // lock_not_available: lock_timeout expired, or NOWAIT
+  '57014': 'timeout', // query_canceled: statement_timeout expired (we never cancel otherwise)
   XX001: 'corrupt', // data_corrupted
   XX002: 'corrupt', // index_corrupted
   '58030': 'io', // io_error

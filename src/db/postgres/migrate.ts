@@ -9,6 +9,9 @@ import { CC_CSAT_LOCK_CLASS, LOCK } from './locks.js';
 export function migratePostgres(db: Kysely<Database>): Promise<Migration[]> {
   const migrations = readMigrations(POSTGRES_MIGRATIONS_DIR);
   return db.connection().execute(async (conn) => {
+    // Waiting for another engine's migrations, and the migrations themselves, take what they take:
+    // the pool's statement and lock timeouts (for callers and API clients) are lifted on this session.
+    await sql`SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false)`.execute(conn);
     await sql`SELECT pg_advisory_lock(${CC_CSAT_LOCK_CLASS}::int, ${LOCK.migrations}::int)`.execute(conn);
     let failed = false;
     try {
@@ -24,6 +27,11 @@ export function migratePostgres(db: Kysely<Database>): Promise<Migration[]> {
         // own error is the one to report. After a successful one, a failed unlock is news.
         if (!failed) throw unlockErr;
       }
+      // Back to the pool with its own limits. If the session is gone this fails too and the pool
+      // drops the connection: the migration's own outcome is what to report.
+      await sql`SELECT set_config(name, reset_val, false) FROM pg_settings WHERE name IN ('statement_timeout', 'lock_timeout')`
+        .execute(conn)
+        .catch(() => undefined);
     }
   });
 }

@@ -35,6 +35,14 @@ export interface PostgresOpenOptions {
   readonly poolMax?: number;
   /** application_name of every session, as pg_stat_activity shows it; default 'cc-csat'. */
   readonly applicationName?: string;
+  /**
+   * Session defaults of every pooled connection: statement_timeout and lock_timeout. A stalled server
+   * or a lock held elsewhere then ends in a 503 (StorageError 'timeout' or 'locked'), not a caller
+   * or a client waiting forever. Long work (result service runs, migrations) lifts them for itself.
+   * Default: none (PostgreSQL's own default, no limit).
+   */
+  readonly statementTimeoutMs?: number;
+  readonly lockWaitMs?: number;
   /** How long opening a connection may take; default 10000 ms. */
   readonly connectTimeoutMs?: number;
   /**
@@ -60,7 +68,13 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
     applicationName: options.applicationName ?? 'cc-csat',
     connectTimeoutMs: options.connectTimeoutMs,
   });
-  const pool = new pg.Pool({ ...target.clientConfig, max: options.poolMax ?? DEFAULT_POOL_MAX });
+  const pool = new pg.Pool({
+    ...target.clientConfig,
+    max: options.poolMax ?? DEFAULT_POOL_MAX,
+    // pg sends both at connection start-up: session defaults, no round trip per statement.
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.lockWaitMs ? { lock_timeout: options.lockWaitMs } : {}),
+  });
   // An idle client's error (its backend terminated, the server restarting) is emitted on the pool:
   // without a listener it would end the process. The pool drops that client and opens another.
   pool.on('error', (err) => options.onBackgroundError?.(err, 'pool'));
@@ -104,7 +118,7 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
     },
     claims: {
       claim: (request) => storageCall(() => claimCall(db, request)),
-      renew: (engineId, callIds, leaseUntil) => storageCall(() => renewClaims(db, engineId, callIds, leaseUntil)),
+      renew: (engineId, callIds, leaseMs) => storageCall(() => renewClaims(db, engineId, callIds, leaseMs)),
       release: (callId, engineId) => storageCall(() => releaseClaim(db, callId, engineId)),
     },
     keyUsage: {
