@@ -16,7 +16,6 @@ export interface SharedRateLimitsOptions {
   readonly limits: ReadonlyMap<string, number>;
   readonly intervalMs: number;
   readonly log: Logger;
-  readonly now?: () => Date;
 }
 
 /** Other engines' counts older than this are of engines gone: not read any more. */
@@ -30,11 +29,8 @@ export class SharedRateLimits {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private failing = false;
-  private readonly now: () => Date;
 
-  constructor(private readonly options: SharedRateLimitsOptions) {
-    this.now = options.now ?? (() => new Date());
-  }
+  constructor(private readonly options: SharedRateLimitsOptions) {}
 
   start(): void {
     if (this.timer) return;
@@ -53,7 +49,6 @@ export class SharedRateLimits {
   /** Publishes this engine's counts and applies the others'. Never rejects: limits stay local meanwhile. */
   async sync(): Promise<void> {
     const { store, engineId, limiter, limits } = this.options;
-    const now = this.now();
     try {
       const changed: KeyUsage[] = [];
       // Every configured key, even unused (0): another engine's first sight of a count is its
@@ -63,9 +58,9 @@ export class SharedRateLimits {
         if (this.published.get(keyName) === used) continue;
         changed.push({ keyName, engineId, epoch: this.epoch, used });
       }
-      await store.publish(changed, now.toISOString());
+      await store.publish(changed);
       for (const entry of changed) this.published.set(entry.keyName, entry.used);
-      for (const other of await store.othersSince(engineId, new Date(now.getTime() - FORGET_AFTER_MS).toISOString())) {
+      for (const other of await store.othersSince(engineId, FORGET_AFTER_MS)) {
         const perMinute = limits.get(other.keyName);
         if (perMinute === undefined) continue;
         const id = `${other.engineId}\u0000${other.keyName}`;

@@ -79,9 +79,10 @@ export interface KeyUsage {
 
 /** Per-key request counts shared by the engines on one database, for rate limits that hold across them. */
 export interface KeyUsageStore {
-  publish(usage: readonly KeyUsage[], nowIso: string): Promise<void>;
-  /** Every other engine's counts published since `sinceIso`. */
-  othersSince(engineId: string, sinceIso: string): Promise<KeyUsage[]>;
+  /** Stamped with the database's clock, the one every engine shares. */
+  publish(usage: readonly KeyUsage[]): Promise<void>;
+  /** Every other engine's counts published within the last `maxAgeMs` (the database's clock). */
+  othersSince(engineId: string, maxAgeMs: number): Promise<KeyUsage[]>;
 }
 
 // ------------------------------------------------------------------------------- statistics

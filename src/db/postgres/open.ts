@@ -122,8 +122,8 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       release: (callId, engineId) => storageCall(() => releaseClaim(db, callId, engineId)),
     },
     keyUsage: {
-      publish: (usage, nowIso) => storageCall(() => publishKeyUsage(db, usage, nowIso)),
-      othersSince: (engineId, sinceIso) => storageCall(() => keyUsageOfOthers(db, engineId, sinceIso)),
+      publish: (usage) => storageCall(() => publishKeyUsage(db, usage)),
+      othersSince: (engineId, maxAgeMs) => storageCall(() => keyUsageOfOthers(db, engineId, maxAgeMs)),
     },
     stats: new PostgresStatsStore(pool),
     rollups: new PostgresRollupStore(db, options.rollups),
