@@ -345,7 +345,7 @@ describe('survey_outcome.server on both databases', () => {
   test('PostgreSQL: the same', { skip: POSTGRES_SKIP }, async () => {
     const database = await createPostgresDatabase('outcome server');
     try {
-      await storesTheServer({ kind: 'postgres', url: database.url, password: undefined, poolMax: 2 });
+      await storesTheServer({ kind: 'postgres', url: database.url, password: undefined, poolMax: 2, statementTimeoutMs: 30_000 });
     } finally {
       await database.drop();
     }

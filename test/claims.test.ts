@@ -24,7 +24,7 @@ interface ClaimsUnderTest {
 
 async function withStorage(work: (under: ClaimsUnderTest) => Promise<void>): Promise<void> {
   const postgres = await createPostgresDatabase('claims');
-  const storage = await openStorage({ kind: 'postgres', url: postgres.url, password: undefined, poolMax: 4 });
+  const storage = await openStorage({ kind: 'postgres', url: postgres.url, password: undefined, poolMax: 4, statementTimeoutMs: 30_000 });
   const client = new pg.Client({ connectionString: postgres.url });
   try {
     await storage.migrate();

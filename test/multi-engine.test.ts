@@ -1,8 +1,10 @@
-// Several `cc-csat start` processes on one PostgreSQL, each beside its own Asterisk (an ARI
-// simulator): every rating stored once, the result service on exactly one engine at a time, another
-// engine taking over when that one is killed, and rollups that equal a full rebuild.
+// Several `cc-csat start` processes on one PostgreSQL and two Asterisks (ARI simulators): one engine
+// beside each Asterisk, a third connected to both under an app of its own (Asterisk gives an app to
+// one connection). Every rating stored once, the result service on exactly one engine at a time,
+// another engine taking over when that one is killed, and rollups that equal a full rebuild.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { AriSimulator, type SimChannel } from './ari-sim/simulator.js';
@@ -19,11 +21,30 @@ const PROMPT = 'csat/rate-intro';
 const ENGINES = 3;
 const AGENTS = ['ana', 'bo', 'cy', 'di'];
 
-interface Node {
+/** Where callers reach an engine: an Asterisk, and the Stasis app the engine holds there. */
+interface Entry {
   sim: AriSimulator;
+  app: string;
+}
+
+interface Node {
+  /** Its [[ari]] servers, each with the app it holds there. */
+  entries: Entry[];
   tree: ConfigTree;
   engine: EngineProcess;
   base: string;
+}
+
+/** The tree's [ari] table replaced by one [[ari]] entry per Asterisk the engine connects to. */
+function connectTo(tree: ConfigTree, entries: readonly Entry[], names: ReadonlyMap<AriSimulator, string>): void {
+  const text = readFileSync(tree.enginePath, 'utf8');
+  const start = text.indexOf('[ari]\n');
+  const end = text.indexOf('[database]\n');
+  assert.ok(start >= 0 && end > start, 'the tree has an [ari] table before [database]');
+  const servers = entries.map(
+    ({ sim, app }) => `[[ari]]\nname = "${names.get(sim)}"\nurl = "${sim.url}"\nusername = "csat"\npassword = "secret"\napp = "${app}"\nreconnect_max_delay_ms = 1000\n`,
+  );
+  writeFileSync(tree.enginePath, `${text.slice(0, start)}${servers.join('\n')}\n${text.slice(end)}`);
 }
 
 async function metric(base: string, name: string): Promise<number | undefined> {
@@ -49,9 +70,9 @@ async function eventually<T>(check: () => Promise<T | undefined | false>, timeou
   }
 }
 
-/** One caller on `sim`: the survey asks, the caller presses `key` (1 -> score 5 ... 5 -> score 1). */
-function survey(sim: AriSimulator, callId: string, agent: string, key: string): Promise<SimChannel> {
-  const channel = sim.enterStasis({ args: [callId, agent, 'sales-queue'] });
+/** One caller into `entry`: the survey asks, the caller presses `key` (1 -> score 5 ... 5 -> score 1). */
+function survey({ sim, app }: Entry, callId: string, agent: string, key: string): Promise<SimChannel> {
+  const channel = sim.enterStasis({ app, args: [callId, agent, 'sales-queue'] });
   followScript(sim, channel, [{ whenPlaying: PROMPT, after: 20, press: key }]);
   return channel.ended.then(() => channel);
 }
@@ -59,13 +80,28 @@ function survey(sim: AriSimulator, callId: string, agent: string, key: string): 
 describe('several engines on one PostgreSQL', { skip: POSTGRES_SKIP }, () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
   const nodes: Node[] = [];
+  const sims: AriSimulator[] = [];
 
   before(async () => {
     database = await createPostgresDatabase('multi');
+    for (const _ of ['pbx-a', 'pbx-b']) sims.push(await new AriSimulator({ username: 'csat', password: 'secret' }).start());
+    const [pbxA, pbxB] = sims as [AriSimulator, AriSimulator];
+    const names = new Map([
+      [pbxA, 'pbx-a'],
+      [pbxB, 'pbx-b'],
+    ]);
+    const placement: Entry[][] = [
+      [{ sim: pbxA, app: 'csat' }],
+      [{ sim: pbxB, app: 'csat' }],
+      [
+        { sim: pbxA, app: 'csat-2' },
+        { sim: pbxB, app: 'csat-2' },
+      ],
+    ];
+    assert.equal(placement.length, ENGINES);
     for (let i = 0; i < ENGINES; i++) {
-      const sim = await new AriSimulator({ username: 'csat', password: 'secret' }).start();
+      const entries = placement[i]!;
       const tree = writeConfigTree({
-        ariUrl: sim.url,
         databaseUrl: database.url,
         logLevel: 'info',
         engineExtra: `
@@ -87,38 +123,40 @@ scopes = ["csat:read"]
 rate_limit_per_minute = 5
 `,
       });
-      nodes.push({ sim, tree, engine: undefined as unknown as EngineProcess, base: '' });
+      connectTo(tree, entries, names);
+      nodes.push({ entries, tree, engine: undefined as unknown as EngineProcess, base: '' });
     }
     // All at once: their migrations race on one empty database, as a fleet restarted together would.
     await Promise.all(
       nodes.map(async (node) => {
         node.engine = spawnEngine(['start', '--config', node.tree.enginePath], { cwd: node.tree.dir });
         node.base = await node.engine.started(30_000);
-        await node.sim.waitForClients(1);
       }),
     );
+    // Each Asterisk: the engine beside it and the one on both.
+    for (const sim of sims) await sim.waitForClients(2);
+    for (const node of nodes) for (const { sim, app } of node.entries) await eventually(async () => sim.applicationHeld(app), 10_000, `${app} held`);
   });
 
   after(async () => {
-    for (const node of nodes) {
-      await node.engine?.stop('SIGTERM').catch(() => node.engine.child.kill('SIGKILL'));
-      await node.sim.close();
-    }
+    for (const node of nodes) await node.engine?.stop('SIGTERM').catch(() => node.engine.child.kill('SIGKILL'));
+    for (const sim of sims) await sim.close();
     await closeStorages();
     await database?.drop();
   });
 
-  test('300 surveys over three engines stored once each; the result-service leader killed mid-run: another takes over, its restart takes back its callers; rollups equal a full rebuild', async () => {
+  test('300 surveys over three engines and two Asterisks stored once each; the result-service leader killed mid-run: another takes over, its restart takes back its callers; rollups equal a full rebuild', async () => {
     const expected = new Map<string, { agent: string; score: number }>();
     const runSurveys = (targets: readonly Node[], count: number, prefix: string): Promise<SimChannel[]> =>
       Promise.all(
         Array.from({ length: count }, (_, i) => {
           const node = targets[i % targets.length]!;
+          const entry = node.entries[Math.floor(i / targets.length) % node.entries.length]!;
           const key = String(1 + (i % 5));
           const callId = `${prefix}-${i}`;
           const agent = AGENTS[i % AGENTS.length]!;
           expected.set(callId, { agent, score: 6 - Number(key) });
-          return survey(node.sim, callId, agent, key);
+          return survey(entry, callId, agent, key);
         }),
       );
 
@@ -134,15 +172,16 @@ rate_limit_per_minute = 5
     const stranded = Array.from({ length: 10 }, (_, i) => {
       const callId = `stranded-${i}`;
       expected.set(callId, { agent: 'ana', score: 3 });
-      const channel = leader.sim.enterStasis({ args: [callId, 'ana', 'sales-queue'] });
+      const { sim, app } = leader.entries[i % leader.entries.length]!;
+      const channel = sim.enterStasis({ app, args: [callId, 'ana', 'sales-queue'] });
       let heard = 0;
       const asked = new Promise<void>((resolve) => {
         const listener = (ch: SimChannel, media: readonly string[]): void => {
           if (ch === channel && media.some((uri) => uri.includes(PROMPT)) && ++heard === 1) resolve();
         };
-        leader.sim.onPlaybackStarted.add(listener);
+        sim.onPlaybackStarted.add(listener);
       });
-      followScript(leader.sim, channel, [{ whenPlaying: PROMPT, nth: 2, after: 20, press: '3' }]);
+      followScript(sim, channel, [{ whenPlaying: PROMPT, nth: 2, after: 20, press: '3' }]);
       return { channel, asked };
     });
     await within(Promise.all(stranded.map((caller) => caller.asked)), 10_000, 'the stranded callers to be asked');
@@ -169,6 +208,14 @@ rate_limit_per_minute = 5
     const rows = (await sql<{ call_id: string; agent_id: string; score: number }>`SELECT call_id, agent_id, score FROM cc_csat`.execute(await kysely(database.url))).rows;
     assert.equal(rows.length, 310);
     for (const row of rows) assert.deepEqual({ agent: row.agent_id, score: row.score }, expected.get(row.call_id), row.call_id);
+    // Both Asterisks ran surveys, and each completed survey names the one it ran on.
+    const byServer = (
+      await sql<{ server: string; n: number }>`SELECT server, count(*)::int AS n FROM survey_outcome WHERE outcome = 'completed' GROUP BY server ORDER BY server`.execute(
+        await kysely(database.url),
+      )
+    ).rows;
+    assert.deepEqual(byServer.map((row) => row.server), ['pbx-a', 'pbx-b']);
+    assert.equal(byServer.reduce((sum, row) => sum + row.n, 0), 310);
 
     // The successor's runs fold everything in; every surviving engine answers from the shared rollups.
     const expectedCount = 310;

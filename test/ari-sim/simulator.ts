@@ -17,6 +17,7 @@ import { resourceDocument, resourceListing, type EventType } from './swagger.js'
 export interface SimOptions {
   username?: string;
   password?: string;
+  /** The application callers enter by default (enterStasis without `app`). Any name can be held. */
   app?: string;
   /** How long one media URI plays. Default: 120 ms for sound:, 60 ms per digit for digits:. */
   mediaMs?: (uri: string) => number;
@@ -73,6 +74,8 @@ interface SimPlayback {
 
 export interface SimChannel {
   id: string;
+  /** The Stasis application the caller entered: its events go to that application's holder. */
+  app: string;
   args: string[];
   variables: Map<string, string>;
   state: 'Ring' | 'Up';
@@ -99,10 +102,10 @@ export class AriSimulator {
   private readonly playbacks = new Map<string, SimPlayback>();
   private readonly sockets = new Set<WebSocket>();
   /**
-   * The socket the application's events go to. As on Asterisk, one WebSocket holds an application:
+   * The socket each application's events go to. As on Asterisk, one WebSocket holds an application:
    * a newer one takes it over, the older gets ApplicationReplaced and stays open, deaf.
    */
-  private holder: WebSocket | undefined;
+  private readonly holders = new Map<string, WebSocket>();
   private server!: Server;
   private wss!: WebSocketServer;
   private orderToggle = 0;
@@ -173,20 +176,21 @@ export class AriSimulator {
       const url = new URL(req.url ?? '/', 'http://x');
       const apiKey = url.searchParams.get('api_key');
       const authorized = apiKey === `${this.options.username}:${this.options.password}` || this.basicAuthOk(req);
-      if (url.pathname !== '/ari/events' || !authorized || this.refuseEvents || url.searchParams.get('app') !== this.options.app) {
+      const app = url.searchParams.get('app') ?? '';
+      if (url.pathname !== '/ari/events' || !authorized || this.refuseEvents || app === '') {
         const status = this.refuseEvents ? '503 Service Unavailable' : !authorized ? '401 Unauthorized' : '400 Bad Request';
         socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.sockets.add(ws);
-        const replaced = this.holder;
-        this.holder = ws;
-        if (replaced?.readyState === WebSocket.OPEN) replaced.send(this.eventJson('ApplicationReplaced', {}));
+        const replaced = this.holders.get(app);
+        this.holders.set(app, ws);
+        if (replaced?.readyState === WebSocket.OPEN) replaced.send(this.eventJson(app, 'ApplicationReplaced', {}));
         const gone = (): void => {
           this.sockets.delete(ws);
           // Nobody holds the application any more: Asterisk unregisters it.
-          if (this.holder === ws) this.holder = undefined;
+          if (this.holders.get(app) === ws) this.holders.delete(app);
         };
         ws.on('close', gone);
         ws.on('message', (data) => this.handleWebSocketRequest(ws, String(data)));
@@ -247,24 +251,33 @@ export class AriSimulator {
 
   // ------------------------------------------------------------------ events
 
-  private eventJson(type: string, body: Record<string, unknown>): string {
+  private eventJson(app: string, type: string, body: Record<string, unknown>): string {
     return JSON.stringify({
       type,
       timestamp: new Date().toISOString().replace('Z', '+0000'),
       ...body,
       asterisk_id: '02:fc:00:00:00:01',
-      application: this.options.app,
+      application: app,
     });
+  }
+
+  /** The application of the caller an event is about (either half of its Local channel). */
+  private appOf(body: Record<string, any>): string {
+    const target: string | undefined = body['playback']?.target_uri;
+    const id: string | undefined = body['channel']?.id ?? body['peer']?.id ?? (target?.startsWith('channel:') ? target.slice('channel:'.length) : undefined);
+    return (id && this.channels.get(id.replace(/;2$/, ''))?.app) ?? this.options.app;
   }
 
   private emit(type: EventType, body: Record<string, unknown>): void {
     if (this.allowedEvents && !this.allowedEvents.has(type)) return;
-    if (this.holder?.readyState === WebSocket.OPEN) this.holder.send(this.eventJson(type, body));
+    const app = this.appOf(body);
+    const holder = this.holders.get(app);
+    if (holder?.readyState === WebSocket.OPEN) holder.send(this.eventJson(app, type, body));
   }
 
-  /** Whether some WebSocket holds the application. */
-  get applicationHeld(): boolean {
-    return this.holder !== undefined;
+  /** Whether some WebSocket holds the application (default: the default one). */
+  applicationHeld(app: string = this.options.app): boolean {
+    return this.holders.has(app);
   }
 
   channelJson(channel: SimChannel, half: ';1' | ';2' = ';1') {
@@ -278,7 +291,7 @@ export class AriSimulator {
       connected: { name: '', number: '' },
       accountcode: '',
       dialplan: channel.inStasis && half === ';1'
-        ? { context: 'csat-test', exten: 'survey', priority: 2, app_name: 'Stasis', app_data: [this.options.app, ...channel.args].join(',') }
+        ? { context: 'csat-test', exten: 'survey', priority: 2, app_name: 'Stasis', app_data: [channel.app, ...channel.args].join(',') }
         : { context: 'csat-test', exten: 'caller', priority: 1, app_name: 'Wait', app_data: '30' },
       creationtime: new Date().toISOString().replace('Z', '+0000'),
       language: 'en',
@@ -307,6 +320,8 @@ export class AriSimulator {
       state?: 'Ring' | 'Up';
       /** false: the channel is in the application but its StasisStart is held back until deliverStasisStart. */
       announce?: boolean;
+      /** Stasis(app, ...): default the simulator's app. */
+      app?: string;
     } = {},
   ): SimChannel {
     const id = options.id ?? `sim-${++this.counter}-${Date.now()}`;
@@ -314,6 +329,7 @@ export class AriSimulator {
     const ended = new Promise<'app_hangup' | 'caller_hangup' | 'continued'>((resolve) => (resolveEnded = resolve));
     const channel: SimChannel = {
       id,
+      app: options.app ?? this.options.app,
       args: options.args ?? [],
       variables: new Map(Object.entries(options.variables ?? {})),
       state: options.state ?? 'Up',
@@ -503,7 +519,7 @@ export class AriSimulator {
           uri: uriPath,
           ...(body === undefined ? {} : { content_type: 'application/json', message_body: JSON.stringify(body) }),
           asterisk_id: '02:fc:00:00:00:01',
-          application: this.options.app,
+          application: [...this.holders].find(([, holder]) => holder === ws)?.[0] ?? this.options.app,
         }),
       );
     });
@@ -556,7 +572,8 @@ export class AriSimulator {
       return send(200, [...this.channels.values()].filter((c) => c.alive).map((c) => this.channelJson(c)));
     }
     if (method === 'PUT' && (m = /^\/ari\/applications\/([^/]+)\/eventFilter$/.exec(pathname))) {
-      if (decodeURIComponent(m[1]!) !== this.options.app) return send(404, { message: 'Application not found' });
+      const app = decodeURIComponent(m[1]!);
+      if (!this.holders.has(app)) return send(404, { message: 'Application not found' });
       let filter: { allowed?: Array<{ type?: unknown }> };
       try {
         filter = body ? JSON.parse(body) : {};
@@ -566,13 +583,14 @@ export class AriSimulator {
       // As Asterisk: an empty or absent allowed list means every event.
       const allowed = (filter.allowed ?? []).map((entry) => String(entry.type));
       this.allowedEvents = allowed.length > 0 ? new Set(allowed) : undefined;
-      return send(200, { name: this.options.app, channel_ids: [], bridge_ids: [], endpoint_ids: [], device_names: [], events_allowed: filter.allowed ?? [], events_disallowed: [] });
+      return send(200, { name: app, channel_ids: [], bridge_ids: [], endpoint_ids: [], device_names: [], events_allowed: filter.allowed ?? [], events_disallowed: [] });
     }
     if (method === 'GET' && (m = /^\/ari\/applications\/([^/]+)$/.exec(pathname))) {
-      const ids = [...this.channels.values()].filter((c) => c.alive && c.inStasis).map((c) => c.id);
+      const app = decodeURIComponent(m[1]!);
+      const ids = [...this.channels.values()].filter((c) => c.alive && c.inStasis && c.app === app).map((c) => c.id);
       // As Asterisk 22: an application nobody holds stays listed while channels are still in it.
-      if (decodeURIComponent(m[1]!) !== this.options.app || (!this.holder && ids.length === 0)) return send(404, { message: 'Application not found' });
-      return send(200, { name: this.options.app, channel_ids: ids, bridge_ids: [], endpoint_ids: [], device_names: [] });
+      if (!this.holders.has(app) && ids.length === 0) return send(404, { message: 'Application not found' });
+      return send(200, { name: app, channel_ids: ids, bridge_ids: [], endpoint_ids: [], device_names: [] });
     }
     if ((m = /^\/ari\/playbacks\/([^/]+)$/.exec(pathname))) {
       const playback = this.playbacks.get(decodeURIComponent(m[1]!));
