@@ -4,30 +4,21 @@
 // and received (its own events), what the dialplan did. Runs when CC_CSAT_ASTERISK names the
 // Asterisk wrapper printed by ../shared/asterisk/install.sh (`bash .ci/run` sets it).
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
-import { REPO_ROOT } from './helpers/cli.js';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
 import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
 import { within } from './helpers/wait.js';
-import { ARI_PASSWORD, RealAsterisk, eventually, killOnExit, queryDb, type LocalCall, type LocalCallOptions } from './helpers/real-asterisk.js';
+import { ARI_PASSWORD, RealAsterisk, SALES_QUEUE, SHIPPED_IVR, eventually, killOnExit, queryDb, type LocalCall, type LocalCallOptions } from './helpers/real-asterisk.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
 const SKIP = ASTERISK
   ? false
   : 'real-Asterisk tier skipped: set CC_CSAT_ASTERISK to the asterisk wrapper printed by ../shared/asterisk/install.sh (bash .ci/run does it)';
 
-// The survey as shipped (key 1 -> score 5 ... key 5 -> score 1), on sales-queue; a disabled queue beside it.
-const SHIPPED_IVR = readFileSync(join(REPO_ROOT, 'ivr', 'csat-survey.toml'), 'utf8');
-const QUEUES = `
-[[queue]]
-name = "sales-queue"
-[queue.after_call]
-csat_enabled = true
-csat_ivr = "csat-survey"
-
+// The survey as shipped on sales-queue; a disabled queue beside it.
+const QUEUES = `${SALES_QUEUE}
 [[queue]]
 name = "quiet-queue"
 [queue.after_call]

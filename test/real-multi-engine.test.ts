@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { openPostgresStorage } from '../src/db/postgres/open.js';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
 import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
 import { createPostgresDatabase, POSTGRES_ADMIN_URL } from './helpers/postgres.js';
-import { ARI_PASSWORD, RealAsterisk, eventually, killOnExit } from './helpers/real-asterisk.js';
+import { ARI_PASSWORD, RealAsterisk, SALES_QUEUE, SHIPPED_IVR, eventually, killOnExit } from './helpers/real-asterisk.js';
 import { within } from './helpers/wait.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
@@ -22,14 +22,6 @@ const SKIP =
     ? false
     : 'real multi-engine tier skipped: set CC_CSAT_ASTERISK (../shared/asterisk/install.sh) and CC_CSAT_POSTGRES_URL (bash .ci/postgres.sh); bash .ci/run sets both';
 
-const SHIPPED_IVR = readFileSync(join(REPO_ROOT, 'ivr', 'csat-survey.toml'), 'utf8');
-const QUEUES = `
-[[queue]]
-name = "sales-queue"
-[queue.after_call]
-csat_enabled = true
-csat_ivr = "csat-survey"
-`;
 const KEY = 'real-multi-engine-key';
 
 interface Side {
@@ -68,7 +60,7 @@ describe('real Asterisk 22 x2, two engines, one PostgreSQL', { skip: SKIP }, () 
         ariPassword: ARI_PASSWORD,
         ariExtra: `name = "${name}"`,
         databaseUrl: database.url,
-        queues: QUEUES,
+        queues: SALES_QUEUE,
         ivrs: { 'csat-survey': SHIPPED_IVR },
         logLevel: 'info',
         engineExtra: `

@@ -22,6 +22,16 @@ export const ASTERISK_DEV = join(REPO_ROOT, 'asterisk-dev');
 const CONF_DIR = join(ASTERISK_DEV, 'conf');
 
 /** The ARI user the engine connects as, with the password asterisk-dev/conf/ari.conf gives it. */
+/** The survey as shipped (key 1 -> score 5 ... key 5 -> score 1) and the queue that runs it. */
+export const SHIPPED_IVR = readFileSync(join(REPO_ROOT, 'ivr', 'csat-survey.toml'), 'utf8');
+export const SALES_QUEUE = `
+[[queue]]
+name = "sales-queue"
+[queue.after_call]
+csat_enabled = true
+csat_ivr = "csat-survey"
+`;
+
 export const ARI_USER = 'csat';
 export const ARI_PASSWORD = ((): string => {
   const section = /^\[csat\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(readFileSync(join(CONF_DIR, 'ari.conf'), 'utf8'))?.[1] ?? '';
