@@ -3,9 +3,12 @@ import type { Ivr } from '../config/schema.js';
 import type { CallChannel } from '../telephony/port.js';
 import type { DigitBuffer } from './digits.js';
 
-export interface CollectedRating {
+/** What a caller answered to one question: the key(s) pressed and the value they stand for. */
+export interface CollectedAnswer {
+  /** The id of the step that asked. */
+  readonly question: string;
   readonly digit: string;
-  readonly score: number;
+  readonly value: number;
 }
 
 /** What every step handler gets. `signal` aborts on hangup, survey deadline or forced shutdown. */
@@ -15,27 +18,31 @@ export interface StepContext {
   readonly signal: AbortSignal;
   readonly digits: DigitBuffer;
   readonly log: Logger;
-  /** Set once the caller's key is stored; confirm reads it back. */
-  readonly rating: CollectedRating | undefined;
-  /**
-   * Stores the rating (cc_csat) before the survey moves on: a caller who hangs up during thank-you
-   * has rated. `stored: false` when the database could not take it (the caller must not hear "you pressed").
-   */
-  recordRating(rating: CollectedRating): Promise<RecordedRating>;
-  /** Counts prompts offered in collect steps, for the outcome row. */
-  countAttempt(): void;
+  /** The answers stored so far, in the order given (confirm reads the last one back). */
+  readonly answers: readonly CollectedAnswer[];
 }
 
-export type RecordedRating = { readonly stored: true } | { readonly stored: false; readonly reason: string };
+/** How the session took an answer: stored, or why not (the caller must then not hear "you pressed"). */
+export type RecordedAnswer = { readonly stored: true } | { readonly stored: false; readonly reason: string };
+
+/** Prompts a collect step offered the caller (the question and its repeats), for the outcome row. */
+interface Attempts {
+  readonly attempts?: number;
+}
 
 export type StepResult =
   /** Continue at `next` (or the following step when undefined). */
-  | { readonly kind: 'next'; readonly next: string | undefined }
-  /** Collect ran out of retries; `goto` is its on_failure step, if any. */
-  | { readonly kind: 'exhausted'; readonly reason: 'no_input' | 'invalid'; readonly goto: string | undefined }
+  | ({ readonly kind: 'next'; readonly next: string | undefined } & Attempts)
   /**
-   * The survey failed (a prompt failed to play, a rating could not be stored): outcome `failed`.
-   * With `goto` (a collect's on_failure) the caller still hears that step, e.g. goodbye.
+   * The caller answered. The session stores it before the survey moves on (a caller who hangs up
+   * during thank-you has rated); if it cannot, the survey fails and goes to `onFailure` if any.
    */
-  | { readonly kind: 'failed'; readonly reason: string; readonly goto?: string | undefined }
+  | ({ readonly kind: 'answered'; readonly answer: CollectedAnswer; readonly next: string | undefined; readonly onFailure: string | undefined } & Attempts)
+  /** Collect ran out of retries; `goto` is its on_failure step, if any. */
+  | ({ readonly kind: 'exhausted'; readonly reason: 'no_input' | 'invalid'; readonly goto: string | undefined } & Attempts)
+  /**
+   * The survey failed (a prompt failed to play): outcome `failed`. With `goto` (a collect's
+   * on_failure) the caller still hears that step, e.g. goodbye.
+   */
+  | ({ readonly kind: 'failed'; readonly reason: string; readonly goto?: string | undefined } & Attempts)
   | { readonly kind: 'hangup' };

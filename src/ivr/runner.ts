@@ -1,7 +1,8 @@
-// Owns one survey's loop: runs steps in order (or by `next`), and turns how it ended into an outcome.
-// Hangup at any moment surfaces as the abort of ctx.signal and is a normal ending, not an error.
+// Owns one survey's loop: runs steps in order (or by `next`), hands each answer a step collected to
+// the call's session to store before moving on, and says how the run ended. Hangup at any moment
+// surfaces as the abort of ctx.signal and is a normal ending, not an error.
 import type { Ivr, Step } from '../config/schema.js';
-import type { StepContext, StepResult } from './context.js';
+import type { CollectedAnswer, RecordedAnswer, StepContext, StepResult } from './context.js';
 import { runStep } from './registry.js';
 
 export type RunEnd =
@@ -13,12 +14,19 @@ export type RunEnd =
 // A `next` cycle in config is legal (a menu that repeats) but must not spin forever.
 const MAX_STEPS_PER_SURVEY = 64;
 
-export interface RunObserver {
-  onStep?(step: Step): void;
+/** The one place a call's answers go; the runner never stores anything itself. */
+export interface RunSession {
+  /** Stores the answer (committed before it resolves) and adds it to ctx.answers; never rejects. */
+  record(answer: CollectedAnswer): Promise<RecordedAnswer>;
+  /** Prompts offered in collect steps, for the outcome row. */
+  countAttempts(attempts: number): void;
+  /** The step about to run (its id goes into log lines and the outcome row). */
+  enterStep?(step: Step): void;
 }
 
-export async function runIvr(ivr: Ivr, ctx: StepContext, observer: RunObserver = {}): Promise<RunEnd> {
+export async function runIvr(ivr: Ivr, ctx: StepContext, session: RunSession): Promise<RunEnd> {
   const indexById = new Map(ivr.step.map((step, index) => [step.id, index]));
+  const go = (id: string | undefined): number | undefined => (id === undefined ? undefined : indexById.get(id));
   let index: number | undefined = 0;
   let lastStep = ivr.step[0]!.id;
   let exhausted: 'no_input' | 'invalid' | undefined;
@@ -32,22 +40,34 @@ export async function runIvr(ivr: Ivr, ctx: StepContext, observer: RunObserver =
       ctx.signal.throwIfAborted();
       const step: Step = ivr.step[index]!;
       lastStep = step.id;
-      observer.onStep?.(step);
+      session.enterStep?.(step);
       const result: StepResult = await runStep(step, ctx);
+      if (result.kind !== 'hangup' && result.attempts) session.countAttempts(result.attempts);
       const following: number | undefined = index + 1 < ivr.step.length ? index + 1 : undefined;
       switch (result.kind) {
         case 'next':
-          index = result.next === undefined ? following : indexById.get(result.next);
+          index = result.next === undefined ? following : go(result.next);
           break;
+        case 'answered': {
+          const recorded = await session.record(result.answer);
+          if (recorded.stored) {
+            index = result.next === undefined ? following : go(result.next);
+          } else {
+            if (result.onFailure === undefined) return { kind: 'failed', reason: recorded.reason, lastStep };
+            failure = recorded.reason;
+            index = go(result.onFailure);
+          }
+          break;
+        }
         case 'exhausted':
           exhausted = result.reason;
           // Without on_failure the survey simply ends; the caller is hung up below, never left waiting.
-          index = result.goto === undefined ? undefined : indexById.get(result.goto);
+          index = go(result.goto);
           break;
         case 'failed':
           if (result.goto === undefined) return { kind: 'failed', reason: result.reason, lastStep };
           failure = result.reason;
-          index = indexById.get(result.goto);
+          index = go(result.goto);
           break;
         case 'hangup':
           index = undefined;

@@ -1,18 +1,23 @@
 // Decides whether a channel handed to Stasis gets a survey, runs it, and records how it ended.
 // Every offered or declined survey leaves exactly one survey_outcome row; no caller is left in silence.
-import { setTimeout as sleep } from 'node:timers/promises';
+// Who is surveyed is eligibility.ts, a running survey's answers are its session (session.ts), and how
+// it ended is outcomes.ts: this file sequences them for each caller and owns shutdown.
 import type { Ivr, QueueConfig } from '../config/schema.js';
-import type { NewRating, Rating, SurveyOutcomeKind } from '../db/schema.js';
-import { asStorageError } from '../db/storage-error.js';
-import type { CollectedRating, StepContext } from '../ivr/context.js';
+import type { SurveyOutcomeKind } from '../db/schema.js';
+import type { StepContext } from '../ivr/context.js';
 import { DigitBuffer } from '../ivr/digits.js';
 import { runIvr, type RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
-import type { InsertRatingResult, OutcomeStore, RatingStore } from '../storage/ports.js';
-import { ChannelGoneError, ChannelTakenOverError, type CallChannel, type IncomingCall } from '../telephony/port.js';
+import type { OutcomeStore, RatingStore } from '../storage/ports.js';
+import { ChannelGoneError, type CallChannel, type IncomingCall } from '../telephony/port.js';
 import type { Admission } from './admission.js';
 import type { SurveyClaims } from './claims.js';
+import { skipReason } from './eligibility.js';
 import { identifyCall, identityFromArgs, invalidIdentity, type CallIdentity } from './identify.js';
+import { classifyEnd, OutcomeRecorder, ShutdownDeadlineError, SurveyDeadlineError } from './outcomes.js';
+import { SurveySession } from './session.js';
+
+export { ShutdownDeadlineError, SurveyDeadlineError } from './outcomes.js';
 
 export interface SurveyControllerDeps {
   readonly ratings: RatingStore;
@@ -36,24 +41,6 @@ export interface SurveyObserver {
   ratingStored?(score: number, dtmfToStoredMs: number): void;
 }
 
-const RATING_WRITE_ATTEMPTS = 3;
-const RATING_RETRY_PAUSE_MS = 100;
-
-/** The survey ran past its IVR's max_duration_ms. */
-export class SurveyDeadlineError extends Error {
-  constructor(maxDurationMs: number) {
-    super(`survey exceeded max_duration_ms (${maxDurationMs} ms)`);
-    this.name = 'SurveyDeadlineError';
-  }
-}
-
-export class ShutdownDeadlineError extends Error {
-  constructor() {
-    super('shutdown deadline reached');
-    this.name = 'ShutdownDeadlineError';
-  }
-}
-
 interface LiveSurvey {
   /** Known once the call is identified; used to refuse a second survey for the same call. */
   callId: string | undefined;
@@ -68,9 +55,11 @@ export class SurveyController {
   /** Set once the shutdown deadline passed: surveys still running, or starting, end at once. */
   private forcedStop: ShutdownDeadlineError | undefined;
   private readonly now: () => Date;
+  private readonly outcomes: OutcomeRecorder;
 
   constructor(private readonly deps: SurveyControllerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.outcomes = new OutcomeRecorder({ outcomes: deps.outcomes, log: deps.log, now: this.now, onRecorded: deps.observer?.surveyEnded?.bind(deps.observer) });
   }
 
   get liveCount(): number {
@@ -102,7 +91,7 @@ export class SurveyController {
         // variables): the caller must not stay in our application in silence, and it is recorded.
         log().error({ err }, 'survey controller failed unexpectedly; sending the call back to the dialplan');
         await this.sendBackToDialplan(channel, log());
-        await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'failed', reason: err instanceof Error ? err.message : String(err), wasLive: false });
+        await this.outcomes.record({ channel, identity: undefined, startedAt, outcome: 'failed', reason: err instanceof Error ? err.message : String(err), wasLive: false });
       })
       .finally(() => {
         unsubscribe();
@@ -132,7 +121,7 @@ export class SurveyController {
         'Asterisk overloaded: no survey, back to the dialplan',
       );
       await this.sendBackToDialplan(channel, baseLog());
-      await this.recordOutcome({ channel, identity: known, startedAt, outcome: 'skipped', reason: 'overloaded', wasLive: false });
+      await this.outcomes.record({ channel, identity: known, startedAt, outcome: 'skipped', reason: 'overloaded', wasLive: false });
       return;
     }
     let identity: CallIdentity;
@@ -141,18 +130,23 @@ export class SurveyController {
     } catch (err) {
       if (err instanceof ChannelGoneError) {
         baseLog().info('caller left before the survey could start');
-        await this.recordOutcome({ channel, identity: undefined, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
+        await this.outcomes.record({ channel, identity: undefined, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
         return;
       }
       throw err;
     }
     // One child per survey, with every binding at once: a child per binding level costs a serialization each.
     const log = this.deps.log.child({ channel_id: channel.id, call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId });
-    const skip = await this.skipReason(identity, entry);
+    const skip = await skipReason(identity, {
+      accepting: this.accepting,
+      queues: this.deps.queues,
+      ratings: this.deps.ratings,
+      surveyedHereOnAnotherChannel: (callId) => this.surveyedHereOnAnotherChannel(callId, entry),
+    });
     if (skip) {
       log.info({ reason: skip }, 'no survey for this call; back to the dialplan');
       await this.sendBackToDialplan(channel, log);
-      await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: skip, wasLive: false });
+      await this.outcomes.record({ channel, identity, startedAt, outcome: 'skipped', reason: skip, wasLive: false });
       return;
     }
     const queue = this.deps.queues.get(identity.queueId!)!;
@@ -165,7 +159,7 @@ export class SurveyController {
     if (!claim.granted) {
       if (channel.gone.aborted) {
         log.info({ holder: claim.holder.engineId }, 'caller left while another engine held the call');
-        await this.recordOutcome({ channel, identity, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
+        await this.outcomes.record({ channel, identity, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
         return;
       }
       // The same call on another channel, surveyed here or by another engine; or this channel held
@@ -173,7 +167,7 @@ export class SurveyController {
       // same ${UNIQUEID}: see README "Scaling out", systemname). Never left in silence.
       log.info({ reason: 'survey_in_progress', holder: claim.holder.engineId, holder_channel_id: claim.holder.channelId }, 'no survey for this call; back to the dialplan');
       await this.sendBackToDialplan(channel, log);
-      await this.recordOutcome({ channel, identity, startedAt, outcome: 'skipped', reason: 'survey_in_progress', wasLive: false });
+      await this.outcomes.record({ channel, identity, startedAt, outcome: 'skipped', reason: 'survey_in_progress', wasLive: false });
       return;
     }
     try {
@@ -194,22 +188,6 @@ export class SurveyController {
       if (survey !== entry && survey.callId === callId) return true;
     }
     return false;
-  }
-
-  private async skipReason(identity: CallIdentity, entry: LiveSurvey): Promise<string | undefined> {
-    if (!identity.callId) return 'no_call_id';
-    if (!this.accepting) return 'shutting_down';
-    if (!identity.queueId) return 'no_queue_id';
-    const queue = this.deps.queues.get(identity.queueId);
-    if (!queue) return 'unknown_queue';
-    if (!queue.after_call.csat_enabled) return 'csat_disabled';
-    if (!identity.agentId) return 'no_agent_id';
-    // Checked before the caller is asked anything: an id that cannot be stored must not cost a pressed key.
-    const invalid = invalidIdentity(identity);
-    if (invalid) return invalid;
-    if (this.surveyedHereOnAnotherChannel(identity.callId, entry)) return 'survey_in_progress';
-    if (await this.deps.ratings.findByCallId(identity.callId)) return 'already_rated';
-    return undefined;
   }
 
   private async runSurvey(args: {
@@ -233,57 +211,18 @@ export class SurveyController {
     if (this.forcedStop) survey.abort(this.forcedStop);
     entry.abort = (reason) => survey.abort(reason);
     const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), this.surveyTimeLeftMs(ivr, startedAt));
-    let rating: CollectedRating | undefined;
-    let attempts = 0;
-    let storedNote: string | undefined;
-    let currentStep = ivr.step[0]!.id;
-    // One child logger per step, made when the step changes: steps log rarely, but often per step.
-    let stepLogger: { step: string; log: Logger } | undefined;
-    const stepLog = (): Logger => {
-      if (stepLogger?.step !== currentStep) stepLogger = { step: currentStep, log: log.child({ step: currentStep }) };
-      return stepLogger.log;
-    };
+    const session = new SurveySession(
+      { identity, ratings: this.deps.ratings, digits, log, now: this.now, observer: this.deps.observer },
+      ivr.step[0]!.id,
+    );
     const ctx: StepContext = {
       ivr,
       channel,
       signal,
       digits,
+      answers: session.answers,
       get log() {
-        return stepLog();
-      },
-      get rating() {
-        return rating;
-      },
-      countAttempt: () => {
-        attempts++;
-      },
-      recordRating: async (collected) => {
-        let result: InsertRatingResult;
-        try {
-          result = await this.storeRating({
-            call_id: identity.callId,
-            agent_id: identity.agentId,
-            queue_id: identity.queueId,
-            score: collected.score,
-            comment: null,
-            created_at: this.now().toISOString(),
-          });
-        } catch (err) {
-          const reason = `rating not stored: ${err instanceof Error ? err.message : String(err)}`;
-          // With no row, this line is where the caller's answer survives: it carries the digit.
-          stepLog().error({ digit: collected.digit, score: collected.score, err: reason }, 'rating could not be stored; the caller hears goodbye');
-          return { stored: false, reason };
-        }
-        rating = collected;
-        if (result.inserted) {
-          this.deps.observer?.ratingStored?.(collected.score, performance.now() - digits.lastPushedAt);
-          log.info({ step: currentStep, digit: collected.digit, score: collected.score }, 'rating stored');
-        } else {
-          // Another path (the API) rated this call while the caller was listening; the first rating stands.
-          storedNote = `call already rated with score ${result.existing.score}; kept the first rating`;
-          stepLog().warn({ digit: collected.digit, score: collected.score, kept: result.existing.score }, storedNote);
-        }
-        return { stored: true };
+        return session.stepLog;
       },
     };
     // At debug: "survey ended" carries the same fields, and every line costs the event loop under load.
@@ -291,119 +230,45 @@ export class SurveyController {
     let end: RunEnd;
     try {
       if (channel.initialState !== 'Up') await channel.answer();
-      end = await runIvr(ivr, ctx, { onStep: (step) => (currentStep = step.id) });
+      end = await runIvr(ivr, ctx, session);
     } catch (err) {
       if (signal.aborted) {
-        end = { kind: 'aborted', reason: signal.reason, lastStep: currentStep };
+        end = { kind: 'aborted', reason: signal.reason, lastStep: session.currentStep };
       } else if (err instanceof ChannelGoneError) {
         // The call ended under the survey before Asterisk said so (a shutdown's soft hangup).
-        end = { kind: 'aborted', reason: err, lastStep: currentStep };
+        end = { kind: 'aborted', reason: err, lastStep: session.currentStep };
       } else {
-        log.error({ err, step: currentStep }, 'survey failed');
-        end = { kind: 'failed', reason: err instanceof Error ? err.message : String(err), lastStep: currentStep };
+        log.error({ err, step: session.currentStep }, 'survey failed');
+        end = { kind: 'failed', reason: err instanceof Error ? err.message : String(err), lastStep: session.currentStep };
       }
     }
     clearTimeout(deadline);
     channel.gone.removeEventListener('abort', onGone);
     delete entry.abort;
-    const { outcome, reason } = this.classify(end, rating, ivr);
+    const { rating, attempts } = session;
+    const { outcome, reason } = classifyEnd(end, rating !== undefined, ivr);
     // Whatever happened, the caller is let go: hang up unless they already did.
     if (!channel.gone.aborted) {
       await channel.hangup().catch((err: unknown) => log.warn({ err }, 'hangup after survey failed'));
     }
-    await this.recordOutcome({
+    await this.outcomes.record({
       channel,
       identity,
       startedAt,
       outcome,
-      reason: storedNote ?? reason,
+      reason: session.storedNote ?? reason,
       ivr: ivr.name,
       attempts,
       lastStep: end.lastStep,
-      score: rating?.score,
+      score: rating?.value,
       wasLive: true,
     });
-    log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.score }, 'survey ended');
-  }
-
-  /**
-   * Commits the rating or throws. A lock is already waited out by the gate; a failure that may pass
-   * (disk full for a moment, an I/O error) gets a few more tries while the caller waits for "you pressed".
-   */
-  private async storeRating(rating: NewRating): Promise<InsertRatingResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await this.deps.ratings.insert(rating, 'IVR rating');
-        // A retry after a connection lost with its commit: the row standing is this very rating.
-        if (!result.inserted && attempt > 1 && sameRating(result.existing, rating)) return { inserted: true, rating: result.existing };
-        return result;
-      } catch (err) {
-        const failure = asStorageError(err);
-        // A lock or a statement already waited its whole limit: a caller must not wait it twice.
-        if (!failure || failure.failure === 'locked' || failure.failure === 'timeout' || attempt >= RATING_WRITE_ATTEMPTS) throw err;
-        await sleep(RATING_RETRY_PAUSE_MS * attempt);
-      }
-    }
+    log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.value }, 'survey ended');
   }
 
   /** A caller we do not (or can no longer) survey goes back to the dialplan; a failure is logged, not thrown. */
   private async sendBackToDialplan(channel: CallChannel, log: Logger): Promise<void> {
     await channel.continueInDialplan().catch((err: unknown) => log.error({ err }, 'could not send the call back to the dialplan'));
-  }
-
-  private classify(end: RunEnd, rating: CollectedRating | undefined, ivr: Ivr): { outcome: SurveyOutcomeKind; reason?: string } {
-    // A stored rating makes the survey complete, whatever happened after (hangup during thank-you).
-    if (rating) return { outcome: 'completed' };
-    switch (end.kind) {
-      case 'finished':
-        return { outcome: 'failed', reason: `IVR ${ivr.name} ended without collecting a rating` };
-      case 'exhausted':
-        return { outcome: end.reason };
-      case 'failed':
-        return { outcome: 'failed', reason: end.reason };
-      case 'aborted':
-        // Still on the line, but its events go to whoever took the ARI application: not the caller's doing.
-        if (end.reason instanceof ChannelTakenOverError) return { outcome: 'failed', reason: 'ari_application_replaced' };
-        if (end.reason instanceof ChannelGoneError) return { outcome: 'abandoned', reason: 'caller_hung_up' };
-        if (end.reason instanceof ShutdownDeadlineError) return { outcome: 'failed', reason: 'shutdown_deadline' };
-        if (end.reason instanceof SurveyDeadlineError) return { outcome: 'failed', reason: end.reason.message };
-        return { outcome: 'failed', reason: String(end.reason) };
-    }
-  }
-
-  private async recordOutcome(row: {
-    channel: CallChannel;
-    identity: CallIdentity | undefined;
-    startedAt: Date;
-    outcome: SurveyOutcomeKind;
-    reason?: string | undefined;
-    ivr?: string;
-    attempts?: number;
-    lastStep?: string;
-    score?: number | undefined;
-    /** Whether the IVR ran (a live survey ended), for the observer. */
-    wasLive: boolean;
-  }): Promise<void> {
-    try {
-      await this.deps.outcomes.insert({
-        call_id: row.identity?.callId ?? null,
-        channel_id: row.channel.id,
-        agent_id: row.identity?.agentId ?? null,
-        queue_id: row.identity?.queueId ?? null,
-        ivr: row.ivr ?? null,
-        outcome: row.outcome,
-        reason: row.reason ?? null,
-        attempts: row.attempts ?? 0,
-        last_step: row.lastStep ?? null,
-        score: row.score ?? null,
-        started_at: row.startedAt.toISOString(),
-        ended_at: this.now().toISOString(),
-        server: row.channel.server,
-      });
-    } catch (err) {
-      this.deps.log.error({ err, channel_id: row.channel.id, server: row.channel.server, outcome: row.outcome }, 'could not record survey outcome');
-    }
-    this.deps.observer?.surveyEnded?.(row.outcome, row.wasLive);
   }
 
   /**
@@ -427,13 +292,4 @@ export class SurveyController {
     await Promise.all([...this.live.values()].map((survey) => survey.done));
     return { finished: pending.length - stillLive, aborted: stillLive };
   }
-}
-
-function sameRating(stored: Rating, attempted: NewRating): boolean {
-  return (
-    stored.agent_id === attempted.agent_id &&
-    stored.queue_id === attempted.queue_id &&
-    stored.score === attempted.score &&
-    stored.created_at === attempted.created_at
-  );
 }

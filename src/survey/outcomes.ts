@@ -1,0 +1,92 @@
+// How a survey ended, in survey_outcome terms, and the one place that writes that row. Every offered
+// or declined survey leaves exactly one row; a row that cannot be written is logged, never thrown.
+import type { Ivr } from '../config/schema.js';
+import type { SurveyOutcomeKind } from '../db/schema.js';
+import type { RunEnd } from '../ivr/runner.js';
+import type { Logger } from '../log.js';
+import type { OutcomeStore } from '../storage/ports.js';
+import { ChannelGoneError, ChannelTakenOverError, type CallChannel } from '../telephony/port.js';
+import type { CallIdentity } from './identify.js';
+
+/** The survey ran past its IVR's max_duration_ms. */
+export class SurveyDeadlineError extends Error {
+  constructor(maxDurationMs: number) {
+    super(`survey exceeded max_duration_ms (${maxDurationMs} ms)`);
+    this.name = 'SurveyDeadlineError';
+  }
+}
+
+export class ShutdownDeadlineError extends Error {
+  constructor() {
+    super('shutdown deadline reached');
+    this.name = 'ShutdownDeadlineError';
+  }
+}
+
+export function classifyEnd(end: RunEnd, rated: boolean, ivr: Ivr): { outcome: SurveyOutcomeKind; reason?: string } {
+  // A stored rating makes the survey complete, whatever happened after (hangup during thank-you).
+  if (rated) return { outcome: 'completed' };
+  switch (end.kind) {
+    case 'finished':
+      return { outcome: 'failed', reason: `IVR ${ivr.name} ended without collecting a rating` };
+    case 'exhausted':
+      return { outcome: end.reason };
+    case 'failed':
+      return { outcome: 'failed', reason: end.reason };
+    case 'aborted':
+      // Still on the line, but its events go to whoever took the ARI application: not the caller's doing.
+      if (end.reason instanceof ChannelTakenOverError) return { outcome: 'failed', reason: 'ari_application_replaced' };
+      if (end.reason instanceof ChannelGoneError) return { outcome: 'abandoned', reason: 'caller_hung_up' };
+      if (end.reason instanceof ShutdownDeadlineError) return { outcome: 'failed', reason: 'shutdown_deadline' };
+      if (end.reason instanceof SurveyDeadlineError) return { outcome: 'failed', reason: end.reason.message };
+      return { outcome: 'failed', reason: String(end.reason) };
+  }
+}
+
+export interface OutcomeRow {
+  readonly channel: CallChannel;
+  readonly identity: CallIdentity | undefined;
+  readonly startedAt: Date;
+  readonly outcome: SurveyOutcomeKind;
+  readonly reason?: string | undefined;
+  readonly ivr?: string;
+  readonly attempts?: number;
+  readonly lastStep?: string;
+  readonly score?: number | undefined;
+  /** Whether the IVR ran (a live survey ended), for the observer. */
+  readonly wasLive: boolean;
+}
+
+export class OutcomeRecorder {
+  constructor(
+    private readonly deps: {
+      readonly outcomes: OutcomeStore;
+      readonly log: Logger;
+      readonly now: () => Date;
+      readonly onRecorded?: ((outcome: SurveyOutcomeKind, wasLive: boolean) => void) | undefined;
+    },
+  ) {}
+
+  async record(row: OutcomeRow): Promise<void> {
+    try {
+      await this.deps.outcomes.insert({
+        call_id: row.identity?.callId ?? null,
+        channel_id: row.channel.id,
+        agent_id: row.identity?.agentId ?? null,
+        queue_id: row.identity?.queueId ?? null,
+        ivr: row.ivr ?? null,
+        outcome: row.outcome,
+        reason: row.reason ?? null,
+        attempts: row.attempts ?? 0,
+        last_step: row.lastStep ?? null,
+        score: row.score ?? null,
+        started_at: row.startedAt.toISOString(),
+        ended_at: this.deps.now().toISOString(),
+        server: row.channel.server,
+      });
+    } catch (err) {
+      this.deps.log.error({ err, channel_id: row.channel.id, server: row.channel.server, outcome: row.outcome }, 'could not record survey outcome');
+    }
+    this.deps.onRecorded?.(row.outcome, row.wasLive);
+  }
+}
