@@ -19,7 +19,7 @@ const run = promisify(execFile);
 
 export interface QueueApiBench {
   readonly config: AppConfig;
-  readonly storage: Pick<Storage, 'ratings' | 'stats' | 'probe'>;
+  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'stats' | 'probe'>;
   /** The same answer as GET /cc/csat/queue/:id?period=day&from=..&to=.., computed from cc_csat. */
   readonly onTheFly: (queueId: string, from: string, to: string) => Promise<unknown>;
   /** An API key with csat:read. */

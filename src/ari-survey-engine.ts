@@ -19,7 +19,7 @@ import { ServerStates } from './telephony/server-states.js';
 export interface AriSurveyEngineOptions {
   /** Every configured Asterisk server (AppConfig.ariServers); at least one. */
   readonly servers: readonly AriServer[];
-  readonly storage: Pick<Storage, 'ratings' | 'outcomes' | 'claims'>;
+  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'outcomes' | 'claims'>;
   /** Names this engine in survey claims (AppConfig.engineId). */
   readonly engineId: string;
   readonly queues: ReadonlyMap<string, QueueConfig>;
@@ -84,6 +84,7 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
   claims.start();
   const controller = new SurveyController({
     ratings: options.storage.ratings,
+    answers: options.storage.answers,
     outcomes: options.storage.outcomes,
     claims,
     queues: options.queues,

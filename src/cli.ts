@@ -128,7 +128,7 @@ const commands: Record<string, Command> = {
 };
 
 commands['migrate-data'] = {
-  summary: 'copy ratings and outcomes into an empty database (e.g. SQLite into PostgreSQL), verify, rebuild rollups',
+  summary: 'copy ratings, answers and outcomes into an empty database (e.g. SQLite into PostgreSQL), verify, rebuild rollups',
   options: {
     from: { type: 'string', value: 'URL', help: 'source: sqlite:PATH or postgres://... (default: [database] url)' },
     to: { type: 'string', value: 'URL', required: true, help: 'target, empty: postgres://USER@HOST/DB or sqlite:PATH' },
@@ -173,7 +173,7 @@ commands['migrate-data'] = {
         progress: (line) => process.stderr.write(`  ${line}\r`),
       });
       console.log(
-        `${source.description} -> ${target.description}: ${report.ratings} rating(s) and ${report.outcomes} survey outcome(s) copied and verified; rollups rebuilt (${report.rollups.durationMs} ms)`,
+        `${source.description} -> ${target.description}: ${report.ratings} rating(s), ${report.answers} answer(s) and ${report.outcomes} survey outcome(s) copied and verified; rollups rebuilt (${report.rollups.durationMs} ms)`,
       );
       return 0;
     } catch (err) {

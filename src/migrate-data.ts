@@ -15,6 +15,7 @@ type Endpoint = Storage & { readonly db: Kysely<Database> };
 export interface CopyReport {
   readonly ratings: number;
   readonly outcomes: number;
+  readonly answers: number;
   readonly rollups: RunReport;
 }
 
@@ -27,7 +28,7 @@ export class MigrateDataError extends Error {
 }
 
 const BATCH_ROWS = 2_000;
-const COPIED_TABLES = ['cc_csat', 'survey_outcome'] as const;
+const COPIED_TABLES = ['cc_csat', 'survey_outcome', 'survey_answer'] as const;
 
 export async function openEndpoint(target: DatabaseTarget, applicationName: string): Promise<Endpoint> {
   if (target.kind === 'postgres') {
@@ -91,5 +92,5 @@ export async function copyDatabase(from: Endpoint, to: Endpoint, options: { time
     }
   }
   const rollups = await new ResultService({ rollups: to.rollups, timezone: options.timezone, log: options.log }).run('full');
-  return { ratings: counts['cc_csat']!, outcomes: counts['survey_outcome']!, rollups };
+  return { ratings: counts['cc_csat']!, outcomes: counts['survey_outcome']!, answers: counts['survey_answer']!, rollups };
 }

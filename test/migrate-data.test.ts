@@ -15,7 +15,7 @@ const AGENTS = ['ana', 'bo', 'cy'];
 const QUEUES = ['sales-queue', 'support-queue'];
 
 describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
-  test('SQLite into an empty PostgreSQL: every rating and outcome with its id, rollups equal, new ratings continue; a second copy is refused', async () => {
+  test('SQLite into an empty PostgreSQL: every rating, answer and outcome with its id, rollups equal, new ratings continue; a second copy is refused', async () => {
     const tree = writeConfigTree({ engineExtra: '[results]\ntimezone = "Europe/Paris"' });
     const source = openSqliteStorage(tree.dbPath);
     await source.migrate();
@@ -27,6 +27,14 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
         { call_id: `call-${i}`, agent_id: AGENTS[i % 3]!, queue_id: QUEUES[i % 2]!, score: 1 + (i % 5), comment: i % 7 === 0 ? `comment ${i}` : null, created_at: created },
         'seed',
       );
+      // Answers: one for every fourth call, a second question for every twentieth.
+      for (const question of i % 20 === 0 ? ['ask', 'resolved'] : i % 4 === 0 ? ['ask'] : []) {
+        await source.answers.record({
+          call_id: `call-${i}`, question_id: question, kind: question === 'ask' ? 'csat' : 'yes_no', value: question === 'ask' ? 1 + (i % 5) : i % 2,
+          digits: '1', recording: null, recording_ms: null, recording_format: null, language: i % 8 === 0 ? 'fr' : 'en',
+          agent_id: AGENTS[i % 3]!, queue_id: QUEUES[i % 2]!, ivr: 'survey', answered_at: created,
+        });
+      }
       if (i % 3 === 0) {
         await source.outcomes.insert({
           call_id: `call-${i}`, channel_id: `ch-${i}`, agent_id: AGENTS[i % 3]!, queue_id: QUEUES[i % 2]!, ivr: 'survey', outcome: 'completed',
@@ -41,12 +49,13 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
     try {
       const copied = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 120_000 });
       assert.equal(copied.code, 0, copied.stderr);
-      assert.match(copied.stdout, /4998 rating\(s\) and 1667 survey outcome\(s\) copied and verified/);
+      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\) and 1667 survey outcome\(s\) copied and verified/);
       assert.doesNotMatch(copied.stdout + copied.stderr, new RegExp(new URL(database.url).password), 'the password is not printed');
 
-      const all = async (db: typeof source.db, table: 'cc_csat' | 'survey_outcome') => db.selectFrom(table).selectAll().orderBy('id').execute();
+      const all = async (db: typeof source.db, table: 'cc_csat' | 'survey_outcome' | 'survey_answer') => db.selectFrom(table).selectAll().orderBy('id').execute();
       assert.deepEqual(await all(target.db, 'cc_csat'), await all(source.db, 'cc_csat'));
       assert.deepEqual(await all(target.db, 'survey_outcome'), await all(source.db, 'survey_outcome'));
+      assert.deepEqual(await all(target.db, 'survey_answer'), await all(source.db, 'survey_answer'));
       const rollups = async (db: typeof source.db) => ({
         rollup: (await sql`SELECT scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_rollup ORDER BY 1, 2, 3, 4, 5`.execute(db)).rows,
         running: (await sql`SELECT queue_id, agent_id, day, count, sum FROM csat_running ORDER BY 1, 2, 3`.execute(db)).rows,

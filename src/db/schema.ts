@@ -32,6 +32,30 @@ export interface SurveyOutcomeTable {
   server: string | null;
 }
 
+export const ANSWER_KINDS = ['csat', 'nps', 'ces', 'yes_no', 'scale', 'comment'] as const;
+export type AnswerKind = (typeof ANSWER_KINDS)[number];
+
+/** One answer to one question of a survey (sql/sqlite/006, sql/postgres/007). */
+export interface SurveyAnswerTable {
+  id: Generated<number>;
+  call_id: string;
+  /** The asking step's id in the IVR: stable across config edits, used by the API and statistics. */
+  question_id: string;
+  kind: AnswerKind;
+  /** NULL for a spoken comment. */
+  value: number | null;
+  /** The keys pressed for it (e.g. "10#"); NULL for a spoken comment. */
+  digits: string | null;
+  recording: string | null;
+  recording_ms: number | null;
+  recording_format: string | null;
+  language: string | null;
+  agent_id: string;
+  queue_id: string;
+  ivr: string;
+  answered_at: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -102,9 +126,12 @@ export interface Database {
   result_state: ResultStateTable;
   survey_claim: SurveyClaimTable;
   api_key_usage: ApiKeyUsageTable;
+  survey_answer: SurveyAnswerTable;
 }
 
 export type Rating = Selectable<CcCsatTable>;
 export type NewRating = Insertable<CcCsatTable>;
 export type SurveyOutcome = Selectable<SurveyOutcomeTable>;
 export type NewSurveyOutcome = Insertable<SurveyOutcomeTable>;
+export type Answer = Selectable<SurveyAnswerTable>;
+export type NewAnswer = Insertable<SurveyAnswerTable>;

@@ -18,7 +18,7 @@ const READINESS_PROBE_MAX_AGE_MS = 1000;
 
 export interface HttpDeps {
   readonly config: AppConfig;
-  readonly storage: Pick<Storage, 'ratings' | 'stats' | 'probe'>;
+  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'stats' | 'probe'>;
   readonly log: Logger;
   /** The Asterisk servers' connection states (one server: `{ state }`). */
   readonly telephony: TelephonyReadiness;
@@ -61,6 +61,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(
     csatRoutes({
       ratings: deps.storage.ratings,
+      answers: deps.storage.answers,
       stats: deps.storage.stats,
       zone: new ZoneCalendar(engine.results.timezone),
       knownQueues: new Set(deps.config.queues.keys()),

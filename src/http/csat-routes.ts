@@ -4,7 +4,8 @@ import express, { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { alignRange } from '../results/stats-shape.js';
 import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
-import type { RatingStore, StatsStore } from '../storage/ports.js';
+import type { Answer } from '../db/schema.js';
+import type { AnswerStore, RatingStore, StatsStore } from '../storage/ports.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { HttpError, validationError } from './errors.js';
@@ -13,6 +14,7 @@ import { AgentParams, CallIdParams, QueueParams, RatingBody, ResponsesQuery, Sta
 
 export interface CsatRouteDeps {
   readonly ratings: RatingStore;
+  readonly answers: Pick<AnswerStore, 'forCalls'>;
   readonly stats: StatsStore;
   readonly zone: ZoneCalendar;
   readonly knownQueues: ReadonlySet<string>;
@@ -38,6 +40,30 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | '
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(where, result.error);
   return result.data;
+}
+
+/** An answer as the API shows it: the call's own ids and the row id are already in the enclosing item. */
+function answerOut(answer: Answer) {
+  return {
+    question_id: answer.question_id,
+    kind: answer.kind,
+    value: answer.value,
+    digits: answer.digits,
+    language: answer.language,
+    answered_at: answer.answered_at,
+    recording: answer.recording === null ? null : { name: answer.recording, duration_ms: answer.recording_ms ?? 0, format: answer.recording_format },
+  };
+}
+
+/** Answers grouped by call, each call's in the order given. */
+function byCall(answers: readonly Answer[]): Map<string, ReturnType<typeof answerOut>[]> {
+  const grouped = new Map<string, ReturnType<typeof answerOut>[]>();
+  for (const answer of answers) {
+    let list = grouped.get(answer.call_id);
+    if (!list) grouped.set(answer.call_id, (list = []));
+    list.push(answerOut(answer));
+  }
+  return grouped;
 }
 
 const LISTED_QUEUES = 20;
@@ -127,7 +153,10 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
     );
     const last = page.items.at(-1);
     const next_cursor = last && page.items.length === query.limit ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
-    res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset, next_cursor });
+    // One read for the whole page's answers (a page is at most `limit` calls).
+    const answers = byCall(await deps.answers.forCalls(page.items.map((item) => item.call_id)));
+    const items = page.items.map((item) => ({ ...item, answers: answers.get(item.call_id) ?? [] }));
+    res.json({ items, total: page.total, limit: query.limit, offset: query.offset, next_cursor });
   });
 
   const cache = new SnapshotCache();
@@ -180,9 +209,16 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
 
   router.get('/cc/csat/:call_id', read, async (req, res) => {
     const { call_id } = parse(CallIdParams, req.params, 'path');
-    const rating = await deps.ratings.findByCallId(call_id);
-    if (!rating) throw new HttpError(404, `no rating for call ${call_id}`);
-    res.json(rating);
+    const [rating, answers] = await Promise.all([deps.ratings.findByCallId(call_id), deps.answers.forCalls([call_id])]);
+    if (!rating && answers.length === 0) throw new HttpError(404, `no rating and no answer for call ${call_id}`);
+    const shown = answers.map(answerOut);
+    if (rating) {
+      res.json({ ...rating, answers: shown });
+      return;
+    }
+    // Answered without a headline csat question (an NPS-only survey): no cc_csat row.
+    const { agent_id, queue_id } = answers[0]!;
+    res.json({ id: null, call_id, agent_id, queue_id, score: null, comment: null, created_at: null, answers: shown });
   });
 
   return router;

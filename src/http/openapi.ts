@@ -8,6 +8,7 @@ import {
   ErrorBody,
   QueueParams,
   QueueStats,
+  CallResponse,
   Rating,
   RatingBody,
   ResponsesPage,
@@ -85,7 +86,7 @@ export function buildOpenApi(version: string): Json {
           summary: 'The rating of a call',
           security: readSecurity,
           parameters: parameters(CallIdParams, 'path'),
-          responses: { '200': json(Rating, 'the rating'), ...errors, '404': json(ErrorBody, 'not rated') },
+          responses: { '200': json(CallResponse, 'the rating and every answer of the call'), ...errors, '404': json(ErrorBody, 'neither rated nor answered') },
         },
       },
       '/cc/csat/agent/{agent_id}': {

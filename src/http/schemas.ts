@@ -67,6 +67,39 @@ export const Rating = z
   })
   .meta({ title: 'Rating' });
 
+export const AnswerOut = z
+  .object({
+    question_id: z.string().meta({ description: "the asking step's id in the IVR" }),
+    kind: z.enum(['csat', 'nps', 'ces', 'yes_no', 'scale', 'comment']),
+    value: z.number().int().nullable().meta({ description: 'csat 1-5, nps 0-10, ces 1-7, yes_no 1/0, scale in its range; null for a comment' }),
+    digits: z.string().nullable().meta({ description: 'the keys pressed' }),
+    language: z.string().nullable(),
+    answered_at: z.string().meta({ description: 'UTC ISO-8601 with milliseconds' }),
+    recording: z
+      .object({ name: z.string(), duration_ms: z.number().int(), format: z.string().nullable() })
+      .nullable()
+      .meta({ description: 'a spoken comment: the recording Asterisk stored' }),
+  })
+  .meta({ title: 'Answer' });
+
+export const RatedResponse = Rating.extend({ answers: z.array(AnswerOut).meta({ description: 'every answer of the call, in the order given' }) }).meta({
+  title: 'RatedResponse',
+});
+
+/** A call's rating (null fields when its survey had no headline csat question) and all its answers. */
+export const CallResponse = z
+  .object({
+    id: z.number().int().nullable(),
+    call_id: z.string(),
+    agent_id: z.string(),
+    queue_id: z.string(),
+    score: z.number().int().min(1).max(5).nullable(),
+    comment: z.string().nullable(),
+    created_at: z.string().nullable(),
+    answers: z.array(AnswerOut),
+  })
+  .meta({ title: 'CallResponse' });
+
 const count = z.number().int().min(0);
 
 export const StatsQuery = z
@@ -132,7 +165,7 @@ export const ResponsesQuery = z
 
 export const ResponsesPage = z
   .object({
-    items: z.array(Rating),
+    items: z.array(RatedResponse),
     total: count,
     limit: z.number().int(),
     offset: z.number().int(),

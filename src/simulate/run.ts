@@ -42,7 +42,7 @@ export async function simulate(config: AppConfig, options: SimulateOptions, io: 
     throw err;
   }
   const log = createLogger(config.engine.log.level === 'debug' || config.engine.log.level === 'trace' ? config.engine.log.level : 'warn', process.stderr);
-  const controller = new SurveyController({ ratings: storage.ratings, outcomes: storage.outcomes, queues: config.queues, ivrs: config.ivrs, log });
+  const controller = new SurveyController({ ratings: storage.ratings, answers: storage.answers, outcomes: storage.outcomes, queues: config.queues, ivrs: config.ivrs, log });
   const channel = new TerminalChannel({ line }, (uri) => (scripted ? 40 : uri.startsWith('digits:') ? 400 : 1500));
   const ivrName = config.queues.get(options.queue)?.after_call.csat_ivr;
 

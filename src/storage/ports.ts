@@ -5,7 +5,7 @@
 // and rejects with a StorageError (src/db/storage-error.ts) when the database could not take it,
 // with nothing written.
 import type { Migration } from '../db/migrate.js';
-import type { NewRating, NewSurveyOutcome, Rating, SurveyOutcome } from '../db/schema.js';
+import type { Answer, NewAnswer, NewRating, NewSurveyOutcome, Rating, SurveyOutcome } from '../db/schema.js';
 import type { ZoneCalendar } from '../results/zone.js';
 
 export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
@@ -36,6 +36,23 @@ export interface RatingStore {
   findByCallId(callId: string): Promise<Rating | undefined>;
   /** Newest first, with the total matching the filter; a page starts `offset` rows in, or right after `after`. */
   list(filter: RatingFilter, page: RatingPage): Promise<{ items: Rating[]; total: number }>;
+}
+
+export interface RecordAnswerResult {
+  /** False when the call already had an answer to this question (a retried write that had committed). */
+  readonly answerInserted: boolean;
+  /** With a headline answer: how its cc_csat row went (a call is rated once, whoever came first). */
+  readonly rating?: InsertRatingResult;
+}
+
+export interface AnswerStore {
+  /**
+   * Commits the answer, and with `rating` (the survey's headline csat question) the call's cc_csat row
+   * in the same transaction: both or neither.
+   */
+  record(answer: NewAnswer, rating?: NewRating): Promise<RecordAnswerResult>;
+  /** Every answer of these calls, by call, in the order given. */
+  forCalls(callIds: readonly string[]): Promise<Answer[]>;
 }
 
 export interface OutcomeStore {
@@ -207,6 +224,7 @@ export interface Storage {
   readonly description: string;
   readonly ratings: RatingStore;
   readonly outcomes: OutcomeStore;
+  readonly answers: AnswerStore;
   readonly claims: ClaimStore;
   readonly keyUsage: KeyUsageStore;
   readonly stats: StatsStore;

@@ -8,7 +8,7 @@ import type { StepContext } from '../ivr/context.js';
 import { DigitBuffer } from '../ivr/digits.js';
 import { runIvr, type RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
-import type { OutcomeStore, RatingStore } from '../storage/ports.js';
+import type { AnswerStore, OutcomeStore, RatingStore } from '../storage/ports.js';
 import { ChannelGoneError, type CallChannel, type IncomingCall } from '../telephony/port.js';
 import type { Admission } from './admission.js';
 import type { SurveyClaims } from './claims.js';
@@ -21,6 +21,7 @@ export { ShutdownDeadlineError, SurveyDeadlineError } from './outcomes.js';
 
 export interface SurveyControllerDeps {
   readonly ratings: RatingStore;
+  readonly answers: AnswerStore;
   readonly outcomes: OutcomeStore;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ivrs: ReadonlyMap<string, Ivr>;
@@ -212,7 +213,7 @@ export class SurveyController {
     entry.abort = (reason) => survey.abort(reason);
     const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), this.surveyTimeLeftMs(ivr, startedAt));
     const session = new SurveySession(
-      { identity, ratings: this.deps.ratings, digits, log, now: this.now, observer: this.deps.observer },
+      { identity, ivr: ivr.name, answers: this.deps.answers, digits, log, now: this.now, observer: this.deps.observer },
       ivr.step[0]!.id,
     );
     const ctx: StepContext = {

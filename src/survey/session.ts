@@ -3,13 +3,13 @@
 // answer here; nothing else stores one.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Step } from '../config/schema.js';
-import type { NewRating, Rating } from '../db/schema.js';
+import type { NewAnswer, NewRating, Rating } from '../db/schema.js';
 import { asStorageError } from '../db/storage-error.js';
 import type { CollectedAnswer, RecordedAnswer } from '../ivr/context.js';
 import type { DigitBuffer } from '../ivr/digits.js';
 import type { RunSession } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
-import type { InsertRatingResult, RatingStore } from '../storage/ports.js';
+import type { AnswerStore, RecordAnswerResult } from '../storage/ports.js';
 import type { SurveyObserver } from './controller.js';
 
 const RATING_WRITE_ATTEMPTS = 3;
@@ -17,7 +17,9 @@ const RATING_RETRY_PAUSE_MS = 100;
 
 export interface SurveySessionOptions {
   readonly identity: { readonly callId: string; readonly agentId: string; readonly queueId: string };
-  readonly ratings: RatingStore;
+  /** The IVR's name, recorded with every answer. */
+  readonly ivr: string;
+  readonly answers: AnswerStore;
   /** Keys as they arrive: the time from the key to the commit is measured from its last push. */
   readonly digits: DigitBuffer;
   readonly log: Logger;
@@ -29,7 +31,7 @@ export class SurveySession implements RunSession {
   /** Stored answers, in the order given. */
   readonly answers: CollectedAnswer[] = [];
   attempts = 0;
-  /** The rating (cc_csat) this survey stored or found standing; undefined until then. */
+  /** The headline answer: the call's cc_csat row (or the rating found standing); undefined until then. */
   rating: CollectedAnswer | undefined;
   /** Why the stored rating is not this caller's key (the API rated the call first), for the outcome row. */
   storedNote: string | undefined;
@@ -58,46 +60,68 @@ export class SurveySession implements RunSession {
   }
 
   async record(answer: CollectedAnswer): Promise<RecordedAnswer> {
-    const { identity, observer, digits, log, now } = this.options;
-    let result: InsertRatingResult;
+    const { identity, observer, digits, log, now, ivr } = this.options;
+    const answeredAt = now().toISOString();
+    // The survey's first csat answer is its headline: the call's cc_csat row, which the API,
+    // rollups and statistics read.
+    const headline = this.rating === undefined;
+    const row: NewAnswer = {
+      call_id: identity.callId,
+      question_id: answer.question,
+      kind: 'csat',
+      value: answer.value,
+      digits: answer.digit,
+      recording: null,
+      recording_ms: null,
+      recording_format: null,
+      language: null,
+      agent_id: identity.agentId,
+      queue_id: identity.queueId,
+      ivr,
+      answered_at: answeredAt,
+    };
+    const rating: NewRating | undefined = headline
+      ? { call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId, score: answer.value, comment: null, created_at: answeredAt }
+      : undefined;
+    let result: RecordAnswerResult;
     try {
-      result = await this.storeRating({
-        call_id: identity.callId,
-        agent_id: identity.agentId,
-        queue_id: identity.queueId,
-        score: answer.value,
-        comment: null,
-        created_at: now().toISOString(),
-      });
+      result = await this.store(row, rating);
     } catch (err) {
-      const reason = `rating not stored: ${err instanceof Error ? err.message : String(err)}`;
+      const reason = `${headline ? 'rating' : 'answer'} not stored: ${err instanceof Error ? err.message : String(err)}`;
       // With no row, this line is where the caller's answer survives: it carries the digit.
-      this.stepLog.error({ digit: answer.digit, score: answer.value, err: reason }, 'rating could not be stored; the caller hears goodbye');
+      this.stepLog.error({ digit: answer.digit, score: answer.value, err: reason }, 'answer could not be stored; the caller hears goodbye');
       return { stored: false, reason };
     }
-    this.rating = answer;
     this.answers.push(answer);
-    if (result.inserted) {
+    if (!result.rating) {
+      log.info({ step: this.currentStep, digit: answer.digit, value: answer.value }, 'answer stored');
+      return { stored: true };
+    }
+    this.rating = answer;
+    if (result.rating.inserted) {
       observer?.ratingStored?.(answer.value, performance.now() - digits.lastPushedAt);
       log.info({ step: this.currentStep, digit: answer.digit, score: answer.value }, 'rating stored');
     } else {
       // Another path (the API) rated this call while the caller was listening; the first rating stands.
-      this.storedNote = `call already rated with score ${result.existing.score}; kept the first rating`;
-      this.stepLog.warn({ digit: answer.digit, score: answer.value, kept: result.existing.score }, this.storedNote);
+      this.storedNote = `call already rated with score ${result.rating.existing.score}; kept the first rating`;
+      this.stepLog.warn({ digit: answer.digit, score: answer.value, kept: result.rating.existing.score }, this.storedNote);
     }
     return { stored: true };
   }
 
   /**
-   * Commits the rating or throws. A lock is already waited out by the gate; a failure that may pass
-   * (disk full for a moment, an I/O error) gets a few more tries while the caller waits for "you pressed".
+   * Commits the answer (and its rating) or throws. A lock is already waited out by the gate; a
+   * failure that may pass (disk full for a moment, an I/O error) gets a few more tries while the
+   * caller waits for "you pressed".
    */
-  private async storeRating(rating: NewRating): Promise<InsertRatingResult> {
+  private async store(answer: NewAnswer, rating: NewRating | undefined): Promise<RecordAnswerResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.options.ratings.insert(rating, 'IVR rating');
+        const result = await this.options.answers.record(answer, rating);
         // A retry after a connection lost with its commit: the row standing is this very rating.
-        if (!result.inserted && attempt > 1 && sameRating(result.existing, rating)) return { inserted: true, rating: result.existing };
+        if (rating && result.rating && !result.rating.inserted && attempt > 1 && sameRating(result.rating.existing, rating)) {
+          return { ...result, rating: { inserted: true, rating: result.rating.existing } };
+        }
         return result;
       } catch (err) {
         const failure = asStorageError(err);

@@ -4,6 +4,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Storage } from '../../storage/ports.js';
+import { answersForCalls, insertAnswerAndRating } from '../answers.js';
 import { claimCall, releaseClaim, renewClaims } from '../claims.js';
 import { keyUsageOfOthers, publishKeyUsage } from '../key-usage.js';
 import type { Migration } from '../migrate.js';
@@ -111,6 +112,10 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       insert: (rating) => storageCall(() => insertRating(db, rating)),
       findByCallId: (callId) => storageCall(() => findRatingByCallId(db, callId)),
       list: (filter, page) => storageCall(() => listRatings(db, filter, page)),
+    },
+    answers: {
+      record: (answer, rating) => storageCall(() => db.transaction().execute((trx) => insertAnswerAndRating(trx, answer, rating))),
+      forCalls: (callIds) => storageCall(() => answersForCalls(db, callIds)),
     },
     outcomes: {
       insert: (outcome) => storageCall(() => insertOutcome(db, outcome)),

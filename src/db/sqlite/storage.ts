@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '../../log.js';
 import type { Storage } from '../../storage/ports.js';
+import { answersForCalls, insertAnswerAndRating } from '../answers.js';
 import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR, type Migration } from '../migrate.js';
 import { insertOutcome, outcomesForCall } from '../outcomes.js';
 import { findRatingByCallId, insertRating, listRatings } from '../ratings.js';
@@ -46,6 +47,11 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       insert: (rating, what) => writes.write(what, (conn) => insertRating(conn, rating)),
       findByCallId: (callId) => findRatingByCallId(db, callId),
       list: (filter, page) => listRatings(db, filter, page),
+    },
+    answers: {
+      // One transaction for the answer and its rating: a headline answer never exists without its row.
+      record: (answer, rating) => writes.transaction('IVR answer', (conn) => insertAnswerAndRating(conn, answer, rating)),
+      forCalls: (callIds) => answersForCalls(db, callIds),
     },
     outcomes: {
       insert: (outcome) => writes.write('survey outcome', (conn) => insertOutcome(conn, outcome)),
