@@ -1,20 +1,21 @@
 // Answers supervisor questions from csat_rollup and csat_running only (never a scan of cc_csat). Plain
 // SELECTs on the pool: MVCC gives each the last committed result-service run, so a statistics request
 // never waits behind a run. Named statements are parsed and planned once per pooled connection.
-import type { Pool } from 'pg';
+// A queue's answers come from an in-memory copy of its rollups at the version the caller read
+// (stats-queue-copies.ts); the snapshot is read from the server only when something may have moved it
+// since the last read (stats-state-watch.ts), and not again within the tick it was read in
+// (stats-tick-snapshot.ts). The API's reads of a queue then cost no round trip between two runs.
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { rankAgents, snapshotOf, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
 import type { AgentStats, QueueStats, RankedAgent, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
 import { storageCall } from './errors.js';
+import { QueueCopies, type VersionedCopy } from './stats-queue-copies.js';
+import { RollupStateWatch } from './stats-state-watch.js';
+import { TickSnapshot } from './stats-tick-snapshot.js';
 
 const BUCKET_COLUMNS = 'period_start, count, sum, n1, n2, n3, n4, n5';
 
 // scope and the other side's '' are literals: the planner sees which index (queue or agent) serves.
-const QUEUE_BUCKETS = {
-  name: 'cc_csat_queue_buckets',
-  text: `SELECT ${BUCKET_COLUMNS} FROM csat_rollup
-    WHERE scope = 'queue' AND period = $1 AND queue_id = $2 AND agent_id = '' AND period_start BETWEEN $3 AND $4
-    ORDER BY period_start`,
-};
 const AGENT_BUCKETS = {
   name: 'cc_csat_agent_buckets',
   text: `SELECT ${BUCKET_COLUMNS} FROM csat_rollup
@@ -37,13 +38,6 @@ const AGENT_TOTALS = `
     ) AS before_from ON true`;
 const IN_RANGE = `coalesce(through_to.count, 0) - coalesce(before_from.count, 0)`;
 const SUM_IN_RANGE = `coalesce(through_to.sum, 0) - coalesce(before_from.sum, 0)`;
-
-const QUEUE_RANKING = {
-  name: 'cc_csat_queue_ranking',
-  text: `SELECT qa.agent_id, ${IN_RANGE} AS count, ${SUM_IN_RANGE} AS sum
-    FROM csat_queue_agent qa ${AGENT_TOTALS}
-    WHERE qa.queue_id = $1 AND qa.last_day >= $2 AND qa.first_day <= $3 AND ${IN_RANGE} > 0`,
-};
 
 // Every ranking an agent stands in, in one round trip: all agents of each queue the agent was rated
 // in over the range.
@@ -71,28 +65,37 @@ type AgentTotal = { agent_id: string; count: number; sum: number };
 
 /** The statistics read model on PostgreSQL. */
 export class PostgresStatsStore implements StatsStore {
-  constructor(private readonly pool: Pool) {}
+  private readonly tick = new TickSnapshot();
+  private readonly watch: RollupStateWatch;
+  private readonly queueCopies: QueueCopies;
+
+  constructor(pool: Pool) {
+    this.watch = new RollupStateWatch(pool);
+    this.queueCopies = new QueueCopies((work) => this.watch.read(work));
+  }
+
+  /** Queue copies held in memory now (bounded; see stats-queue-copies.ts). */
+  get heldQueueCopies(): number {
+    return this.queueCopies.size;
+  }
 
   snapshot(): Promise<Snapshot> {
-    return storageCall(async () => {
-      const rows = (await this.pool.query<[string, string]>({ ...STATE, rowMode: 'array' })).rows;
-      return snapshotOf(Object.fromEntries(rows));
-    });
+    const known = this.knownSnapshot();
+    return known ? Promise.resolve(known) : storageCall(() => this.readSnapshot());
   }
 
   queueStats(queueId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<QueueStats> {
     return storageCall(async () => {
-      const [buckets, ranking] = await Promise.all([
-        this.buckets(QUEUE_BUCKETS, queueId, range),
-        this.pool.query<AgentTotal>({ ...QUEUE_RANKING, values: [queueId, range.from, range.to] }),
-      ]);
+      const { snapshot, copy } = await this.queueCopy(queueId, asOf);
+      // The answer is this version's: what the caller's next snapshot() in this tick must report.
+      this.tick.remember(snapshot);
       return {
         queue_id: queueId,
         period: range.period,
         from: range.from,
         to: range.to,
-        ...summarize(buckets, range),
-        agent_ranking: rankAgents(ranking.rows, minRatings),
+        ...summarize(copy.buckets(range), range),
+        agent_ranking: rankAgents(copy.agentTotals(range), minRatings),
         as_of: asOf,
       };
     });
@@ -102,7 +105,7 @@ export class PostgresStatsStore implements StatsStore {
     return storageCall(async () => {
       const [buckets, totals] = await Promise.all([
         this.buckets(AGENT_BUCKETS, agentId, range),
-        this.pool.query<AgentTotal & { queue_id: string }>({ ...AGENT_QUEUE_RANKINGS, values: [agentId, range.from, range.to] }),
+        this.query<AgentTotal & { queue_id: string }>({ ...AGENT_QUEUE_RANKINGS, values: [agentId, range.from, range.to] }),
       ]);
       return {
         agent_id: agentId,
@@ -118,14 +121,44 @@ export class PostgresStatsStore implements StatsStore {
 
   queueEverRated(queueId: string): Promise<boolean> {
     return storageCall(async () => {
-      const rows = (await this.pool.query<[boolean]>({ ...QUEUE_EVER_RATED, values: [queueId], rowMode: 'array' })).rows;
+      const rows = (await this.query<[boolean]>({ ...QUEUE_EVER_RATED, values: [queueId], rowMode: 'array' })).rows;
       return rows[0]?.[0] === true;
     });
   }
 
+  private async readSnapshot(): Promise<Snapshot> {
+    const mark = this.watch.mark();
+    const rows = (await this.query<[string, string]>({ ...STATE, rowMode: 'array' })).rows;
+    const snapshot = snapshotOf(Object.fromEntries(rows));
+    this.tick.remember(snapshot);
+    this.watch.remember(snapshot, mark);
+    return snapshot;
+  }
+
+  /** A statement on the pool, as a statistics read (one that moves no snapshot). */
+  private query<R extends object>(config: QueryConfig & { rowMode?: 'array' }): Promise<{ rows: R[] }> {
+    return this.watch.read((client: PoolClient) => client.query<R>(config as QueryConfig));
+  }
+
+  /** The current snapshot when it is known without asking the server. */
+  private knownSnapshot(): Snapshot | undefined {
+    return this.tick.get() ?? this.watch.current();
+  }
+
+  /**
+   * The queue's copy at the snapshot the caller has (the API gets it from snapshot() just before, in
+   * the same tick), else at the one read now; a load may find a newer one, which it then reports.
+   */
+  private async queueCopy(queueId: string, asOf: string | null): Promise<VersionedCopy> {
+    const known = this.knownSnapshot();
+    const current = known !== undefined && known.asOf === asOf ? known : await this.readSnapshot();
+    const held = this.queueCopies.at(queueId, current.version);
+    return held ? { snapshot: current, copy: held } : this.queueCopies.load(queueId);
+  }
+
   private async buckets(statement: { name: string; text: string }, id: string, range: StatsRange): Promise<BucketRow[]> {
     // Raw rows (arrays): a trend of 30 buckets builds no row objects.
-    const result = await this.pool.query<[string, number, number, number, number, number, number, number]>({
+    const result = await this.query<[string, number, number, number, number, number, number, number]>({
       ...statement,
       values: [range.period, id, range.from, range.to],
       rowMode: 'array',
