@@ -49,11 +49,25 @@ export function readMigrations(dir: string): Migration[] {
 }
 
 export async function migrate(db: Kysely<Database>, migrations: readonly Migration[]): Promise<Migration[]> {
-  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-  )`.execute(db);
+  // Looked for before it is created: PostgreSQL checks the schema's CREATE privilege even for CREATE
+  // TABLE IF NOT EXISTS, and an engine whose role may only read and write the tables (README) must
+  // still start once they exist.
+  const exists = await db
+    .selectFrom('schema_migrations')
+    .select('version')
+    .limit(1)
+    .execute()
+    .then(
+      () => true,
+      () => false,
+    );
+  if (!exists) {
+    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER PRIMARY KEY,
+      name       TEXT NOT NULL,
+      applied_at TEXT NOT NULL
+    )`.execute(db);
+  }
   const applied = await db.selectFrom('schema_migrations').select(['version', 'name']).execute();
   const appliedByVersion = new Map(applied.map((row) => [row.version, row.name]));
   const known = new Set(migrations.map((migration) => migration.version));

@@ -11,20 +11,31 @@
 // inserts wait for it only while it is being granted, never for the rest of the run. Taking it under
 // the run lock means no other run can move the watermark between the bound and the fold.
 //
-// Because the watermark is exact, an incremental run adds the new ratings to the rollups (see
-// rollup-sql.ts: foldNewRatings); a full run recomputes everything and writes what differs.
+// Because the watermark is exact, an incremental run adds the new ratings to the rollups in one
+// statement (rollup-fold-sql.ts); a full run recomputes everything and writes what differs
+// (rollup-sql.ts: rebuildAll), or, when every row has to be written, loads emptied tables
+// (rollup-bulk-load.ts).
 //
-// Readers never wait for a run: it only inserts, updates and deletes rows (no TRUNCATE, no lock a
-// plain SELECT conflicts with), and readers see the previous run's rows until it commits.
+// Readers never wait for an incremental run or a full run over rollups already there: those only
+// insert, update and delete rows (no lock a plain SELECT conflicts with), and readers see the previous
+// run's rows until it commits. A bulk load (a first run, a change of zone) locks the rollup tables
+// until it commits.
+//
+// Round trips are part of an incremental run's cost, more so on a busy host (each one waits for both
+// processes to be scheduled): an incremental run makes six, the statements that need no parameters
+// sent together (see settle() and trySettling()).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ZoneCalendar } from '../../results/zone.js';
 import type { RefreshMode, RefreshReport, RollupStore } from '../../storage/ports.js';
 import type { Database } from '../schema.js';
 import { StorageError } from '../storage-error.js';
 import { codeOf, storageCall } from './errors.js';
 import { CC_CSAT_LOCK_CLASS, LOCK } from './locks.js';
-import { analyze, foldNewRatings, rebuildAll, refreshRunning, saveState, selectState } from './rollup-sql.js';
+import { loadAll, mayBulkLoad } from './rollup-bulk-load.js';
+import { foldNewRatings } from './rollup-fold-sql.js';
+import { localDayOf, type TimeSpan } from './rollup-local-day.js';
+import { analyze, rebuildAll, saveState, selectSettled } from './rollup-sql.js';
 
 export interface RollupOptions {
   /**
@@ -37,6 +48,7 @@ export interface RollupOptions {
 }
 
 const LOCK_NOT_AVAILABLE = '55P03';
+const RELEASE_SETTLE_LOCK = 'ROLLBACK TO SAVEPOINT settle_ids; RELEASE SAVEPOINT settle_ids';
 const FULL_REBUILD_WORK_MEM = '64MB';
 // autovacuum's default analyze_scale_factor.
 const ANALYZE_AFTER_SHARE_WRITTEN = 0.1;
@@ -56,31 +68,51 @@ export class PostgresRollupStore implements RollupStore {
       this.db
         .transaction()
         .setIsolationLevel('read committed')
-        .execute((trx) => new Run(trx, zone.zone, this.options).refresh(mode, refreshedAt)),
+        .execute((trx) => new Run(trx, zone, this.options).refresh(mode, refreshedAt)),
     );
   }
 }
 
+interface Settled {
+  /** Every id up to it is committed or never will be. */
+  readonly bound: number;
+  /** Where the last run stopped, in which zone; null before the first run. */
+  readonly watermark: number | null;
+  readonly zone: string | null;
+  readonly rollupsEmpty: boolean;
+  /** When the ratings up to the bound, and those after the watermark, were made; null when there are none. */
+  readonly allSpan: TimeSpan | null;
+  readonly newSpan: TimeSpan | null;
+}
+
+const spanOf = (first: string | null, last: string | null): TimeSpan | null =>
+  first === null || last === null ? null : { fromMs: Date.parse(first), toMs: Date.parse(last) };
+
 class Run {
+  private readonly zone: string;
+
   constructor(
     private readonly trx: Kysely<Database>,
-    private readonly zone: string,
+    private readonly calendar: ZoneCalendar,
     private readonly options: RollupOptions,
-  ) {}
+  ) {
+    this.zone = calendar.zone;
+  }
 
   async refresh(mode: RefreshMode, refreshedAt: string): Promise<RefreshReport> {
-    // jit off: a run's statements are long CTE chains whose row estimates look huge to the planner;
-    // it would spend seconds JIT-compiling them (measured: 2.8 s of a 5 s rebuild) to save milliseconds.
-    await sql`SELECT set_config('jit', 'off', true), pg_advisory_xact_lock(${CC_CSAT_LOCK_CLASS}::int, ${LOCK.resultRun}::int)`.execute(this.trx);
-    const bound = await this.settledBound();
-    const state = Object.fromEntries((await selectState().execute(this.trx)).rows.map((row) => [row.key, row.value]));
-    const watermark = state['watermark'] === undefined ? undefined : Number(state['watermark']);
+    const { bound, watermark, zone, rollupsEmpty, allSpan, newSpan } = await this.settle();
     // Only a first run, a changed timezone or a shrunk table needs everything rebuilt; any backlog of
     // new ratings goes the incremental way, whose cost follows the new ratings and the rows they touch.
-    const needsFull = mode === 'full' || watermark === undefined || state['timezone'] !== this.zone || bound < watermark;
+    const needsFull = mode === 'full' || watermark === null || zone !== this.zone || bound < watermark;
 
     if (needsFull) {
-      const total = await this.rebuildAll(bound);
+      // The base is one hash aggregate over cc_csat, and the rest is derived from it in memory: room
+      // for their groups in memory, not batches on disk.
+      await sql`SELECT set_config('work_mem', ${FULL_REBUILD_WORK_MEM}, true)`.execute(this.trx);
+      const localDay = localDayOf(this.calendar, allSpan);
+      // Nothing to keep: every row is new (empty tables) or moves (another zone's local days).
+      const everyRowWritten = rollupsEmpty || (zone !== null && zone !== this.zone);
+      const total = everyRowWritten && (await mayBulkLoad(this.trx)) ? await loadAll(this.trx, localDay, bound) : await this.rebuildAll(localDay, bound);
       await saveState(bound, this.zone, refreshedAt).execute(this.trx);
       return { kind: 'full', newRatings: total, touchedDays: -1, watermark: bound, refreshedAt };
     }
@@ -88,53 +120,80 @@ class Run {
       await saveState(bound, this.zone, refreshedAt).execute(this.trx);
       return { kind: 'unchanged', newRatings: 0, touchedDays: 0, watermark: bound, refreshedAt };
     }
-    const folded = (await foldNewRatings(this.zone, watermark, bound).execute(this.trx)).rows[0]!;
-    await refreshRunning(this.zone, watermark, bound).execute(this.trx);
-    await saveState(bound, this.zone, refreshedAt).execute(this.trx);
+    const localDay = localDayOf(this.calendar, newSpan);
+    const folded = (await foldNewRatings(localDay, this.zone, watermark, bound, refreshedAt).execute(this.trx)).rows[0]!;
     return { kind: 'incremental', newRatings: folded.ratings, touchedDays: folded.days, watermark: bound, refreshedAt };
   }
 
-  /** The largest id up to which every rating is committed (or never will be): see the top of this file. */
-  private async settledBound(): Promise<number> {
-    const waitMs = this.options.settleWaitMs ?? 500;
+  /**
+   * Takes the run lock, waits until the ids are settled, and reads the bound and the state left by the
+   * last run (after both waits: what the previous run committed while this one waited).
+   */
+  private async settle(): Promise<Settled> {
+    // For this transaction only:
+    // - no statement_timeout or lock_timeout (the pool's session defaults for requests): a run may
+    //   wait for another engine's run, and a full one takes seconds; it has its own limit on the wait
+    //   for inserts (settleWaitMs). Set before the first wait: a statement's timeout starts with it.
+    // - jit off: a run's statements are long CTE chains whose row estimates look huge to the planner;
+    //   it would spend seconds JIT-compiling them (measured: 2.8 s of a 5 s rebuild) to save milliseconds.
+    // - synchronous_commit off: the run's COMMIT does not wait for its WAL to reach the disk (the WAL
+    //   writer flushes it within wal_writer_delay). A crash in between loses the whole run, never part
+    //   of it (rollups and watermark are one transaction), and the next run folds the same ratings from
+    //   the older watermark: the rollups are derived data, the ratings themselves stay durable.
+    // All in the first attempt's round trip: each statement of a query string gets its own statement
+    // timeout, from the settings the statements before it made. With no lock_timeout the run lock
+    // cannot fail the way a settle attempt does, so a failure there is not mistaken for one.
+    const runSettingsAndLock = `SELECT set_config('statement_timeout', '0', true), set_config('lock_timeout', '0', true),
+      set_config('jit', 'off', true), set_config('synchronous_commit', 'off', true);
+      SELECT pg_advisory_xact_lock(${CC_CSAT_LOCK_CLASS}, ${LOCK.resultRun});`;
+    const waitMs = Math.max(1, Math.round(this.options.settleWaitMs ?? 500));
     const attempts = this.options.settleAttempts ?? 3;
-    for (let attempt = 1; attempt < attempts; attempt++) {
-      const bound = await this.trySettling(waitMs);
-      if (bound !== undefined) return bound;
-      await sleep(PAUSE_BETWEEN_SETTLE_ATTEMPTS_MS);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const runLock = attempt === 1 ? runSettingsAndLock : '';
+      if (await this.trySettling(runLock, waitMs)) {
+        const settled = (await selectSettled().execute(this.trx)).rows[0]!;
+        // Releases the SHARE lock (and lock_timeout) at once: inserts wait for it only while it is granted.
+        await sql.raw(RELEASE_SETTLE_LOCK).execute(this.trx);
+        return {
+          bound: settled.bound,
+          watermark: settled.watermark,
+          zone: settled.zone,
+          rollupsEmpty: settled.rollups_empty,
+          allSpan: spanOf(settled.first_at, settled.last_at),
+          newSpan: spanOf(settled.first_new_at, settled.last_new_at),
+        };
+      }
+      if (attempt < attempts) await sleep(PAUSE_BETWEEN_SETTLE_ATTEMPTS_MS);
     }
-    const bound = await this.trySettling(waitMs);
-    if (bound !== undefined) return bound;
     throw new StorageError(
       'locked',
       `ratings were still being inserted after ${attempts} waits of ${waitMs} ms: a transaction holds an insert into cc_csat open (look for "idle in transaction" in pg_stat_activity); nothing was folded`,
     );
   }
 
-  /** One wait of at most `waitMs` for the inserts in flight; undefined when they did not all end in time. */
-  private async trySettling(waitMs: number): Promise<number | undefined> {
-    await sql`SAVEPOINT settle_ids`.execute(this.trx);
-    let bound: number | undefined;
+  /**
+   * One wait of at most `waitMs` for the inserts in flight (see the top of this file), after `before`;
+   * false when they did not all end in time. On success the SHARE lock is held, in a savepoint, for
+   * selectSettled().
+   *
+   * Statements without parameters go several to a query string: node-postgres sends such a string in
+   * one round trip (the simple query protocol), and a failure stops it at the failing statement.
+   */
+  private async trySettling(before: string, waitMs: number): Promise<boolean> {
     try {
-      // Local to the savepoint: its rollback undoes it.
-      await sql`SELECT set_config('lock_timeout', ${`${waitMs}ms`}, true)`.execute(this.trx);
-      await sql`LOCK TABLE cc_csat IN SHARE MODE`.execute(this.trx);
-      bound = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM cc_csat`.execute(this.trx)).rows[0]?.id ?? 0;
+      // lock_timeout is local to the savepoint: its rollback undoes it.
+      await sql.raw(`${before} SAVEPOINT settle_ids; SELECT set_config('lock_timeout', '${waitMs}ms', true); LOCK TABLE cc_csat IN SHARE MODE`).execute(this.trx);
+      return true;
     } catch (err) {
       if (codeOf(err) !== LOCK_NOT_AVAILABLE) throw err;
+      await sql.raw(RELEASE_SETTLE_LOCK).execute(this.trx);
+      return false;
     }
-    // Releases the SHARE lock (and lock_timeout) at once, whichever way the attempt went.
-    await sql`ROLLBACK TO SAVEPOINT settle_ids`.execute(this.trx);
-    await sql`RELEASE SAVEPOINT settle_ids`.execute(this.trx);
-    return bound;
   }
 
   /** Every rollup from every rating up to `bound`; returns how many ratings that is. */
-  private async rebuildAll(bound: number): Promise<number> {
-    // The base is one hash aggregate over cc_csat, and the rest is derived from it in memory: room
-    // for their groups in memory, not batches on disk.
-    await sql`SELECT set_config('work_mem', ${FULL_REBUILD_WORK_MEM}, true)`.execute(this.trx);
-    const counts = (await rebuildAll(this.zone, bound).execute(this.trx)).rows[0]!;
+  private async rebuildAll(localDay: RawBuilder<string>, bound: number): Promise<number> {
+    const counts = (await rebuildAll(localDay, bound).execute(this.trx)).rows[0]!;
     // What autovacuum would do once the run commits, done before: after a first rebuild or a new
     // timezone the API's first queries already see planner statistics for the new rows.
     const rewritten = [
@@ -146,5 +205,4 @@ class Run {
     if (stale.length > 0) await analyze(stale).execute(this.trx);
     return counts.ratings ?? 0;
   }
-
 }
