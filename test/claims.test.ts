@@ -1,13 +1,14 @@
 // Survey claims (PostgreSQL, where engines share a database): one engine per call at a time; a dead
 // engine's callers taken over once its lease runs out. SQLite has one engine per file and no claims.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openStorage } from '../src/storage/open.js';
 import type { ClaimResult, Storage } from '../src/storage/ports.js';
 import { followScript, startHarness } from './helpers/harness.js';
 import { createPostgresDatabase, POSTGRES_SKIP } from './helpers/postgres.js';
+import { TEST_IVR } from './helpers/config-tree.js';
 import { within } from './helpers/wait.js';
 
 const PROMPT = 'csat/rate-intro';
@@ -78,14 +79,22 @@ async function withStorage(work: (under: ClaimsUnderTest) => Promise<void>): Pro
       });
     });
 
-    test('leases run on the database\'s clock: what an engine asks for is measured from the database\'s now', async () => {
-      await withStorage(async ({ storage: { claims }, leaseLeftMs }) => {
-        assert.equal(granted(await claims.claim(request('timed', 'ch-1', 'engine-a', 60_000))), true);
-        const left = await leaseLeftMs('timed');
-        assert.ok(left !== undefined && left > 50_000 && left <= 60_000, `a 60 s lease from the database's now, left ${left} ms`);
-        assert.equal(await claims.renew('engine-a', ['timed'], 1_000), 1);
-        const renewed = await leaseLeftMs('timed');
-        assert.ok(renewed !== undefined && renewed > 0 && renewed <= 1_000, `renewed to 1 s from the database's now, left ${renewed} ms`);
+    test('leases and shared rate-limit counts run on the database\'s clock, whatever the engine\'s says', async () => {
+      await withStorage(async ({ storage: { claims, keyUsage }, leaseLeftMs }) => {
+        // This engine's clock is 56 years off (1970): a lease or a count stamped with it would be long dead.
+        mock.timers.enable({ apis: ['Date'], now: 0 });
+        try {
+          assert.equal(granted(await claims.claim(request('timed', 'ch-1', 'engine-a', 60_000))), true);
+          const left = await leaseLeftMs('timed');
+          assert.ok(left !== undefined && left > 50_000 && left <= 60_000, `a 60 s lease from the database's now, left ${left} ms`);
+          assert.equal(await claims.renew('engine-a', ['timed'], 1_000), 1);
+          const renewed = await leaseLeftMs('timed');
+          assert.ok(renewed !== undefined && renewed > 0 && renewed <= 1_000, `renewed to 1 s from the database's now, left ${renewed} ms`);
+          await keyUsage.publish([{ keyName: 'k', engineId: 'engine-a', epoch: 'e1', used: 7 }]);
+          assert.deepEqual(await keyUsage.othersSince('engine-b', 120_000), [{ keyName: 'k', engineId: 'engine-a', epoch: 'e1', used: 7 }], 'a fresh count, to another engine');
+        } finally {
+          mock.timers.reset();
+        }
       });
     });
 
@@ -146,6 +155,22 @@ describe('the survey controller and claims on PostgreSQL', { skip: POSTGRES_SKIP
         ['ch-held', 'completed'],
       ]);
       assert.deepEqual(await h.storage.db.selectFrom('survey_claim').selectAll().execute(), [], 'released when the survey ended');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('the wait for a channel another engine holds counts against max_duration: the caller goes back to the dialplan within it', async () => {
+    // max_duration_ms 5 s against a claim lease of 15 s (a wait of up to 20 s without the bound).
+    const h = await startHarness({ database: 'postgres', engineExtra: '[engine]\nid = "engine-here"', ivrs: { survey: TEST_IVR.replace('max_duration_ms = 20000', 'max_duration_ms = 5000') } });
+    try {
+      const held = await h.storage.claims.claim({ callId: 'held-long', channelId: 'ch-held-long', engineId: 'engine-elsewhere', leaseMs: 120_000 });
+      assert.equal(held.granted, true);
+      const channel = h.sim.enterStasis({ id: 'ch-held-long', args: ['held-long', 'agent-1', 'sales-queue'] });
+      assert.equal(await within(channel.ended, 12_000, 'the caller to go back within max_duration'), 'continued');
+      await within(h.surveyDone(channel.id), 5_000, 'the outcome');
+      assert.deepEqual((await h.storage.outcomes.forCall('held-long')).map((row) => [row.outcome, row.reason]), [['skipped', 'survey_in_progress']]);
+      assert.deepEqual(channel.played, [], 'never asked anything');
     } finally {
       await h.close();
     }

@@ -33,8 +33,8 @@ class MemorySession implements RunSession {
     this.answers.push(answer);
     return { stored: true };
   }
-  countAttempts(attempts: number): void {
-    this.attempts += attempts;
+  countAttempt(): void {
+    this.attempts++;
   }
   enterStep(step: Step): void {
     this.steps.push(step.id);
@@ -54,7 +54,15 @@ function start(options: { refuse?: string; failing?: string[] } = {}): Run {
   const session = new MemorySession(options.refuse);
   const survey = new AbortController();
   channel.gone.addEventListener('abort', () => survey.abort(channel.gone.reason), { once: true });
-  const ctx: StepContext = { ivr: SHIPPED, channel, signal: survey.signal, digits, log: createLogger('silent'), answers: session.answers };
+  const ctx: StepContext = {
+    ivr: SHIPPED,
+    channel,
+    signal: survey.signal,
+    digits,
+    log: createLogger('silent'),
+    answers: session.answers,
+    countAttempt: () => session.countAttempt(),
+  };
   return { channel, session, ended: runIvr(SHIPPED, ctx, session) };
 }
 
@@ -150,5 +158,6 @@ describe('the IVR runner on the shipped survey (mock timers)', () => {
     assert.equal(end.lastStep, 'ask');
     assert.deepEqual(run.channel.heard, [QUESTION]);
     assert.deepEqual(run.session.answers, []);
+    assert.equal(run.session.attempts, 1, 'asked once, though the step never returned');
   });
 });

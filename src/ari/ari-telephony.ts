@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { ChannelTakenOverError, type ChannelGoneError, type ConnectionState, type IncomingCall, type Telephony, type TelephonyLoad } from '../telephony/port.js';
 import { AriChannel, AriPlayback } from './channel.js';
 import { ariErrorMessage, isChannelGone, isPlaybackGone, withTimeout } from './errors.js';
-import { ariOperations, createHttpSend, type AriRestApi } from './rest-client.js';
+import { AriHttpError, ariOperations, createHttpSend, type AriRestApi } from './rest-client.js';
 import { AriRest } from './rest.js';
 import { installSwaggerFailGuard, offersRestOverWebSocket, probeAri, skipEventResources } from './swagger-guard.js';
 import { WebSocketRest, type EventSocket } from './ws-rest.js';
@@ -328,10 +328,14 @@ export class AriTelephony implements Telephony {
         log.debug({ app }, 'ARI application still held by another connection');
         continue;
       } catch (err) {
-        // 404: nobody holds it. Anything else (Asterisk restarting, unreachable): the connect loop
-        // knows how to wait for it; should the other holder get there first, we are replaced again.
-        const free = /application not found/i.test(ariErrorMessage(err));
-        log.info({ app, err: free ? undefined : ariErrorMessage(err) }, free ? 'ARI application free again: taking it' : 'checking the ARI application failed: reconnecting');
+        // Only Asterisk's 404 says nobody holds it. A timeout, a 5xx or a refused connection says
+        // nothing about the holder: registering then could take the app from a live engine and cut
+        // its callers' surveys. The next poll asks again.
+        if (!(err instanceof AriHttpError && err.status === 404)) {
+          log.warn({ app, err: ariErrorMessage(err) }, 'could not ask Asterisk whether the ARI application is free; asking again later');
+          continue;
+        }
+        log.info({ app }, 'ARI application free again: taking it');
       }
       this.setState('connecting');
       await this.connectLoop();
@@ -382,6 +386,9 @@ export class AriTelephony implements Telephony {
 
   private async resyncOnce(why: 'connect' | 'reconnect'): Promise<void> {
     const { log, app } = this.options;
+    // The connection this resync serves: once another connection takes the app (ApplicationReplaced),
+    // channels its answers list are no longer ours to adopt.
+    const connection = this.eventClient;
     // Only what we knew before asking can be stale: a StasisStart that lands while the request is
     // in flight belongs to a channel the answer may not list yet, and it is not an orphan.
     const knownChannels = [...this.channels.keys()];
@@ -416,7 +423,7 @@ export class AriTelephony implements Telephony {
     // Between the answer above and each answer below, the channel's StasisStart may arrive (it is
     // then ours already) or it may leave: look again after every await, or one caller gets two surveys.
     const unclaimed = (id: string): boolean =>
-      !this.channels.has(id) && !this.departedDuringResync?.has(id) && !this.stopController.signal.aborted;
+      !this.channels.has(id) && !this.departedDuringResync?.has(id) && !this.stopController.signal.aborted && this.eventClient === connection;
     await forEachLimited([...live].filter(unclaimed), RESYNC_CONCURRENCY, async (id) => {
       if (!unclaimed(id)) return;
       try {

@@ -119,9 +119,11 @@ const DatabaseSchema = z
     // PostgreSQL only: connections this engine keeps open at most.
     pool_max: z.number().int().min(2).max(200).default(10),
     // PostgreSQL only: the longest a rating, an outcome or an API read may run on the server before it
-    // is cancelled and answered 503 (a stalled server, a commit waiting on a synchronous standby that
-    // is gone). Result service runs and migrations are exempt: they take as long as the data needs.
-    statement_timeout_ms: z.number().int().min(1_000).max(3_600_000).default(30_000),
+    // is cancelled and answered 503 (a stalled server, a lock held elsewhere). Result service runs and
+    // migrations are exempt: they take as long as the data needs. 0: no limit, and nothing is sent
+    // (a pooler that refuses start-up parameters). It cannot cut a COMMIT waiting for a synchronous
+    // standby: PostgreSQL ends that wait with a warning and the commit stands.
+    statement_timeout_ms: z.union([z.literal(0), z.number().int().min(1_000).max(3_600_000)]).default(30_000),
     // A write blocked by another process's lock (cc-csat aggregate --full, a sqlite3 shell) waits this
     // long, asynchronously: live calls keep being served. Then the API answers 503 and the IVR says goodbye.
     lock_wait_ms: z.number().int().min(0).max(60_000).default(5_000),

@@ -5,7 +5,7 @@ export type StorageFailure = 'locked' | 'timeout' | 'disk_full' | 'read_only' | 
 
 const ADVICE: Record<StorageFailure, { detail: string; retryAfterSeconds: number | undefined }> = {
   locked: { detail: 'database is locked by another writer (e.g. cc-csat aggregate --full)', retryAfterSeconds: 1 },
-  timeout: { detail: 'database did not answer in time ([database] statement_timeout_ms)', retryAfterSeconds: 5 },
+  timeout: { detail: 'database did not answer in time (a statement timeout)', retryAfterSeconds: 5 },
   disk_full: { detail: 'database disk is full', retryAfterSeconds: 30 },
   read_only: { detail: 'database is read-only', retryAfterSeconds: 30 },
   io: { detail: 'database I/O error', retryAfterSeconds: 5 },

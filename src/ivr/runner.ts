@@ -18,8 +18,6 @@ const MAX_STEPS_PER_SURVEY = 64;
 export interface RunSession {
   /** Stores the answer (committed before it resolves) and adds it to ctx.answers; never rejects. */
   record(answer: CollectedAnswer): Promise<RecordedAnswer>;
-  /** Prompts offered in collect steps, for the outcome row. */
-  countAttempts(attempts: number): void;
   /** The step about to run (its id goes into log lines and the outcome row). */
   enterStep?(step: Step): void;
 }
@@ -42,7 +40,6 @@ export async function runIvr(ivr: Ivr, ctx: StepContext, session: RunSession): P
       lastStep = step.id;
       session.enterStep?.(step);
       const result: StepResult = await runStep(step, ctx);
-      if (result.kind !== 'hangup' && result.attempts) session.countAttempts(result.attempts);
       const following: number | undefined = index + 1 < ivr.step.length ? index + 1 : undefined;
       switch (result.kind) {
         case 'next':

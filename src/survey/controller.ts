@@ -9,7 +9,7 @@ import { DigitBuffer } from '../ivr/digits.js';
 import { runIvr, type RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
 import type { AnswerStore, OutcomeStore, RatingStore } from '../storage/ports.js';
-import { ChannelGoneError, type CallChannel, type IncomingCall } from '../telephony/port.js';
+import { ChannelGoneError, ChannelTakenOverError, type CallChannel, type IncomingCall } from '../telephony/port.js';
 import type { Admission } from './admission.js';
 import type { SurveyClaims } from './claims.js';
 import { skipReason } from './eligibility.js';
@@ -41,6 +41,9 @@ export interface SurveyObserver {
   surveyEnded?(outcome: SurveyOutcomeKind, wasLive: boolean): void;
   ratingStored?(score: number, dtmfToStoredMs: number): void;
 }
+
+/** Less time than this left of max_duration (its smallest allowed value) is too little to survey in. */
+const MIN_SURVEY_TIME_MS = 5_000;
 
 interface LiveSurvey {
   /** Known once the call is identified; used to refuse a second survey for the same call. */
@@ -131,7 +134,7 @@ export class SurveyController {
     } catch (err) {
       if (err instanceof ChannelGoneError) {
         baseLog().info('caller left before the survey could start');
-        await this.outcomes.record({ channel, identity: undefined, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
+        await this.outcomes.record({ channel, identity: undefined, startedAt, ...leftBeforeStart(err), wasLive: false });
         return;
       }
       throw err;
@@ -160,7 +163,7 @@ export class SurveyController {
     if (!claim.granted) {
       if (channel.gone.aborted) {
         log.info({ holder: claim.holder.engineId }, 'caller left while another engine held the call');
-        await this.outcomes.record({ channel, identity, startedAt, outcome: 'abandoned', reason: 'hangup_before_start', wasLive: false });
+        await this.outcomes.record({ channel, identity, startedAt, ...leftBeforeStart(channel.gone.reason), wasLive: false });
         return;
       }
       // The same call on another channel, surveyed here or by another engine; or this channel held
@@ -169,6 +172,15 @@ export class SurveyController {
       log.info({ reason: 'survey_in_progress', holder: claim.holder.engineId, holder_channel_id: claim.holder.channelId }, 'no survey for this call; back to the dialplan');
       await this.sendBackToDialplan(channel, log);
       await this.outcomes.record({ channel, identity, startedAt, outcome: 'skipped', reason: 'survey_in_progress', wasLive: false });
+      return;
+    }
+    // A wait for another engine's lease that took nearly all of max_duration leaves no time to ask
+    // anything: the caller goes back to the dialplan rather than into a question cut off by the deadline.
+    if (this.surveyTimeLeftMs(ivr, startedAt) < MIN_SURVEY_TIME_MS) {
+      await claims?.release(known.callId);
+      log.info({ reason: 'max_duration_spent_waiting' }, 'no survey for this call; back to the dialplan');
+      await this.sendBackToDialplan(channel, log);
+      await this.outcomes.record({ channel, identity, startedAt, outcome: 'skipped', reason: 'max_duration_spent_waiting', wasLive: false });
       return;
     }
     try {
@@ -222,6 +234,7 @@ export class SurveyController {
       signal,
       digits,
       answers: session.answers,
+      countAttempt: () => session.countAttempt(),
       get log() {
         return session.stepLog;
       },
@@ -293,4 +306,11 @@ export class SurveyController {
     await Promise.all([...this.live.values()].map((survey) => survey.done));
     return { finished: pending.length - stillLive, aborted: stillLive };
   }
+}
+
+/** How a caller who left before their survey began is recorded: hung up, or taken by another connection. */
+function leftBeforeStart(reason: unknown): { outcome: SurveyOutcomeKind; reason: string } {
+  // Not the caller's doing: the channel is still up, its events go to whoever took the ARI application.
+  if (reason instanceof ChannelTakenOverError) return { outcome: 'failed', reason: 'ari_application_replaced' };
+  return { outcome: 'abandoned', reason: 'hangup_before_start' };
 }

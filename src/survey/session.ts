@@ -55,8 +55,8 @@ export class SurveySession implements RunSession {
     this.currentStep = step.id;
   }
 
-  countAttempts(attempts: number): void {
-    this.attempts += attempts;
+  countAttempt(): void {
+    this.attempts++;
   }
 
   async record(answer: CollectedAnswer): Promise<RecordedAnswer> {

@@ -12,9 +12,8 @@ type Failure = 'no_input' | 'invalid';
  */
 export async function runCollect(step: StepOf<'collect'>, ctx: StepContext): Promise<StepResult> {
   let lastFailure: Failure | undefined;
-  let attempts = 0;
   for (let attempt = 0; attempt <= step.max_retries; attempt++) {
-    attempts++;
+    ctx.countAttempt();
     const preface = lastFailure === 'invalid' ? step.invalid_prompt : lastFailure === 'no_input' ? step.no_input_prompt : undefined;
     const media = [...(preface ?? []), ...step.prompt];
     const played = await playMedia(ctx, media, { interruptible: step.interruptible });
@@ -23,7 +22,7 @@ export async function runCollect(step: StepOf<'collect'>, ctx: StepContext): Pro
       // hard request after): the call ended, the prompt was fine.
       if (ctx.channel.hangupRequested) throw new ChannelGoneError(ctx.channel.id, 'hangup requested while the question played');
       // The caller heard no question; waiting for a key would leave them in silence.
-      return { kind: 'failed', reason: `prompt failed to play: ${media.join(',')}`, attempts };
+      return { kind: 'failed', reason: `prompt failed to play: ${media.join(',')}` };
     }
     const digit = await ctx.digits.next(step.timeout_ms, ctx.signal);
     if (digit === undefined) {
@@ -38,7 +37,7 @@ export async function runCollect(step: StepOf<'collect'>, ctx: StepContext): Pro
       ctx.log.info({ attempt: attempt + 1, digit }, 'invalid key');
       continue;
     }
-    return { kind: 'answered', answer: { question: step.id, digit, value: score }, next: step.next, onFailure: step.on_failure, attempts };
+    return { kind: 'answered', answer: { question: step.id, digit, value: score }, next: step.next, onFailure: step.on_failure };
   }
-  return { kind: 'exhausted', reason: lastFailure ?? 'no_input', goto: step.on_failure, attempts };
+  return { kind: 'exhausted', reason: lastFailure ?? 'no_input', goto: step.on_failure };
 }
