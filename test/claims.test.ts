@@ -124,6 +124,15 @@ describe('the survey controller and claims on PostgreSQL', { skip: POSTGRES_SKIP
       await here.stop();
       await sleep(1_200);
       assert.equal(await other(), true, 'not renewed any more: taken over');
+
+      // A claim granted at once did not wait; one granted after another engine's lease ran out did
+      // (the controller then looks again whether that engine stored the rating before it died).
+      const gone = new AbortController().signal;
+      const fresh = await here.claimOrWait('fresh-call', 'ch-2', gone);
+      assert.deepEqual([fresh.granted, fresh.waited], [true, false]);
+      assert.equal(granted(await storage.claims.claim({ callId: 'dead-owner', channelId: 'ch-3', engineId: 'engine-there', leaseMs: 300 })), true);
+      const after = await within(here.claimOrWait('dead-owner', 'ch-3', gone), 10_000, 'the lease to run out');
+      assert.deepEqual([after.granted, after.waited], [true, true]);
     });
   });
 

@@ -38,13 +38,13 @@ export class SurveyClaims {
    * id on another server), the caller gone meanwhile, or maxWaitMs spent (the survey's own time
    * budget), it answers with the refusal.
    */
-  async claimOrWait(callId: string, channelId: string, gone: AbortSignal, maxWaitMs = Number.POSITIVE_INFINITY): Promise<ClaimResult> {
+  async claimOrWait(callId: string, channelId: string, gone: AbortSignal, maxWaitMs = Number.POSITIVE_INFINITY): Promise<ClaimResult & { readonly waited: boolean }> {
     // A duration on this engine's own monotonic clock; the lease itself runs on the database's.
     const deadline = performance.now() + Math.min(maxWaitMs, this.options.leaseMs + Math.floor(this.options.leaseMs / 3));
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       const result = await this.claim(callId, channelId);
-      if (result.granted || result.holder.channelId !== channelId || result.holder.engineId === this.options.engineId) return result;
-      if (gone.aborted || performance.now() >= deadline) return result;
+      if (result.granted || result.holder.channelId !== channelId || result.holder.engineId === this.options.engineId) return { ...result, waited };
+      if (gone.aborted || performance.now() >= deadline) return { ...result, waited };
       await sleep(Math.max(50, Math.floor(this.options.leaseMs / 5)), undefined, { signal: gone }).catch(() => undefined);
     }
   }

@@ -159,7 +159,7 @@ export class SurveyController {
     const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
     const { claims } = this.deps;
     // The wait counts against the survey's max_duration: a caller is never held longer than that.
-    const claim = claims ? await claims.claimOrWait(known.callId, channel.id, channel.gone, this.surveyTimeLeftMs(ivr, startedAt)) : { granted: true as const };
+    const claim = claims ? await claims.claimOrWait(known.callId, channel.id, channel.gone, this.surveyTimeLeftMs(ivr, startedAt)) : { granted: true as const, waited: false };
     if (!claim.granted) {
       if (channel.gone.aborted) {
         log.info({ holder: claim.holder.engineId }, 'caller left while another engine held the call');
@@ -174,13 +174,16 @@ export class SurveyController {
       await this.outcomes.record({ channel, identity, startedAt, outcome: 'skipped', reason: 'survey_in_progress', wasLive: false });
       return;
     }
-    // A wait for another engine's lease that took nearly all of max_duration leaves no time to ask
-    // anything: the caller goes back to the dialplan rather than into a question cut off by the deadline.
-    if (this.surveyTimeLeftMs(ivr, startedAt) < MIN_SURVEY_TIME_MS) {
+    // After waiting for another engine's lease: that engine may have stored the caller's rating before
+    // it died (asked again, the caller would rate twice). And a wait that took nearly all of
+    // max_duration leaves no time to ask anything: back to the dialplan rather than into a question
+    // the deadline cuts off.
+    const lateSkip = claim.waited && (await this.deps.ratings.findByCallId(known.callId)) ? 'already_rated' : this.surveyTimeLeftMs(ivr, startedAt) < MIN_SURVEY_TIME_MS ? 'max_duration_spent_waiting' : undefined;
+    if (lateSkip) {
       await claims?.release(known.callId);
-      log.info({ reason: 'max_duration_spent_waiting' }, 'no survey for this call; back to the dialplan');
+      log.info({ reason: lateSkip }, 'no survey for this call; back to the dialplan');
       await this.sendBackToDialplan(channel, log);
-      await this.outcomes.record({ channel, identity, startedAt, outcome: 'skipped', reason: 'max_duration_spent_waiting', wasLive: false });
+      await this.outcomes.record({ channel, identity, startedAt, outcome: 'skipped', reason: lateSkip, wasLive: false });
       return;
     }
     try {
