@@ -26,7 +26,8 @@ COPY --from=build /usr/lib/asterisk /usr/lib/asterisk
 COPY --from=build /usr/lib/libasterisk* /usr/lib/
 COPY --from=build /var/lib/asterisk /var/lib/asterisk
 COPY make-prompts.sh /usr/local/bin/make-prompts.sh
-RUN /usr/local/bin/make-prompts.sh /var/lib/asterisk/sounds/en \
+# sounds/en/csat, sounds/fr/csat (and sounds/fr/digits): every language the shipped IVRs use.
+RUN /usr/local/bin/make-prompts.sh /var/lib/asterisk/sounds \
     && mkdir -p /var/spool/asterisk /var/log/asterisk /var/run/asterisk /etc/asterisk
 COPY conf/ /etc/asterisk/
 CMD ["/usr/sbin/asterisk", "-f", "-vvv"]

@@ -13,17 +13,22 @@ import type { Storage } from './storage/ports.js';
 import { Admission } from './survey/admission.js';
 import { SurveyClaims } from './survey/claims.js';
 import { SurveyController, type SurveyObserver } from './survey/controller.js';
+import type { SurveyConfigSource } from './survey/survey-config.js';
 import type { TelephonyReadiness } from './telephony/port.js';
 import { ServerStates } from './telephony/server-states.js';
 
 export interface AriSurveyEngineOptions {
   /** Every configured Asterisk server (AppConfig.ariServers); at least one. */
   readonly servers: readonly AriServer[];
-  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'outcomes' | 'claims'>;
+  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'outcomes' | 'claims' | 'surveyedCallers'>;
   /** Names this engine in survey claims (AppConfig.engineId). */
   readonly engineId: string;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ivrs: ReadonlyMap<string, Ivr>;
+  /** Where new callers' queues and IVRs are read when the config reloads (`cc-csat start`); else `queues` and `ivrs`. */
+  readonly surveyConfig?: SurveyConfigSource;
+  /** AppConfig.callerHashKey, for queues with resurvey_after_hours. */
+  readonly callerHashKey?: string | undefined;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly overrides?: AriSurveyEngineOverrides;
@@ -89,6 +94,9 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
     claims,
     queues: options.queues,
     ivrs: options.ivrs,
+    ...(options.surveyConfig && { surveyConfig: options.surveyConfig }),
+    surveyedCallers: options.storage.surveyedCallers,
+    callerHashKey: options.callerHashKey,
     log,
     observer: bothObservers(metrics.surveyObserver(), overrides.observer),
   });
@@ -149,9 +157,9 @@ function bothObservers(first: SurveyObserver, second: SurveyObserver | undefined
       first.surveyStarted?.();
       second.surveyStarted?.();
     },
-    surveyEnded: (outcome, wasLive) => {
-      first.surveyEnded?.(outcome, wasLive);
-      second.surveyEnded?.(outcome, wasLive);
+    surveyEnded: (outcome, wasLive, reason) => {
+      first.surveyEnded?.(outcome, wasLive, reason);
+      second.surveyEnded?.(outcome, wasLive, reason);
     },
     ratingStored: (score, dtmfToStoredMs) => {
       first.ratingStored?.(score, dtmfToStoredMs);

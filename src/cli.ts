@@ -2,7 +2,8 @@
 // downstream gets frozen, typed config.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, ConfigError } from './config/problems.js';
-import { loadConfig, type AppConfig, type Env } from './config/load.js';
+import { loadConfig, loadEngineFile, type AppConfig, type Env } from './config/load.js';
+import type { EngineFile } from './config/schema.js';
 import { openStorage } from './storage/open.js';
 
 interface OptionSpec {
@@ -23,6 +24,11 @@ interface Command {
   /** The command's own options; --config and --help come with every command. */
   readonly options: OptionSpecs;
   run(config: AppConfig, options: OptionValues, env: Env): Promise<number>;
+  /**
+   * When set, run in place of `run` with engine.toml alone, shape-checked: for commands that talk to
+   * a running engine, whose environment (not this shell's) holds the secrets the full check needs.
+   */
+  readonly runOnEngineFile?: (loaded: { engineFile: string; engine: EngineFile }, options: OptionValues) => Promise<number>;
 }
 
 const COMMON_OPTIONS: OptionSpecs = {
@@ -39,9 +45,11 @@ const commands: Record<string, Command> = {
   start: {
     summary: 'run the engine: ARI survey controller, result service, HTTP API',
     options: {},
-    run: async (config) => {
+    run: async (config, options, env) => {
       const { runEngine } = await import('./engine.js');
-      return runEngine(config);
+      const cwd = process.cwd();
+      // SIGHUP and file changes reload as this start loaded: same file, directory and environment.
+      return runEngine(config, { cwd, reloadConfig: () => loadConfig({ configPath: text(options, 'config'), cwd, env }) });
     },
   },
   aggregate: {
@@ -73,6 +81,7 @@ const commands: Record<string, Command> = {
       digits: { type: 'string', value: 'KEYS', help: 'scripted keys, one per question, "-" stays silent: --digits 9,3 or --digits=-,4 (default: the keyboard)' },
       agent: { type: 'string', value: 'ID', help: 'agent id stored with the rating (default: agent-sim)' },
       'call-id': { type: 'string', value: 'ID', help: 'call id (default: sim-<timestamp>)' },
+      language: { type: 'string', value: 'CODE', help: "the caller's channel language, as CHANNEL(language) gives it, e.g. fr (default: the queue's)" },
     },
     run: async (config, options) => {
       const { simulate, parseDigits } = await import('./simulate/run.js');
@@ -89,11 +98,25 @@ const commands: Record<string, Command> = {
         console.error(`cc-csat simulate: ${(err as Error).message}`);
         return 2;
       }
+      const language = text(options, 'language');
+      if (language !== undefined && !/^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$/.test(language)) {
+        console.error(`cc-csat simulate: --language: "${language}" is not a language code (e.g. en, fr, fr_CA)`);
+        return 2;
+      }
       return simulate(
         config,
-        { queue, digits, agent: text(options, 'agent') ?? 'agent-sim', callId: text(options, 'call-id') ?? `sim-${new Date().toISOString()}` },
+        { queue, digits, agent: text(options, 'agent') ?? 'agent-sim', callId: text(options, 'call-id') ?? `sim-${new Date().toISOString()}`, language },
         { write: (chunk) => process.stdout.write(chunk), stdin: process.stdin },
       );
+    },
+  },
+  reload: {
+    summary: "ask the running engine (this config's [http] address) to re-read queues and IVRs; print its answer",
+    options: {},
+    run: (config, options) => commands['reload']!.runOnEngineFile!(config, options),
+    runOnEngineFile: async ({ engineFile, engine }) => {
+      const { requestReload } = await import('./reload-client.js');
+      return requestReload(engineFile, engine, { out: (line) => console.log(line), err: (line) => console.error(line) });
     },
   },
   'check-config': {
@@ -260,9 +283,9 @@ function commandNamed(name: string): Command | undefined {
   return Object.hasOwn(commands, name) ? commands[name] : undefined;
 }
 
-function loadConfigOrReport(configPath: string | undefined, env: Env): AppConfig | undefined {
+function loadConfigOrReport<T>(load: () => T): T | undefined {
   try {
-    return loadConfig({ configPath, cwd: process.cwd(), env });
+    return load();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`cc-csat: invalid configuration (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):`);
@@ -297,7 +320,11 @@ export async function main(argv: string[], env: Env): Promise<number> {
     console.log(helpText(name, command));
     return 0;
   }
-  const config = loadConfigOrReport(text(parsed.values, 'config'), env);
+  if (command.runOnEngineFile) {
+    const loaded = loadConfigOrReport(() => loadEngineFile({ configPath: text(parsed.values, 'config'), cwd: process.cwd(), env }));
+    return loaded ? command.runOnEngineFile(loaded, parsed.values) : 1;
+  }
+  const config = loadConfigOrReport(() => loadConfig({ configPath: text(parsed.values, 'config'), cwd: process.cwd(), env }));
   if (!config) return 1;
   return command.run(config, parsed.values, env);
 }

@@ -1,20 +1,25 @@
 // `cc-csat start`: wires config, database, ARI controller and HTTP API together, and owns shutdown.
 import express from 'express';
 import { buildAriSurveyEngine } from './ari-survey-engine.js';
+import { recordingSourceFor } from './ari/recording-source.js';
 import type { AppConfig } from './config/load.js';
 import { createHttpApp } from './http/app.js';
 import { RateLimiter } from './http/auth.js';
 import { SharedRateLimits } from './http/shared-limits.js';
 import { listenFirst, type ListeningServer } from './http/server.js';
+import { startLiveConfig } from './live-config.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
+import { RecordingRetention } from './results/recording-retention.js';
 import { ResultService } from './results/service.js';
 import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/ports.js';
+import { liveQueueNames } from './survey/survey-config.js';
 
 const SHARED_LIMITS_INTERVAL_MS = 1000;
 
-export async function runEngine(config: AppConfig): Promise<number> {
+/** `reloadConfig`: loadConfig as the CLI ran it (same --config, working directory, environment), for SIGHUP and file changes. */
+export async function runEngine(config: AppConfig, options: { reloadConfig: () => AppConfig; cwd: string }): Promise<number> {
   const { engine } = config;
   const log = createLogger(engine.log.level);
   // The ports first, before the database is touched: a second engine started by mistake beside a
@@ -49,6 +54,8 @@ export async function runEngine(config: AppConfig): Promise<number> {
   }
 
   const metrics = new Metrics();
+  // Spoken comments' audio, on the Asterisk servers that recorded them: streamed by the API, deleted by the result service.
+  const recordings = recordingSourceFor(config.ariServers);
   const results = new ResultService({
     rollups: storage.rollups,
     leadership: storage.leadership,
@@ -57,6 +64,13 @@ export async function runEngine(config: AppConfig): Promise<number> {
     onRun: (report) => metrics.resultRunDuration.observe({ kind: report.kind }, report.durationMs / 1000),
     onError: () => metrics.resultRunErrors.inc(),
     onLeadership: (leading) => metrics.resultServiceLeader.set(leading ? 1 : 0),
+    recordingRetention: new RecordingRetention({
+      store: storage.recordings,
+      source: recordings,
+      retentionDays: engine.survey.recording_retention_days,
+      log: log.child({ component: 'results' }),
+      onDeleted: (how) => metrics.recordingsDeleted.inc({ found: how === 'deleted' ? 'true' : 'false' }),
+    }),
   });
   // First run at boot, before any call is taken: when it must be a full rebuild (first start on
   // an existing database, a changed timezone) it holds the write lock for seconds per million
@@ -65,12 +79,16 @@ export async function runEngine(config: AppConfig): Promise<number> {
   // From here on live calls depend on the event loop: no statement may wait for a lock inside SQLite.
   storage.serving();
 
+  // Queues and IVRs reload (SIGHUP, file changes, cc-csat reload); engine.toml's settings only at start.
+  const live = startLiveConfig({ running: config, load: options.reloadConfig, cwd: options.cwd, log: log.child({ component: 'config' }), metrics });
   const ari = buildAriSurveyEngine({
     servers: config.ariServers,
     storage,
     engineId: config.engineId,
     queues: config.queues,
     ivrs: config.ivrs,
+    surveyConfig: live.holder,
+    callerHashKey: config.callerHashKey,
     log,
     metrics,
   });
@@ -89,7 +107,19 @@ export async function runEngine(config: AppConfig): Promise<number> {
       })
     : undefined;
   sharedLimits?.start();
-  const app = createHttpApp({ config, storage, log, telephony: ari.readiness, metrics, limiter, serveMetrics: !metricsListener });
+  const app = createHttpApp({
+    config,
+    storage,
+    log,
+    telephony: ari.readiness,
+    metrics,
+    limiter,
+    serveMetrics: !metricsListener,
+    recordings,
+    knownQueues: liveQueueNames(live.holder),
+    configStatus: () => live.reloader.status(),
+    reload: () => live.reloader.reload('request'),
+  });
   http.serve(app);
   if (metricsListener) {
     const metricsApp = express();
@@ -130,6 +160,7 @@ export async function runEngine(config: AppConfig): Promise<number> {
       }
       await sharedLimits?.stop();
       await storage.close();
+      live.stop();
       log.info('stopped');
       resolve(0);
     };

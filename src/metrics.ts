@@ -3,6 +3,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SurveyOutcomeKind } from './db/schema.js';
+import { SKIP_REASON_LABELS, skipReasonLabel } from './survey/eligibility.js';
 import type { CombinedConnectionState, ConnectionState } from './telephony/port.js';
 
 export class Metrics {
@@ -10,8 +11,14 @@ export class Metrics {
 
   readonly surveys = new Counter({
     name: 'cc_csat_surveys_total',
-    help: 'Surveys by outcome (completed, no_input, invalid, abandoned, skipped, failed)',
+    help: 'Surveys by outcome (completed, no_input, invalid, abandoned, declined, skipped, failed)',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly surveysSkipped = new Counter({
+    name: 'cc_csat_surveys_skipped_total',
+    help: 'Callers sent back to the dialplan without a survey (outcome skipped), by reason: agent_excluded, not_sampled, talk_too_short, talk_time_unknown, recently_surveyed, ...',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
   readonly liveSurveys = new Gauge({ name: 'cc_csat_surveys_live', help: 'Surveys in progress', registers: [this.registry] });
@@ -59,6 +66,28 @@ export class Metrics {
     help: '1 while this engine runs the result service (one engine at a time on PostgreSQL), else 0',
     registers: [this.registry],
   });
+  readonly recordingsDeleted = new Counter({
+    name: 'cc_csat_recordings_deleted_total',
+    help: 'Spoken comments deleted from Asterisk by the result service after [survey] recording_retention_days (found: false when Asterisk no longer had the file)',
+    labelNames: ['found'] as const,
+    registers: [this.registry],
+  });
+  readonly configReloads = new Counter({
+    name: 'cc_csat_config_reload_total',
+    help: 'Reloads of queues.toml and ivr/*.toml (SIGHUP, a file change, cc-csat reload), by result: ok, or error (the running config was kept)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly configLastReloadSuccessful = new Gauge({
+    name: 'cc_csat_config_last_reload_successful',
+    help: '1 when the last config reload succeeded (or none was tried since start), 0 while the files on disk have problems',
+    registers: [this.registry],
+  });
+  readonly configLoadedTimestamp = new Gauge({
+    name: 'cc_csat_config_loaded_timestamp_seconds',
+    help: 'When the queues and IVRs new callers are surveyed with were loaded (start or last good reload), Unix time',
+    registers: [this.registry],
+  });
   readonly resultRunErrors = new Counter({ name: 'cc_csat_results_run_errors_total', help: 'Result service runs that failed', registers: [this.registry] });
   readonly httpRequests = new Counter({
     name: 'cc_csat_http_requests_total',
@@ -77,20 +106,33 @@ export class Metrics {
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cc_csat_' });
     this.ariConnected.set(0);
+    this.recordingsDeleted.inc({ found: 'true' }, 0);
+    this.recordingsDeleted.inc({ found: 'false' }, 0);
+    // Every reason at zero from the start: a rate over a series that appears late misses its first skip.
+    for (const reason of SKIP_REASON_LABELS) this.surveysSkipped.inc({ reason }, 0);
+    for (const result of ['ok', 'error']) this.configReloads.inc({ result }, 0);
+    this.configLastReloadSuccessful.set(1);
   }
 
   surveyObserver() {
     return {
       surveyStarted: () => this.liveSurveys.inc(),
-      surveyEnded: (outcome: SurveyOutcomeKind, wasLive: boolean) => {
+      surveyEnded: (outcome: SurveyOutcomeKind, wasLive: boolean, reason?: string | undefined) => {
         if (wasLive) this.liveSurveys.dec();
         this.surveys.inc({ outcome });
+        if (outcome === 'skipped') this.surveysSkipped.inc({ reason: skipReasonLabel(reason) });
       },
       ratingStored: (score: number, dtmfToStoredMs: number) => {
         this.ratings.inc({ score: String(score), source: 'ivr' });
         this.dtmfToStored.observe(dtmfToStoredMs / 1000);
       },
     };
+  }
+
+  configReloaded(result: 'ok' | 'error', loadedAt: Date): void {
+    this.configReloads.inc({ result });
+    this.configLastReloadSuccessful.set(result === 'ok' ? 1 : 0);
+    this.configLoadedTimestamp.set(loadedAt.getTime() / 1000);
   }
 
   /**

@@ -180,7 +180,7 @@ describe('REST transport and event filter', () => {
   test('the engine asks Asterisk for the events it uses only, and again after every reconnect', async () => {
     const h = await startHarness();
     try {
-      const expected = ['StasisStart', 'StasisEnd', 'ChannelDtmfReceived', 'PlaybackFinished', 'ChannelHangupRequest', 'RESTResponse', 'ApplicationReplaced'];
+      const expected = ['StasisStart', 'StasisEnd', 'ChannelDtmfReceived', 'PlaybackFinished', 'ChannelHangupRequest', 'RESTResponse', 'ApplicationReplaced', 'RecordingFinished', 'RecordingFailed'];
       assert.deepEqual([...(h.sim.allowedEvents ?? [])].sort(), [...expected].sort());
       // A restarted Asterisk has forgotten the filter.
       h.sim.allowedEvents = undefined;

@@ -22,7 +22,7 @@ describe('config: shipped files', () => {
   test('cc-csat check-config passes on the shipped config and prints a summary', async () => {
     const result = await runCli(['check-config']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /config\/engine\.toml: OK: 4 queues \(3 with CSAT enabled\), 2 IVRs/);
+    assert.match(result.stdout, /config\/engine\.toml: OK: 4 queues \(3 with CSAT enabled\), 3 IVRs/);
   });
 
   test('a good tree loads into frozen, typed config with defaults filled in', () => {
@@ -117,15 +117,15 @@ describe('config: each kind of mistake names file, path and what is wrong', () =
       },
     });
     const text = problems.join('\n');
-    assert.match(text, /ivr\/survey\.toml: step\[1\]\.type: unknown type "confrim" \(did you mean "confirm"\? known: play, collect, confirm, hangup\)/);
+    assert.match(text, /ivr\/survey\.toml: step\[1\]\.type: unknown type "confrim" \(did you mean "confirm"\? known: play, collect, confirm/);
     assert.match(text, /ivr\/other\.toml: step\[1\]\.next: unknown step "thank" \(did you mean "thanks"\?/);
     assert.match(text, /ivr\/other\.toml: step\[0\]\.scores\.9: key "9" has a score but is not in digits "12345"/);
     assert.match(text, /ivr\/third\.toml: step\[3\]\.media\[0\]: must be a media URI/);
   });
 
-  test('IVR without a collect step can never store a rating, so it is refused', () => {
+  test('IVR without a collect or record step can never store an answer, so it is refused', () => {
     const problems = problemsFor({ ivrs: { survey: '[[step]]\nid = "bye"\ntype = "hangup"\n' } });
-    assert.match(problems.join('\n'), /ivr\/survey\.toml: step: has no collect step/);
+    assert.match(problems.join('\n'), /ivr\/survey\.toml: step: has no collect or record step/);
   });
 
   test('engine: bad timezone, bad cron, non-hex key hash', () => {

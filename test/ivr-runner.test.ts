@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { parse } from 'smol-toml';
+import { headlineQuestion } from '../src/config/questions.js';
 import { IvrFileSchema, type Ivr, type Step } from '../src/config/schema.js';
 import type { CollectedAnswer, RecordedAnswer, StepContext } from '../src/ivr/context.js';
 import { DigitBuffer } from '../src/ivr/digits.js';
@@ -14,11 +15,8 @@ import { createLogger } from '../src/log.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { FakeChannel } from './helpers/fake-channel.js';
 
-const SHIPPED: Ivr = {
-  ...IvrFileSchema.parse(parse(readFileSync(join(REPO_ROOT, 'ivr', 'csat-survey.toml'), 'utf8'))),
-  name: 'csat-survey',
-  file: 'ivr/csat-survey.toml',
-};
+const SHIPPED_FILE = IvrFileSchema.parse(parse(readFileSync(join(REPO_ROOT, 'ivr', 'csat-survey.toml'), 'utf8')));
+const SHIPPED: Ivr = { ...SHIPPED_FILE, name: 'csat-survey', file: 'ivr/csat-survey.toml', headline: headlineQuestion(SHIPPED_FILE.step) };
 const QUESTION = ['sound:csat/rate-intro', 'sound:csat/rate-keys'];
 const MEDIA_MS = 1_000;
 
@@ -94,7 +92,7 @@ describe('the IVR runner on the shipped survey (mock timers)', () => {
     run.channel.press('2');
     const end = await finish(run);
     assert.deepEqual(end, { kind: 'finished', lastStep: 'bye' });
-    assert.deepEqual(run.session.answers, [{ question: 'ask', digit: '2', value: 4 }]);
+    assert.deepEqual(run.session.answers, [{ question: 'ask', kind: 'csat', digit: '2', value: 4, headline: true }]);
     assert.equal(run.channel.ends[0], 'stopped', 'the key stopped the question');
     assert.deepEqual(run.channel.heard.slice(1), [['sound:csat/you-pressed', 'digits:2'], ['sound:csat/thank-you']]);
     assert.equal(run.channel.hungUpByUs, true);
@@ -120,7 +118,7 @@ describe('the IVR runner on the shipped survey (mock timers)', () => {
     run.channel.press('1');
     const end = await finish(run);
     assert.equal(end.kind, 'finished');
-    assert.deepEqual(run.session.answers, [{ question: 'ask', digit: '1', value: 5 }]);
+    assert.deepEqual(run.session.answers, [{ question: 'ask', kind: 'csat', digit: '1', value: 5, headline: true }]);
     assert.equal(run.session.attempts, 2);
   });
 
@@ -129,7 +127,7 @@ describe('the IVR runner on the shipped survey (mock timers)', () => {
     run.channel.press('4');
     const end = await finish(run);
     assert.equal(end.kind, 'finished');
-    assert.deepEqual(run.session.answers, [{ question: 'ask', digit: '4', value: 2 }]);
+    assert.deepEqual(run.session.answers, [{ question: 'ask', kind: 'csat', digit: '4', value: 2, headline: true }]);
   });
 
   test('an answer the session cannot store: no "you pressed", goodbye, and the run fails with the reason', async () => {

@@ -25,6 +25,7 @@ describe('cc-csat simulate', () => {
       '  ♪ sound:csat/you-pressed  digits:3',
       '  ♪ sound:csat/thank-you',
       '  ☎ cc-csat hung up',
+      '  ✎ ask (csat): 3 [keys 3]',
       '✔ outcome: completed, score 3 stored in cc_csat; 2 attempt(s), last step bye',
     ]);
     const db = new SqliteDatabase(tree.dbPath, { readonly: true });
@@ -56,9 +57,9 @@ describe('cc-csat simulate', () => {
     const code = await within(new Promise((resolve) => child.on('exit', resolve)), 20_000, () => `simulate to exit\n${out}`);
     assert.equal(code, 0, out);
     assert.match(out, /⌨ caller pressed 2[\s\S]*score 4 stored in cc_csat/);
-    const bad = await runCli(['simulate', '--config', tree.enginePath, '--queue', 'sales-queue', '--digits', '12'], { cwd: tree.dir });
+    const bad = await runCli(['simulate', '--config', tree.enginePath, '--queue', 'sales-queue', '--digits', '1x'], { cwd: tree.dir });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--digits: "12" is not a key; use one key per question/);
+    assert.match(bad.stderr, /--digits: "1x" is not a key or keys; use the keys of one answer per question/);
     const missing = await runCli(['simulate', '--config', tree.enginePath], { cwd: tree.dir });
     assert.match(missing.stderr, /--queue NAME is required \(known: sales-queue, quiet-queue\)/);
   });
@@ -148,7 +149,9 @@ scopes = ["csat:read", "csat:write"]
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
       const notReady = await fetch(`${base}/readyz`);
       assert.equal(notReady.status, 503);
-      assert.deepEqual(await notReady.json(), { status: 'not_ready', database: 'ok', ari: 'connecting' });
+      const { config: loadedConfig, ...readiness } = (await notReady.json()) as Record<string, unknown>;
+      assert.deepEqual(readiness, { status: 'not_ready', database: 'ok', ari: 'connecting' });
+      assert.equal((loadedConfig as { last_reload: unknown }).last_reload, null, 'no reload yet');
       const posted = await fetch(`${base}/cc/csat/while-down`, {
         method: 'POST',
         headers: { 'x-api-key': key, 'content-type': 'application/json' },

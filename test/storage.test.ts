@@ -127,12 +127,12 @@ describe('storage', () => {
     assert.equal((await findRatingByCallId(db, 'c-2'))?.comment, null, 'a comment left out is NULL');
     await insertOutcome(db, {
       call_id: 'c-1', channel_id: 'ch-1', agent_id: 'a-1', queue_id: 'q-1', ivr: 'csat-survey', outcome: 'completed', reason: 'r',
-      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z', server: 'pbx-b',
+      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z', server: 'pbx-b', consent: 'accepted',
     });
     const { id: _outcome, ...outcome } = (await outcomesForCall(db, 'c-1'))[0]!;
     assert.deepEqual(outcome, {
       call_id: 'c-1', channel_id: 'ch-1', agent_id: 'a-1', queue_id: 'q-1', ivr: 'csat-survey', outcome: 'completed', reason: 'r',
-      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z', server: 'pbx-b',
+      attempts: 3, last_step: 'thanks', score: 2, started_at: '2026-11-27T10:00:00.000Z', ended_at: '2026-11-27T10:00:09.000Z', server: 'pbx-b', consent: 'accepted',
     });
     await close();
   });

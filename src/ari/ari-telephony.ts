@@ -6,8 +6,11 @@ import { DEFAULT_ARI_SERVER_NAME } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { ChannelTakenOverError, type ChannelGoneError, type ConnectionState, type IncomingCall, type Telephony, type TelephonyLoad } from '../telephony/port.js';
 import { AriChannel, AriPlayback } from './channel.js';
+import type { AriRecording } from './recording.js';
+import { AriStoredRecordings } from './stored-recordings.js';
 import { ariErrorMessage, isChannelGone, isPlaybackGone, withTimeout } from './errors.js';
 import { AriHttpError, ariOperations, createHttpSend, type AriRestApi } from './rest-client.js';
+import { isSoundMissing, SoundCatalog } from './sound-catalog.js';
 import { AriRest } from './rest.js';
 import { installSwaggerFailGuard, offersRestOverWebSocket, probeAri, skipEventResources } from './swagger-guard.js';
 import { WebSocketRest, type EventSocket } from './ws-rest.js';
@@ -64,6 +67,9 @@ const EVENTS_USED = [
   'ChannelHangupRequest',
   'RESTResponse',
   'ApplicationReplaced',
+  // A spoken comment's end: reported after the caller hangs up too (Asterisk keeps what was said).
+  'RecordingFinished',
+  'RecordingFailed',
 ] as const;
 const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
 // A resync after a reconnect may find hundreds of channels to look at; asking for all at once would
@@ -93,6 +99,10 @@ export class AriTelephony implements Telephony {
   private readonly rest: AriRest;
   private readonly channels = new Map<string, AriChannel>();
   private readonly playbacks = new Map<string, AriPlayback>();
+  /** Live recordings by name: their events may come after the channel is gone. */
+  private readonly recordings = new Map<string, AriRecording>();
+  /** This server's stored recordings (measured, discarded, streamed and deleted over plain HTTP). */
+  readonly storedRecordings: AriStoredRecordings;
   private callHandler: ((call: IncomingCall) => void) | undefined;
   private readonly stopController = new AbortController();
   private maxRetryRounds = 0;
@@ -105,6 +115,8 @@ export class AriTelephony implements Telephony {
   /** While a resync runs: channels that left meanwhile, which its (older) answers may still list. */
   private departedDuringResync: Set<string> | undefined;
   private resyncsRunning = 0;
+  /** The languages this server has each survey sound in, for prompts in the caller's language. */
+  private readonly sounds: SoundCatalog;
 
   /** The server's name ([[ari]] name). */
   readonly server: string;
@@ -121,6 +133,16 @@ export class AriTelephony implements Telephony {
     const httpSend = createHttpSend({ url: options.url, username: options.username, password: options.password, maxSockets: maxConcurrent });
     this.httpRest = ariOperations(httpSend);
     this.webSocketRest = new WebSocketRest(() => this.eventClient?._ws, httpSend);
+    this.storedRecordings = new AriStoredRecordings({ url: options.url, username: options.username, password: options.password, timeoutMs: options.requestTimeoutMs });
+    this.sounds = new SoundCatalog(async (soundId, priority) => {
+      try {
+        const sound = (await this.rest.call('get sound', (client) => client.sounds.get({ soundId }), priority)) as { formats?: Array<{ language?: string }> };
+        return new Set((sound.formats ?? []).flatMap((format) => (format.language ? [format.language] : [])));
+      } catch (err) {
+        if (isSoundMissing(err)) return new Set<string>();
+        throw err;
+      }
+    }, () => this.options.log);
     installSwaggerFailGuard();
   }
 
@@ -249,6 +271,8 @@ export class AriTelephony implements Telephony {
     client.on('StasisStart', (event) => this.onStasisStart(event));
     client.on('ChannelDtmfReceived', (event) => this.channels.get(event.channel?.id)?.dtmf(event.digit));
     client.on('PlaybackStarted', (event) => this.playbacks.get(event.playback?.id)?.markStarted());
+    client.on('RecordingFinished', (event) => this.recordings.get(event.recording?.name)?.reportedEnd('done', { duration: event.recording?.duration }));
+    client.on('RecordingFailed', (event) => this.recordings.get(event.recording?.name)?.reportedEnd('failed', { cause: event.recording?.cause }));
     client.on('PlaybackFinished', (event) => {
       this.playbacks.get(event.playback?.id)?.settle(event.playback.state === 'failed' ? 'failed' : 'done');
     });
@@ -346,14 +370,26 @@ export class AriTelephony implements Telephony {
   private onStasisStart(event: any): void {
     const id: string | undefined = event.channel?.id;
     if (!id || this.channels.has(id)) return;
-    this.adopt(id, event.channel.state ?? 'Up', Array.isArray(event.args) ? event.args.map(String) : []);
+    this.adopt(id, event.channel.state ?? 'Up', Array.isArray(event.args) ? event.args.map(String) : [], {
+      callerNumber: callerNumberOf(event.channel),
+      language: languageOf(event.channel),
+    });
   }
 
-  private adopt(id: string, state: string, args: readonly string[], options: { afterRestart?: boolean } = {}): void {
-    const channel = new AriChannel(id, this.server, state, this.rest, this.playbacks, this.options.log, { adopted: options.afterRestart ?? false });
+  private adopt(
+    id: string,
+    state: string,
+    args: readonly string[],
+    options: { afterRestart?: boolean; callerNumber?: string | undefined; language?: string | undefined } = {},
+  ): void {
+    const channel = new AriChannel(id, this.server, state, this.rest, this.playbacks, this.options.log, {
+      adopted: options.afterRestart ?? false,
+      recordings: { live: this.recordings, stored: this.storedRecordings },
+      sounds: this.sounds,
+    });
     this.channels.set(id, channel);
     if (this.callHandler) {
-      this.callHandler({ channel, args });
+      this.callHandler({ channel, args, callerNumber: options.callerNumber, language: options.language });
     } else {
       void channel.continueInDialplan().catch((err: unknown) => this.options.log.warn({ err: String(err) }, 'continue failed'));
     }
@@ -377,6 +413,8 @@ export class AriTelephony implements Telephony {
   private async resync(why: 'connect' | 'reconnect'): Promise<void> {
     this.resyncsRunning++;
     this.departedDuringResync ??= new Set();
+    // Another connection may be another (reinstalled, restarted) Asterisk with other sounds.
+    this.sounds.clear();
     try {
       await this.resyncOnce(why);
     } finally {
@@ -430,12 +468,14 @@ export class AriTelephony implements Telephony {
         const channel = (await this.rest.call('get channel', (client) => client.channels.get({ channelId: id }))) as {
           state?: string;
           dialplan?: { app_name?: string; app_data?: string };
+          caller?: { number?: string };
+          language?: string;
         };
         if (!unclaimed(id)) return;
         const appData = channel.dialplan?.app_name === 'Stasis' ? (channel.dialplan.app_data ?? '') : '';
         const args = appData.split(',').slice(1);
         log.info({ channel_id: id, args }, `adopting a channel that entered ${app} while events were down`);
-        this.adopt(id, channel.state ?? 'Up', args, { afterRestart: true });
+        this.adopt(id, channel.state ?? 'Up', args, { afterRestart: true, callerNumber: callerNumberOf(channel), language: languageOf(channel) });
       } catch (err) {
         // A caller who hung up since the list was made: nothing to adopt.
         const level = isChannelGone(err) ? 'debug' : 'warn';
@@ -444,4 +484,16 @@ export class AriTelephony implements Telephony {
     });
     if (live.size > 0 || why === 'reconnect') log.info({ live_channels: live.size }, `resynced after ${why}`);
   }
+}
+
+/** CALLERID(num) of an ARI channel object; undefined when Asterisk gave none. */
+function callerNumberOf(channel: { caller?: { number?: unknown } } | undefined): string | undefined {
+  const number = channel?.caller?.number;
+  return typeof number === 'string' && number !== '' ? number : undefined;
+}
+
+/** CHANNEL(language) of an ARI channel object; undefined when Asterisk gave none. */
+function languageOf(channel: { language?: unknown } | undefined): string | undefined {
+  const language = channel?.language;
+  return typeof language === 'string' && language !== '' ? language : undefined;
 }

@@ -2,10 +2,13 @@
 // before `play` is sent, because PlaybackStarted/PlaybackFinished can beat the REST response.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { ChannelGoneError, type CallChannel, type Playback, type PlaybackEnd } from '../telephony/port.js';
+import { ChannelGoneError, type CallChannel, type Playback, type PlaybackEnd, type PlayOptions, type RecordOptions, type Recording } from '../telephony/port.js';
 import { AriTimeoutError, ariErrorMessage, isChannelGone, isPlaybackGone, isPlaybackIdTaken, isVariableMissing } from './errors.js';
+import { AriRecording } from './recording.js';
 import type { RequestPriority } from './request-pool.js';
 import type { AriRest } from './rest.js';
+import type { SoundCatalog } from './sound-catalog.js';
+import type { AriStoredRecordings } from './stored-recordings.js';
 import { StreamClosedError } from './ws-rest.js';
 
 /**
@@ -43,6 +46,7 @@ export class AriPlayback implements Playback {
     private readonly forget: (playback: AriPlayback) => void,
     private readonly priority: () => RequestPriority,
     private readonly log: () => Logger,
+    readonly language?: string | undefined,
   ) {
     this.finished = new Promise((resolve) => (this.settleFinished = resolve));
   }
@@ -101,6 +105,12 @@ export class AriChannel implements CallChannel {
   /** For an adopted caller: the stop of a previous engine's playbacks, which the first play waits for. */
   private readonly previousPlaybacksStopped: Promise<void>;
   private channelLog: Logger | undefined;
+  /** Live recordings by name (shared with the telephony, which routes their events) and the stored files. */
+  private readonly recordings: ChannelRecordings | undefined;
+  /** Which languages the server has each sound in (a prompt missing in the caller's plays in the fallback). */
+  private readonly sounds: SoundCatalog | undefined;
+  /** This channel's recordings still running: a hangup tells them their end is near. */
+  private readonly liveRecordings = new Set<AriRecording>();
 
   constructor(
     readonly id: string,
@@ -110,8 +120,10 @@ export class AriChannel implements CallChannel {
     private readonly rest: AriRest,
     private readonly playbacks: Map<string, AriPlayback>,
     private readonly parentLog: Logger,
-    options: { adopted?: boolean } = {},
+    options: { adopted?: boolean; recordings?: ChannelRecordings; sounds?: SoundCatalog } = {},
   ) {
+    this.recordings = options.recordings;
+    this.sounds = options.sounds;
     this.playbackPrefix = options.adopted ? `${id}:${randomUUID().slice(0, 8)}:` : `${id}:`;
     this.previousPlaybacksStopped = options.adopted ? this.stopPreviousEnginePlaybacks() : Promise.resolve();
   }
@@ -151,6 +163,46 @@ export class AriChannel implements CallChannel {
     for (const playback of this.playbacks.values()) {
       if (playback.channelId === this.id) playback.settle('stopped');
     }
+    // Unlike a playback, a recording is not over when the caller hangs up: Asterisk closes the file
+    // with what was said and then reports it.
+    for (const recording of this.liveRecordings) recording.endExpected();
+  }
+
+  async record(options: RecordOptions): Promise<Recording> {
+    const recordings = this.recordings;
+    if (!recordings) throw new Error('recording is not available on this connection');
+    const recording = new AriRecording(options.name, options.format, options.maxSeconds, {
+      rest: this.rest,
+      stored: recordings.stored,
+      forget: (done) => {
+        recordings.live.delete(done.name);
+        this.liveRecordings.delete(done);
+      },
+      priority: () => this.priority,
+      log: () => this.log,
+    });
+    // Listened for before Asterisk is asked: a short recording can finish before the answer to `record`.
+    recordings.live.set(recording.name, recording);
+    this.liveRecordings.add(recording);
+    try {
+      // Not sent twice after a timeout: ifExists=fail would refuse the second as a name in use.
+      await this.channelCall('record', (client) =>
+        client.channels.record({
+          channelId: this.id,
+          name: options.name,
+          format: options.format,
+          maxDurationSeconds: options.maxSeconds,
+          maxSilenceSeconds: options.maxSilenceSeconds,
+          beep: options.beep,
+          terminateOn: options.terminateOn,
+          ifExists: 'fail',
+        }),
+      );
+    } catch (err) {
+      recording.failedToStart(ariErrorMessage(err));
+      throw err;
+    }
+    return recording;
   }
 
   onDtmf(listener: (digit: string) => void): () => void {
@@ -180,14 +232,16 @@ export class AriChannel implements CallChannel {
     await this.channelCall('answer', (client) => client.channels.answer({ channelId: this.id }));
   }
 
-  async play(media: readonly string[]): Promise<Playback> {
+  async play(media: readonly string[], options: PlayOptions = {}): Promise<Playback> {
     await this.previousPlaybacksStopped;
-    const playback = new AriPlayback(`${this.playbackPrefix}${this.playbackCount++}`, this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, () => this.log);
+    const lang = await this.playLanguage(media, options);
+    if (this.gone.aborted) throw this.gone.reason;
+    const playback = new AriPlayback(`${this.playbackPrefix}${this.playbackCount++}`, this.id, this.rest, (done) => this.playbacks.delete(done.id), () => this.priority, () => this.log, lang);
     this.playbacks.set(playback.id, playback);
     const send = (): Promise<unknown> =>
       this.channelCall('play', (client) =>
-        // One comma-separated `media` value: Asterisk plays the list as one playback.
-        client.channels.play({ channelId: this.id, media: media.join(','), playbackId: playback.id }),
+        // One comma-separated `media` value: Asterisk plays the list as one playback, in one language.
+        client.channels.play({ channelId: this.id, media: media.join(','), playbackId: playback.id, lang }),
       );
     try {
       await this.sendPlay(send, playback);
@@ -196,6 +250,13 @@ export class AriChannel implements CallChannel {
       throw err;
     }
     return playback;
+  }
+
+  /** The caller's language if the server has every sound of the list in it, else the fallback. */
+  private async playLanguage(media: readonly string[], { language, fallbackLanguage }: PlayOptions): Promise<string | undefined> {
+    if (!language) return fallbackLanguage;
+    if (!fallbackLanguage || fallbackLanguage === language || !this.sounds) return language;
+    return this.sounds.languageFor(media, language, fallbackLanguage, this.priority);
   }
 
   /** Sends `play`; after a timeout, once more with the same playbackId unless Asterisk has it already. */
@@ -285,4 +346,10 @@ export class AriChannel implements CallChannel {
       throw err;
     }
   }
+}
+
+/** What a channel needs to record: the telephony's live recordings by name, and the stored files' client. */
+export interface ChannelRecordings {
+  readonly live: Map<string, AriRecording>;
+  readonly stored: AriStoredRecordings;
 }

@@ -17,11 +17,30 @@ type Op<P extends Params, R = unknown> = (params: P) => Promise<R>;
 export interface AriRestApi {
   readonly channels: {
     answer: Op<{ channelId: string }>;
-    play: Op<{ channelId: string; media: string; playbackId: string }>;
+    /** `lang`: the language sounds play in (absent: the channel's own). */
+    play: Op<{ channelId: string; media: string; playbackId: string; lang?: string | undefined }>;
     hangup: Op<{ channelId: string; reason?: string }>;
     continueInDialplan: Op<{ channelId: string }>;
     getChannelVar: Op<{ channelId: string; variable: string }, { value?: string }>;
     get: Op<{ channelId: string }, { state?: string; dialplan?: { app_name?: string; app_data?: string } }>;
+    record: Op<{
+      channelId: string;
+      name: string;
+      format: string;
+      maxDurationSeconds: number;
+      maxSilenceSeconds: number;
+      beep: boolean;
+      terminateOn: string;
+      ifExists: 'fail';
+    }>;
+  };
+  readonly sounds: {
+    /** GET /sounds/{soundId}: the languages and formats a sound exists in (404: none). The id's "/" is sent as %2F. */
+    get: Op<{ soundId: string }, { formats?: Array<{ language?: string; format?: string }> }>;
+  };
+  readonly recordings: {
+    /** POST /recordings/live/{name}/stop: ends a live recording, keeping what it has. */
+    stop: Op<{ recordingName: string }>;
   };
   readonly playbacks: {
     stop: Op<{ playbackId: string }>;
@@ -71,11 +90,19 @@ export function ariOperations(send: AriSend): AriRestApi {
   return {
     channels: {
       answer: ({ channelId }) => send('POST', `channels/${segment(channelId)}/answer`, ''),
-      play: ({ channelId, media, playbackId }) => send('POST', `channels/${segment(channelId)}/play`, queryString({ media, playbackId })),
+      play: ({ channelId, media, playbackId, lang }) => send('POST', `channels/${segment(channelId)}/play`, queryString({ media, playbackId, lang })),
       hangup: ({ channelId, reason }) => send('DELETE', `channels/${segment(channelId)}`, queryString({ reason })),
       continueInDialplan: ({ channelId }) => send('POST', `channels/${segment(channelId)}/continue`, ''),
       getChannelVar: ({ channelId, variable }) => send('GET', `channels/${segment(channelId)}/variable`, queryString({ variable })),
       get: ({ channelId }) => send('GET', `channels/${segment(channelId)}`, ''),
+      record: ({ channelId, ...options }) => send('POST', `channels/${segment(channelId)}/record`, queryString(options)),
+    },
+    sounds: {
+      // Asterisk routes /sounds/csat/x as a path of its own (404): the id is one encoded segment.
+      get: ({ soundId }) => send('GET', `sounds/${segment(soundId)}`, ''),
+    },
+    recordings: {
+      stop: ({ recordingName }) => send('POST', `recordings/live/${segment(recordingName)}/stop`, ''),
     },
     playbacks: {
       stop: ({ playbackId }) => send('DELETE', `playbacks/${segment(playbackId)}`, ''),

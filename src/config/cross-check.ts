@@ -1,6 +1,7 @@
 // Second validation pass: references between files and between steps. Each check returns
 // problems instead of throwing, so an operator sees every mistake in one run.
 import { closest, problem } from './problems.js';
+import { valueBounds } from './questions.js';
 import type { EngineFile, Ivr, QueueConfig } from './schema.js';
 
 function unknownReference(kind: string, name: string, known: Iterable<string>): string {
@@ -53,11 +54,26 @@ export function checkIvr(ivr: Ivr): string[] {
   };
   ivr.step.forEach((step, index) => {
     if (step.type !== 'hangup') checkTarget(index, 'next', step.next);
+    if (step.type === 'consent') checkTarget(index, 'on_decline', step.on_decline);
+    if (step.type === 'record') checkTarget(index, 'on_failure', step.on_failure);
     if (step.type !== 'collect') return;
     checkTarget(index, 'on_failure', step.on_failure);
-    const validKeys = new Set(step.digits);
-    if (validKeys.size !== step.digits.length) {
-      problems.push(problem(ivr.file, ['step', index, 'digits'], `lists a key twice ("${step.digits}")`));
+    const bounds = valueBounds(step);
+    step.branch.forEach((branch, branchIndex) => {
+      const path = ['step', index, 'branch', branchIndex];
+      if (!ids.has(branch.next)) problems.push(problem(ivr.file, [...path, 'next'], unknownReference('step', branch.next, ids.keys())));
+      for (const key of ['value', 'min', 'max'] as const) {
+        const value = branch[key];
+        if (value !== undefined && (value < bounds.min || value > bounds.max)) {
+          problems.push(problem(ivr.file, [...path, key], `${value} is outside this question's values ${bounds.min}-${bounds.max}`));
+        }
+      }
+    });
+    if (!step.scores) return;
+    const digits = step.digits ?? Object.keys(step.scores).join('');
+    const validKeys = new Set(digits);
+    if (validKeys.size !== digits.length) {
+      problems.push(problem(ivr.file, ['step', index, 'digits'], `lists a key twice ("${digits}")`));
     }
     for (const key of validKeys) {
       if (step.scores[key] === undefined) {
@@ -66,12 +82,16 @@ export function checkIvr(ivr: Ivr): string[] {
     }
     for (const key of Object.keys(step.scores)) {
       if (!validKeys.has(key)) {
-        problems.push(problem(ivr.file, ['step', index, 'scores', key], `key "${key}" has a score but is not in digits "${step.digits}"`));
+        problems.push(problem(ivr.file, ['step', index, 'scores', key], `key "${key}" has a score but is not in digits "${digits}"`));
       }
     }
   });
-  if (!ivr.step.some((step) => step.type === 'collect')) {
-    problems.push(problem(ivr.file, ['step'], 'has no collect step, so it can never store a rating'));
+  const headlines = ivr.step.flatMap((step, index) => (step.type === 'collect' && step.headline === true ? [index] : []));
+  for (const index of headlines.slice(1)) {
+    problems.push(problem(ivr.file, ['step', index, 'headline'], `a survey has at most one headline question (step[${headlines[0]}] is one already)`));
+  }
+  if (!ivr.step.some((step) => step.type === 'collect' || step.type === 'record')) {
+    problems.push(problem(ivr.file, ['step'], 'has no collect or record step, so it can never store an answer'));
   }
   return problems;
 }

@@ -6,7 +6,9 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { databaseTarget, type DatabaseTarget } from './database-target.js';
+import { callerHashKey } from './caller-hash-key.js';
 import { checkEngine, checkIvr, checkQueues } from './cross-check.js';
+import { headlineQuestion } from './questions.js';
 import { ConfigError, describeZodIssues } from './problems.js';
 import {
   DEFAULT_ARI_SERVER_NAME,
@@ -36,6 +38,8 @@ export interface AppConfig {
   readonly engineId: string;
   /** Which database [database] url names, with its password resolved. */
   readonly database: DatabaseTarget;
+  /** The key caller numbers are hashed with ([survey] caller_hash_key_env); set whenever a queue needs it. */
+  readonly callerHashKey: string | undefined;
 }
 
 export interface AriServer {
@@ -130,11 +134,23 @@ function loadIvrs(ivrDir: string, cwd: string, problems: string[]): { ivrs: Map<
       problems.push(...parsed.problems);
       continue;
     }
-    const ivr: Ivr = { ...parsed.value, name, file: shownAs };
+    const ivr: Ivr = { ...parsed.value, name, file: shownAs, headline: headlineQuestion(parsed.value.step) };
     problems.push(...checkIvr(ivr));
     ivrs.set(name, ivr);
   }
   return { ivrs, names };
+}
+
+/**
+ * engine.toml alone, shape-checked: no environment variables, queues or IVRs. For commands that
+ * talk to a running engine (`cc-csat reload`), whose environment holds the secrets, not the shell's.
+ */
+export function loadEngineFile(options: { configPath?: string | undefined; cwd: string; env: Env }): { engineFile: string; engine: EngineFile } {
+  const enginePath = resolve(options.cwd, options.configPath ?? options.env['CC_CSAT_CONFIG'] ?? DEFAULT_CONFIG_PATH);
+  const engineFile = displayName(enginePath, options.cwd);
+  const parsed = parseFile(EngineFileSchema, enginePath, engineFile);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  return deepFreeze({ engineFile, engine: parsed.value });
 }
 
 export function loadConfig(options: { configPath?: string | undefined; cwd: string; env: Env }): AppConfig {
@@ -160,6 +176,8 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
     // Cross-check the entries that are well-formed, so a duplicate or dangling IVR elsewhere shows in the same run.
     problems.push(...checkQueues(queuesShown, wellFormedQueues(queuesPath), ivrNames));
   }
+  const hashKey = callerHashKey(engineShown, engine, queuesShown, queuesParsed.ok ? queuesParsed.value.queue.map((queue, index) => [index, queue] as const) : wellFormedQueues(queuesPath), env);
+  problems.push(...hashKey.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const { url } = engine.database;
@@ -187,5 +205,6 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
     ivrs,
     database,
     engineId: engine.engine.id ?? `${hostname()}:${engine.http.port}`,
+    callerHashKey: hashKey.key,
   });
 }

@@ -88,8 +88,8 @@ function unwrap(node: unknown): unknown {
 /** The union option whose `type` tag matches what the input has at `path`. */
 function optionFor(union: SchemaDef, input: unknown, path: ConfigPath): unknown {
   const tag = valueAt(input, [...path, 'type']);
-  const options = union['options'] as TaggedOption[];
-  return options.find((option) => option._zod.def.shape?.['type']?._zod.def.values?.includes(tag)) ?? options[0];
+  const options = union['options'] as unknown[];
+  return options.find((option) => (unwrap(option) as TaggedOption)._zod.def.shape?.['type']?._zod.def.values?.includes(tag)) ?? options[0];
 }
 
 /**
@@ -122,7 +122,8 @@ function knownKeysAt(schema: z.ZodType, path: ConfigPath, input: unknown): strin
 function tagOptionsAt(schema: z.ZodType, path: ConfigPath, input: unknown): string[] {
   const def = defOf(schemaAt(schema, path.slice(0, -1), input));
   if (def?.['type'] !== 'union') return [];
-  return (def['options'] as TaggedOption[]).flatMap((option) => (option._zod.def.shape['type']?._zod.def.values ?? []).map(String));
+  // Options with a refinement or transform (a pipe) are unwrapped to their object first.
+  return (def['options'] as unknown[]).flatMap((option) => ((unwrap(option) as TaggedOption)._zod.def.shape?.['type']?._zod.def.values ?? []).map(String));
 }
 
 export function describeZodIssues(

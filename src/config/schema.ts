@@ -4,6 +4,7 @@ import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { isPostgresUrl } from './database-target.js';
 import { closest } from './problems.js';
+import { KIND_RANGES, QUESTION_KINDS } from './questions.js';
 
 const isIanaTimeZone = (name: string): boolean => {
   try {
@@ -154,6 +155,11 @@ const PathsSchema = z.strictObject({
 const SurveySchema = z.strictObject({
   // On SIGTERM, live surveys get this long to finish before the process exits anyway.
   shutdown_grace_ms: z.number().int().min(0).max(600_000).default(30_000),
+  // The environment variable holding the key of the hash caller numbers are stored as (queues with
+  // resurvey_after_hours); at least 16 characters. Changing the key forgets who was surveyed.
+  caller_hash_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').default('CC_CSAT_CALLER_HASH_KEY'),
+  // Spoken comments older than this many days are deleted from Asterisk by the result service; 0 keeps them.
+  recording_retention_days: z.number().int().min(0).max(36_500).default(90),
 });
 
 const LogSchema = z.strictObject({
@@ -218,12 +224,43 @@ export type AriServerConfig = z.infer<typeof AriServerSchema>;
 
 // ---------------------------------------------------------------- queues.toml
 
+// A language as Asterisk names its sounds folders (sounds/<language>/...): "en", "fr", "fr_CA".
+const languageCode = z
+  .string()
+  .regex(/^[a-z]{2,3}(?:_[A-Za-z0-9]{2,8})*$/, 'must be a language code as Asterisk names its sounds folders, e.g. "en", "fr" or "fr_CA"');
+
 export const QueueSchema = z.strictObject({
   name: nonEmpty,
   after_call: z
     .strictObject({
       csat_enabled: z.boolean().default(false),
       csat_ivr: nonEmpty.optional(),
+      // Who gets surveyed (src/survey/eligibility.ts); each refusal is a skipped outcome with its reason.
+      // Agents (MEMBERNAME) whose callers are never surveyed: trainees, supervisors.
+      exclude_agents: z.array(nonEmpty).default([]),
+      // Share of calls surveyed, decided by the call id: a retried call gets the same answer.
+      sample_percent: z.number().int('must be a whole number of percent').min(0).max(100).default(100),
+      // A caller number (CALLERID(num)) surveyed within this many hours is not surveyed again. Needs
+      // [survey] caller_hash_key_env: numbers are stored only as a keyed hash.
+      resurvey_after_hours: z.number().positive('must be more than 0').max(8_760, 'must be at most 8760 (a year)').optional(),
+      // Only callers whose conversation with the agent lasted this long (the dialplan's
+      // CSAT_TALK_SECONDS: README "Who gets surveyed").
+      min_talk_seconds: z.number().int().min(1).max(86_400).optional(),
+      // The queue's default language (README "Languages"): callers whose channel language is not
+      // offered hear it, and a prompt missing in a caller's language plays in it.
+      language: languageCode.default('en'),
+      // The languages offered: a caller whose CHANNEL(language) is one of them hears the survey in it.
+      // Default: only `language`.
+      languages: z.array(languageCode).min(1, 'needs at least one language').optional(),
+    })
+    .superRefine((afterCall, ctx) => {
+      const offered = afterCall.languages;
+      if (!offered) return;
+      if (!offered.includes(afterCall.language)) {
+        ctx.addIssue({ code: 'custom', path: ['languages'], message: `must include the queue's language "${afterCall.language}" (its prompts are the fallback)` });
+      }
+      const twice = offered.find((code, i) => offered.indexOf(code) !== i);
+      if (twice) ctx.addIssue({ code: 'custom', path: ['languages'], message: `lists "${twice}" twice` });
     })
     .prefault({}),
 });
@@ -289,21 +326,99 @@ const PlayStepSchema = z.strictObject({
 
 const DtmfKey = z.string().regex(/^[0-9*#]$/, 'must be one DTMF key: 0-9, * or #');
 
-const CollectStepSchema = z.strictObject({
-  id: stepId,
-  type: z.literal('collect'),
-  prompt: mediaList,
-  interruptible: z.boolean().default(true),
-  digits: z.string().regex(/^[0-9*#]+$/, 'must list the valid keys, e.g. "12345"'),
-  scores: z.record(DtmfKey, z.number().int().min(1).max(5)),
-  // Counted from the end of the prompt: a caller who listens to the whole question still gets the full time.
-  timeout_ms: z.number().int().min(500).max(60_000).default(5_000),
-  max_retries: z.number().int().min(0).max(10).default(2),
-  invalid_prompt: mediaList.optional(),
-  no_input_prompt: mediaList.optional(),
-  next: stepId.optional(),
-  on_failure: stepId.optional(),
-});
+// Where a question goes after an answer in a value range (first match wins; no match: `next`):
+// e.g. detractors (nps max = 6) or unhappy callers (csat max = 2) to a comment question.
+const BranchSchema = z
+  .strictObject({
+    value: z.number().int().optional(),
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+    next: stepId,
+  })
+  .refine((branch) => branch.value !== undefined || branch.min !== undefined || branch.max !== undefined, {
+    message: 'needs value, min or max (the answers it applies to)',
+  })
+  .refine((branch) => branch.value === undefined || (branch.min === undefined && branch.max === undefined), {
+    message: 'set either value or min/max, not both',
+  })
+  .refine((branch) => branch.min === undefined || branch.max === undefined || branch.min <= branch.max, {
+    path: ['min'],
+    message: 'must be at most max',
+  });
+export type Branch = z.infer<typeof BranchSchema>;
+
+const CollectStepSchema = z
+  .strictObject({
+    id: stepId,
+    type: z.literal('collect'),
+    // What the answer means and which values it may take: csat 1-5, nps 0-10, ces 1-7, yes_no 1 (yes)
+    // or 0 (no), scale any range it declares.
+    kind: z.enum(QUESTION_KINDS).default('csat'),
+    prompt: mediaList,
+    interruptible: z.boolean().default(true),
+    // One key per answer: key -> value, written out (the shipped survey maps key 1 to score 5).
+    scores: z.record(DtmfKey, z.number().int()).optional(),
+    // The keys `scores` accepts; only a check that the map is complete (default: its keys).
+    digits: z.string().regex(/^[0-9*#]+$/, 'must list the valid keys, e.g. "12345"').optional(),
+    // Or a typed number whose value is the answer ("10" for an NPS ten): ended by the terminator, by
+    // inter_digit_timeout_ms of silence after a key, or once no further key could stay in range.
+    range: z
+      .strictObject({ min: z.number().int().min(0), max: z.number().int().min(0).max(999_999) })
+      .refine((range) => range.min <= range.max, { path: ['min'], message: 'must be at most max' })
+      .optional(),
+    terminator: DtmfKey.default('#'),
+    inter_digit_timeout_ms: z.number().int().min(500).max(30_000).default(3_000),
+    // A key that skips the question: nothing stored, the survey goes on at `next`.
+    skip_key: DtmfKey.optional(),
+    // The survey's headline csat question (its answer is the call's cc_csat row). Default: the first
+    // csat question, unless one says headline = true or it says headline = false.
+    headline: z.boolean().optional(),
+    branch: z.array(BranchSchema).default([]),
+    // Counted from the end of the prompt: a caller who listens to the whole question still gets the full time.
+    timeout_ms: z.number().int().min(500).max(60_000).default(5_000),
+    max_retries: z.number().int().min(0).max(10).default(2),
+    invalid_prompt: mediaList.optional(),
+    no_input_prompt: mediaList.optional(),
+    next: stepId.optional(),
+    on_failure: stepId.optional(),
+  })
+  .superRefine((step, ctx) => {
+    const kindRange = KIND_RANGES[step.kind];
+    if (step.scores !== undefined && step.range !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['range'], message: 'set either scores (one key per answer) or range (a typed number), not both' });
+      return;
+    }
+    if (step.scores === undefined && step.range === undefined && step.kind !== 'nps') {
+      ctx.addIssue({ code: 'custom', path: ['scores'], message: `a ${step.kind} question needs scores (key -> value) or range (a typed number)` });
+      return;
+    }
+    if (kindRange) {
+      const outside = (value: number): boolean => value < kindRange.min || value > kindRange.max;
+      for (const [key, value] of Object.entries(step.scores ?? {})) {
+        if (outside(value)) ctx.addIssue({ code: 'custom', path: ['scores', key], message: `${value} is outside ${step.kind}'s range ${kindRange.min}-${kindRange.max}` });
+      }
+      if (step.range && (outside(step.range.min) || outside(step.range.max))) {
+        ctx.addIssue({ code: 'custom', path: ['range'], message: `${step.range.min}-${step.range.max} is outside ${step.kind}'s range ${kindRange.min}-${kindRange.max}` });
+      }
+    }
+    if (step.headline === true && step.kind !== 'csat') {
+      ctx.addIssue({ code: 'custom', path: ['headline'], message: `only a csat question can be the headline (this one is ${step.kind})` });
+    }
+    // An nps question with neither gets the 0-10 range below.
+    const typed = step.range !== undefined || step.scores === undefined;
+    const usedKeys = new Set([...Object.keys(step.scores ?? {}), ...(typed ? '0123456789' : '')]);
+    if (step.skip_key !== undefined && usedKeys.has(step.skip_key)) {
+      ctx.addIssue({ code: 'custom', path: ['skip_key'], message: `"${step.skip_key}" is also an answer key` });
+    }
+    if (typed && usedKeys.has(step.terminator)) {
+      ctx.addIssue({ code: 'custom', path: ['terminator'], message: `"${step.terminator}" is also an answer key` });
+    }
+    if (typed && step.skip_key === step.terminator) {
+      ctx.addIssue({ code: 'custom', path: ['skip_key'], message: `"${step.skip_key}" is also the terminator` });
+    }
+  })
+  // NPS without a range or a map is the standard 0-10 typed number.
+  .transform((step) => (step.kind === 'nps' && step.scores === undefined && step.range === undefined ? { ...step, range: { min: 0, max: 10 } } : step));
 
 const ConfirmStepSchema = z.strictObject({
   id: stepId,
@@ -312,6 +427,56 @@ const ConfirmStepSchema = z.strictObject({
   interruptible: z.boolean().default(false),
   next: stepId.optional(),
 });
+
+// "Stay on the line for a short survey: press 1 to start" before any question. A caller who declines
+// (or, with on_silence = "decline", says nothing) is recorded as declined, never as abandoned.
+const ConsentStepSchema = z
+  .strictObject({
+    id: stepId,
+    type: z.literal('consent'),
+    prompt: mediaList,
+    interruptible: z.boolean().default(true),
+    accept_key: DtmfKey.default('1'),
+    decline_key: DtmfKey.optional(),
+    // What silence after the prompt (and its repeats) means.
+    on_silence: z.enum(['accept', 'decline']).default('decline'),
+    timeout_ms: z.number().int().min(500).max(60_000).default(5_000),
+    // Repeats after a key that is neither accept nor decline, or after silence.
+    max_retries: z.number().int().min(0).max(10).default(1),
+    invalid_prompt: mediaList.optional(),
+    no_input_prompt: mediaList.optional(),
+    next: stepId.optional(),
+    // Where a declining caller goes (e.g. a goodbye); without it the call is hung up.
+    on_decline: stepId.optional(),
+  })
+  .refine((step) => step.decline_key === undefined || step.decline_key !== step.accept_key, {
+    path: ['decline_key'],
+    message: 'must differ from accept_key',
+  });
+
+// A spoken comment: optional prompt, a beep, then up to max_seconds of the caller's voice, ended by
+// the terminate key, by silence_seconds of silence or by hanging up (what was said is kept). A
+// comment shorter than min_seconds is deleted and nothing is stored for the question.
+export const RECORDING_FORMATS = ['wav', 'wav16', 'gsm', 'ulaw', 'alaw'] as const;
+
+const RecordStepSchema = z
+  .strictObject({
+    id: stepId,
+    type: z.literal('record'),
+    prompt: mediaList.optional(),
+    beep: z.boolean().default(true),
+    max_seconds: z.number().int().min(1).max(600).default(60),
+    min_seconds: z.number().min(0).max(60).default(1),
+    // 0: silence never ends the recording.
+    silence_seconds: z.number().int().min(0).max(60).default(4),
+    terminate_key: z.enum(['#', '*', 'any', 'none']).default('#'),
+    // Asterisk's file format: wav is 8 kHz 16-bit mono.
+    format: z.enum(RECORDING_FORMATS).default('wav'),
+    next: stepId.optional(),
+    // Where the survey goes when the comment cannot be recorded or stored (e.g. goodbye).
+    on_failure: stepId.optional(),
+  })
+  .refine((step) => step.min_seconds < step.max_seconds, { path: ['min_seconds'], message: 'must be below max_seconds' });
 
 const HangupStepSchema = z.strictObject({
   id: stepId,
@@ -322,12 +487,14 @@ export const StepSchema = z.discriminatedUnion('type', [
   PlayStepSchema,
   CollectStepSchema,
   ConfirmStepSchema,
+  ConsentStepSchema,
+  RecordStepSchema,
   HangupStepSchema,
 ]);
 export type Step = z.infer<typeof StepSchema>;
 export type StepType = Step['type'];
 export type StepOf<K extends StepType> = Extract<Step, { type: K }>;
-export const STEP_TYPES = ['play', 'collect', 'confirm', 'hangup'] as const satisfies readonly StepType[];
+export const STEP_TYPES = ['play', 'collect', 'confirm', 'consent', 'record', 'hangup'] as const satisfies readonly StepType[];
 
 export const IvrFileSchema = z.strictObject({
   description: z.string().optional(),
@@ -338,4 +505,9 @@ export const IvrFileSchema = z.strictObject({
   step: z.array(StepSchema).min(1, 'an IVR needs at least one [[step]]'),
 });
 export type IvrFile = z.infer<typeof IvrFileSchema>;
-export type Ivr = IvrFile & { readonly name: string; readonly file: string };
+export type Ivr = IvrFile & {
+  readonly name: string;
+  readonly file: string;
+  /** The id of the headline csat question (its answer is the call's cc_csat row), if any: see headlineQuestion. */
+  readonly headline: string | undefined;
+};

@@ -16,6 +16,7 @@ const OUTCOME_COLUMNS = [
   'started_at',
   'ended_at',
   'server',
+  'consent',
 ] as const;
 type OutcomeValues = Omit<NewSurveyOutcome, 'id'>;
 

@@ -11,7 +11,7 @@ export interface CcCsatTable {
   created_at: string;
 }
 
-export const SURVEY_OUTCOMES = ['completed', 'no_input', 'invalid', 'abandoned', 'skipped', 'failed'] as const;
+export const SURVEY_OUTCOMES = ['completed', 'no_input', 'invalid', 'abandoned', 'skipped', 'failed', 'declined'] as const;
 export type SurveyOutcomeKind = (typeof SURVEY_OUTCOMES)[number];
 
 export interface SurveyOutcomeTable {
@@ -30,6 +30,8 @@ export interface SurveyOutcomeTable {
   ended_at: string;
   /** The Asterisk server ([[ari]] name) the call was on; NULL for `cc-csat simulate` and rows from before 005/002. */
   server: string | null;
+  /** The caller's answer to a consent step: NULL without one, or when the caller left before answering. */
+  consent: 'accepted' | 'declined' | null;
 }
 
 export const ANSWER_KINDS = ['csat', 'nps', 'ces', 'yes_no', 'scale', 'comment'] as const;
@@ -49,6 +51,10 @@ export interface SurveyAnswerTable {
   recording: string | null;
   recording_ms: number | null;
   recording_format: string | null;
+  /** The Asterisk server ([[ari]] name) holding the recording (sql/sqlite/009, sql/postgres/010); NULL: ask each. */
+  recording_server: string | null;
+  /** When the result service deleted the recording from Asterisk (recording_retention_days); NULL while kept. */
+  recording_deleted_at: string | null;
   language: string | null;
   agent_id: string;
   queue_id: string;
@@ -111,6 +117,12 @@ export interface ApiKeyUsageTable {
   updated_at: string;
 }
 
+/** When a caller number was last offered a survey (sql/sqlite/008, sql/postgres/009): the number only as a keyed hash. */
+export interface SurveyCallerTable {
+  caller_hash: string;
+  surveyed_at: string;
+}
+
 export interface ResultStateTable {
   key: string;
   value: string;
@@ -127,6 +139,7 @@ export interface Database {
   survey_claim: SurveyClaimTable;
   api_key_usage: ApiKeyUsageTable;
   survey_answer: SurveyAnswerTable;
+  survey_caller: SurveyCallerTable;
 }
 
 export type Rating = Selectable<CcCsatTable>;

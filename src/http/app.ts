@@ -12,6 +12,10 @@ import { csatRoutes } from './csat-routes.js';
 import { errorHandler, notFound } from './errors.js';
 import { ProbeCache } from './probe-cache.js';
 import { buildOpenApi } from './openapi.js';
+import { recordingRoutes } from './recording-route.js';
+import type { RecordingSource } from '../telephony/recordings.js';
+import type { ConfigStatus, ReloadOutcome } from '../config/reloader.js';
+import { reloadRoutes } from './reload-route.js';
 
 // A load balancer polling every second or two sees a change within this much more.
 const READINESS_PROBE_MAX_AGE_MS = 1000;
@@ -28,6 +32,14 @@ export interface HttpDeps {
   readonly limiter?: RateLimiter;
   /** Serve /metrics on this app (false when [metrics] port gives it a server of its own). */
   readonly serveMetrics?: boolean;
+  /** Where spoken comments' audio is read (the engine's Asterisk servers); none: 503 for every recording. */
+  readonly recordings?: RecordingSource;
+  /** The queues API ratings may name; the engine's follows config reloads. Default: config.queues. */
+  readonly knownQueues?: ReadonlySet<string>;
+  /** /readyz's `config` detail (the loaded config, the last reload). Informational: never makes the engine unready. */
+  readonly configStatus?: () => ConfigStatus;
+  /** Serves POST /-/reload (same-host clients only). */
+  readonly reload?: () => ReloadOutcome;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -50,30 +62,37 @@ export function createHttpApp(deps: HttpDeps): Express {
     const database = await probes.answer();
     const { state: ari, servers } = deps.telephony;
     const ready = database === 'ok' && takesCalls(ari);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, ari, ...(servers && { ari_servers: servers }) });
+    // A rejected config reload leaves the engine on its previous, valid config: still ready.
+    const config = deps.configStatus?.();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, ari, ...(servers && { ari_servers: servers }), ...(config && { config }) });
   });
   if (deps.metrics && (deps.serveMetrics ?? true)) app.get('/metrics', deps.metrics.handler());
+  if (deps.reload) app.use(reloadRoutes(deps.reload));
   const openapi = buildOpenApi('0.1.0');
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
 
+  const keyRing = new KeyRing(engine.api_keys, engine.api.rate_limit_per_minute);
+  const limiter = deps.limiter ?? new RateLimiter();
   app.use(
     csatRoutes({
       ratings: deps.storage.ratings,
       answers: deps.storage.answers,
       stats: deps.storage.stats,
       zone: new ZoneCalendar(engine.results.timezone),
-      knownQueues: new Set(deps.config.queues.keys()),
+      knownQueues: deps.knownQueues ?? new Set(deps.config.queues.keys()),
       allowUnknownQueues: engine.api.allow_unknown_queues,
       minRatingsToRank: engine.results.min_ratings_to_rank,
       defaultDays: engine.results.trend_days,
-      keyRing: new KeyRing(engine.api_keys, engine.api.rate_limit_per_minute),
-      limiter: deps.limiter ?? new RateLimiter(),
+      keyRing,
+      limiter,
       now: deps.now ?? (() => new Date()),
       ...(deps.metrics ? { onRatingStored: (score: number) => deps.metrics!.ratings.inc({ score: String(score), source: 'api' }) } : {}),
     }),
   );
+  // After csatRoutes: /cc/csat/agent/recording stays agent "recording"'s statistics, as before.
+  app.use(recordingRoutes({ answers: deps.storage.answers, source: deps.recordings, keyRing, limiter, log: deps.log }));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -16,6 +16,7 @@ import {
   StatsQuery,
   ValidationErrorBody,
 } from './schemas.js';
+import { RecordingQuery } from './recording-route.js';
 
 type Json = Record<string, unknown>;
 
@@ -87,6 +88,25 @@ export function buildOpenApi(version: string): Json {
           security: readSecurity,
           parameters: parameters(CallIdParams, 'path'),
           responses: { '200': json(CallResponse, 'the rating and every answer of the call'), ...errors, '404': json(ErrorBody, 'neither rated nor answered') },
+        },
+      },
+      '/cc/csat/{call_id}/recording': {
+        get: {
+          summary: "The caller's spoken comment (a record step), streamed from the Asterisk server that recorded it",
+          security: readSecurity,
+          parameters: [...parameters(CallIdParams, 'path'), ...parameters(RecordingQuery, 'query')],
+          responses: {
+            '200': {
+              description: 'the audio as Asterisk stored it (Content-Type from its format: audio/wav for wav and wav16)',
+              content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            },
+            ...errors,
+            '404': json(ErrorBody, 'no recording for the call (or question), or deleted after the recording retention'),
+            '503': {
+              ...json(ErrorBody, 'the Asterisk server holding the recording cannot be reached now'),
+              headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds after which a retry may succeed' } },
+            },
+          },
         },
       },
       '/cc/csat/agent/{agent_id}': {

@@ -8,6 +8,11 @@ export class DigitBuffer {
   lastPushedAt = 0;
 
   push(digit: string): void {
+    const ignored = this.ignored;
+    if (ignored) {
+      this.ignored = undefined;
+      if (ignored.key === digit && performance.now() <= ignored.until) return;
+    }
     this.lastPushedAt = performance.now();
     const waiter = this.waiter;
     if (waiter) {
@@ -20,6 +25,22 @@ export class DigitBuffer {
 
   take(): string | undefined {
     return this.queue.shift();
+  }
+
+  // A key to drop if it comes before a deadline (performance.now()): see ignoreSoon.
+  private ignored: { key: string; until: number } | undefined;
+
+  /**
+   * Drops `key` if it is the next key and comes within `ms`, buffered already or not: the "#" a
+   * caller adds after a number that was already complete ("10#") must not become the first key of
+   * the next question.
+   */
+  ignoreSoon(key: string, ms: number): void {
+    if (this.queue.length > 0) {
+      if (this.queue[0] === key) this.queue.shift();
+      return;
+    }
+    this.ignored = { key, until: performance.now() + ms };
   }
 
   get size(): number {

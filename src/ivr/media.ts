@@ -15,7 +15,7 @@ export async function playMedia(
   options: { readonly interruptible: boolean },
 ): Promise<PlayOutcome> {
   ctx.signal.throwIfAborted();
-  const playback = await ctx.channel.play(media);
+  const playback = await ctx.channel.play(media, ctx.language);
   const stopUnlessGone = async (): Promise<never> => {
     // On hangup Asterisk ends the playback itself (PlaybackFinished "failed") and a stop would only 404;
     // on a deadline or forced shutdown the caller is still there and must not keep hearing the prompt.

@@ -3,6 +3,7 @@
 // surfaces as the abort of ctx.signal and is a normal ending, not an error.
 import type { Ivr, Step } from '../config/schema.js';
 import type { CollectedAnswer, RecordedAnswer, StepContext, StepResult } from './context.js';
+import { AnsweredBeforeAbort } from './answered-before-abort.js';
 import { runStep } from './registry.js';
 
 export type RunEnd =
@@ -18,6 +19,10 @@ const MAX_STEPS_PER_SURVEY = 64;
 export interface RunSession {
   /** Stores the answer (committed before it resolves) and adds it to ctx.answers; never rejects. */
   record(answer: CollectedAnswer): Promise<RecordedAnswer>;
+  /** The caller skipped a question with its skip key. */
+  skipped?(question: string): void;
+  /** The caller's answer to a consent step. */
+  consent?(decision: { readonly accepted: boolean; readonly by: 'key' | 'silence' }): void;
   /** The step about to run (its id goes into log lines and the outcome row). */
   enterStep?(step: Step): void;
 }
@@ -56,6 +61,15 @@ export async function runIvr(ivr: Ivr, ctx: StepContext, session: RunSession): P
           }
           break;
         }
+        case 'skipped':
+          session.skipped?.(result.question);
+          index = result.next === undefined ? following : go(result.next);
+          break;
+        case 'consent':
+          session.consent?.(result);
+          // A declined survey without on_decline simply ends: the caller is hung up, never left waiting.
+          index = result.accepted ? (result.next === undefined ? following : go(result.next)) : go(result.next);
+          break;
         case 'exhausted':
           exhausted = result.reason;
           // Without on_failure the survey simply ends; the caller is hung up below, never left waiting.
@@ -74,6 +88,8 @@ export async function runIvr(ivr: Ivr, ctx: StepContext, session: RunSession): P
     if (failure !== undefined) return { kind: 'failed', reason: failure, lastStep };
     return exhausted ? { kind: 'exhausted', reason: exhausted, lastStep } : { kind: 'finished', lastStep };
   } catch (err) {
+    // A step cut short by the hang-up may still have collected an answer (a comment Asterisk kept).
+    if (err instanceof AnsweredBeforeAbort) await session.record(err.answer);
     if (ctx.signal.aborted) return { kind: 'aborted', reason: ctx.signal.reason, lastStep };
     throw Object.assign(err instanceof Error ? err : new Error(String(err)), { lastStep });
   }

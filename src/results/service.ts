@@ -3,6 +3,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log.js';
 import type { Leadership, RefreshMode, RefreshReport, RollupStore } from '../storage/ports.js';
+import type { RecordingRetention, RetentionReport } from './recording-retention.js';
 import { ZoneCalendar } from './zone.js';
 
 export interface RunReport extends RefreshReport {
@@ -19,6 +20,8 @@ export interface ResultServiceOptions {
   readonly onRun?: (report: RunReport) => void;
   readonly onError?: (err: unknown) => void;
   readonly onLeadership?: (leading: boolean) => void;
+  /** Deletes recordings past their retention after each scheduled run, on the leading engine only. */
+  readonly recordingRetention?: Pick<RecordingRetention, 'sweep'>;
 }
 
 export class ResultService {
@@ -72,6 +75,7 @@ export class ResultService {
         }
         try {
           await this.runIfLeader('incremental');
+          await this.sweepRecordings();
         } catch (err) {
           this.options.log.error({ err }, 'result service run failed; the next tick will retry');
           this.options.onError?.(err);
@@ -79,6 +83,14 @@ export class ResultService {
       },
       { timezone: this.options.timezone, noOverlap: true, name: 'cc-csat-results' },
     );
+  }
+
+  /** Deletes expired recordings if this engine leads (see runIfLeader); undefined when it does not or there is nothing to do. */
+  async sweepRecordings(): Promise<RetentionReport | undefined> {
+    if (!this.leading || !this.options.recordingRetention) return undefined;
+    const report = await this.options.recordingRetention.sweep();
+    if (report.deleted + report.missing + report.failed > 0) this.options.log.info(report, 'recording retention run');
+    return report;
   }
 
   async stop(): Promise<void> {

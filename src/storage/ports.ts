@@ -55,6 +55,27 @@ export interface AnswerStore {
   forCalls(callIds: readonly string[]): Promise<Answer[]>;
 }
 
+/** A spoken comment's recording as the retention sweep sees it. */
+export interface StoredRecording {
+  /** The survey_answer row. */
+  readonly id: number;
+  readonly callId: string;
+  readonly questionId: string;
+  /** Asterisk's stored recording name. */
+  readonly name: string;
+  /** The [[ari]] server holding it; null: unknown (ask each). */
+  readonly server: string | null;
+  readonly answeredAt: string;
+}
+
+/** The recordings of spoken comments, for recording_retention_days. */
+export interface RecordingStore {
+  /** Recordings not yet deleted that were made before `beforeIso`, oldest first, at most `limit`. */
+  expired(beforeIso: string, limit: number): Promise<StoredRecording[]>;
+  /** Marks one deleted from Asterisk (committed before it resolves). */
+  markDeleted(id: number, atIso: string): Promise<void>;
+}
+
 export interface OutcomeStore {
   insert(outcome: NewSurveyOutcome): Promise<void>;
   forCall(callId: string): Promise<SurveyOutcome[]>;
@@ -83,6 +104,27 @@ export interface ClaimStore {
   /** Extends the leases `engineId` holds on these calls (its live surveys) by leaseMs from now; returns how many. */
   renew(engineId: string, callIds: readonly string[], leaseMs: number): Promise<number>;
   release(callId: string, engineId: string): Promise<void>;
+}
+
+export interface SurveyedCallerRequest {
+  /** The caller number's keyed hash (src/survey/caller-hash.ts), never the number. */
+  readonly callerHash: string;
+  /** Now, on the engine's clock (a few seconds between engines' clocks are nothing against hours). */
+  readonly at: Date;
+  /** The queue's resurvey_after_hours: a survey this recent or more recent refuses this one. */
+  readonly windowMs: number;
+  /** The longest resurvey_after_hours in queues.toml: rows older than this are deleted by the same write. */
+  readonly keepMs: number;
+}
+
+/** When caller numbers were last offered a survey (resurvey_after_hours). */
+export interface SurveyedCallerStore {
+  /**
+   * Records that the caller is surveyed now, unless their last survey is within `windowMs`: then
+   * nothing is written and it resolves false. One atomic step: of two engines taking the same
+   * caller at once, one gets true.
+   */
+  markSurveyed(request: SurveyedCallerRequest): Promise<boolean>;
 }
 
 /** One engine's running count of requests under one API key. */
@@ -225,8 +267,10 @@ export interface Storage {
   readonly ratings: RatingStore;
   readonly outcomes: OutcomeStore;
   readonly answers: AnswerStore;
+  readonly recordings: RecordingStore;
   readonly claims: ClaimStore;
   readonly keyUsage: KeyUsageStore;
+  readonly surveyedCallers: SurveyedCallerStore;
   readonly stats: StatsStore;
   readonly rollups: RollupStore;
   readonly leadership: Leadership;

@@ -8,14 +8,17 @@ import type { StepContext } from '../ivr/context.js';
 import { DigitBuffer } from '../ivr/digits.js';
 import { runIvr, type RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
-import type { AnswerStore, OutcomeStore, RatingStore } from '../storage/ports.js';
+import type { AnswerStore, OutcomeStore, RatingStore, SurveyedCallerStore } from '../storage/ports.js';
 import { ChannelGoneError, ChannelTakenOverError, type CallChannel, type IncomingCall } from '../telephony/port.js';
 import type { Admission } from './admission.js';
 import type { SurveyClaims } from './claims.js';
-import { skipReason } from './eligibility.js';
+import { resurveyReason, skipReason } from './eligibility.js';
 import { identifyCall, identityFromArgs, invalidIdentity, type CallIdentity } from './identify.js';
+import { chooseLanguage, type SurveyLanguage } from './language.js';
 import { classifyEnd, OutcomeRecorder, ShutdownDeadlineError, SurveyDeadlineError } from './outcomes.js';
 import { SurveySession } from './session.js';
+import type { SurveyConfigSource } from './survey-config.js';
+import { talkSecondsOf } from './talk-time.js';
 
 export { ShutdownDeadlineError, SurveyDeadlineError } from './outcomes.js';
 
@@ -25,6 +28,8 @@ export interface SurveyControllerDeps {
   readonly outcomes: OutcomeStore;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ivrs: ReadonlyMap<string, Ivr>;
+  /** In place of `queues` and `ivrs` when the config reloads: read once per new caller (survey-config.ts). */
+  readonly surveyConfig?: SurveyConfigSource;
   readonly log: Logger;
   readonly observer?: SurveyObserver;
   readonly now?: () => Date;
@@ -32,13 +37,16 @@ export interface SurveyControllerDeps {
   readonly claims?: SurveyClaims;
   /** Asked before anything else for each new caller: when Asterisk is overloaded the caller gets no survey. */
   readonly admission?: Pick<Admission, 'decide'>;
+  /** resurvey_after_hours: when caller numbers were last surveyed, and the key they are hashed with. */
+  readonly surveyedCallers?: SurveyedCallerStore;
+  readonly callerHashKey?: string | undefined;
 }
 
 /** Hooks for metrics; all optional. */
 export interface SurveyObserver {
   surveyStarted?(): void;
-  /** `wasLive`: surveyStarted was called for it (skipped and early-abandoned calls never start). */
-  surveyEnded?(outcome: SurveyOutcomeKind, wasLive: boolean): void;
+  /** `wasLive`: surveyStarted was called for it (skipped and early-abandoned calls never start). `reason`: the outcome row's. */
+  surveyEnded?(outcome: SurveyOutcomeKind, wasLive: boolean, reason?: string | undefined): void;
   ratingStored?(score: number, dtmfToStoredMs: number): void;
 }
 
@@ -113,6 +121,9 @@ export class SurveyController {
     admissionCheck: Pick<Admission, 'decide'> | undefined,
   ): Promise<void> {
     const { channel } = call;
+    // Once, now: a config reload while this caller is checked or surveyed must not hand it a queue
+    // from one config and an IVR from another. The running survey keeps this Ivr to its end.
+    const { queues, ivrs } = this.deps.surveyConfig?.current() ?? this.deps;
     // Before any request for this caller (identifying it may read channel variables): a refused
     // caller must cost an overloaded Asterisk nothing but the `continue`.
     const admission = admissionCheck?.decide();
@@ -141,20 +152,32 @@ export class SurveyController {
     }
     // One child per survey, with every binding at once: a child per binding level costs a serialization each.
     const log = this.deps.log.child({ channel_id: channel.id, call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId });
-    const skip = await skipReason(identity, {
-      accepting: this.accepting,
-      queues: this.deps.queues,
-      ratings: this.deps.ratings,
-      surveyedHereOnAnotherChannel: (callId) => this.surveyedHereOnAnotherChannel(callId, entry),
-    });
+    let skip: string | undefined;
+    try {
+      skip = await skipReason(identity, {
+        accepting: this.accepting,
+        queues,
+        ratings: this.deps.ratings,
+        surveyedHereOnAnotherChannel: (callId) => this.surveyedHereOnAnotherChannel(callId, entry),
+        talkSeconds: () => talkSecondsOf(call),
+      });
+    } catch (err) {
+      // Reading the talk time from the channel found it gone.
+      if (err instanceof ChannelGoneError) {
+        log.info('caller left before the survey could start');
+        await this.outcomes.record({ channel, identity, startedAt, ...leftBeforeStart(err), wasLive: false });
+        return;
+      }
+      throw err;
+    }
     if (skip) {
       log.info({ reason: skip }, 'no survey for this call; back to the dialplan');
       await this.sendBackToDialplan(channel, log);
       await this.outcomes.record({ channel, identity, startedAt, outcome: 'skipped', reason: skip, wasLive: false });
       return;
     }
-    const queue = this.deps.queues.get(identity.queueId!)!;
-    const ivr = this.deps.ivrs.get(queue.after_call.csat_ivr!)!;
+    const queue = queues.get(identity.queueId!)!;
+    const ivr = ivrs.get(queue.after_call.csat_ivr!)!;
     entry.callId = identity.callId;
     const known = { callId: identity.callId!, agentId: identity.agentId!, queueId: identity.queueId! };
     const { claims } = this.deps;
@@ -178,7 +201,14 @@ export class SurveyController {
     // it died (asked again, the caller would rate twice). And a wait that took nearly all of
     // max_duration leaves no time to ask anything: back to the dialplan rather than into a question
     // the deadline cuts off.
-    const lateSkip = claim.waited && (await this.deps.ratings.findByCallId(known.callId)) ? 'already_rated' : this.surveyTimeLeftMs(ivr, startedAt) < MIN_SURVEY_TIME_MS ? 'max_duration_spent_waiting' : undefined;
+    // Last of all, once everything else said yes: the caller counts as surveyed from here on (resurvey_after_hours).
+    const lateSkip =
+      (claim.waited && (await this.deps.ratings.findByCallId(known.callId)) ? 'already_rated' : this.surveyTimeLeftMs(ivr, startedAt) < MIN_SURVEY_TIME_MS ? 'max_duration_spent_waiting' : undefined) ??
+      (await resurveyReason(queue, call.callerNumber, { queues, store: this.deps.surveyedCallers, hashKey: this.deps.callerHashKey, now: this.now() }).catch(async (err: unknown) => {
+        // The database could not say: no survey (the caller is sent back, the outcome says why), and the call is free again.
+        await claims?.release(known.callId);
+        throw err;
+      }));
     if (lateSkip) {
       await claims?.release(known.callId);
       log.info({ reason: lateSkip }, 'no survey for this call; back to the dialplan');
@@ -188,7 +218,7 @@ export class SurveyController {
     }
     try {
       channel.admit();
-      await this.runSurvey({ channel, entry, identity: known, ivr, digits, startedAt, log });
+      await this.runSurvey({ channel, entry, identity: known, ivr, digits, startedAt, log, language: chooseLanguage(call.language, queue.after_call) });
     } finally {
       await claims?.release(known.callId);
     }
@@ -214,8 +244,10 @@ export class SurveyController {
     digits: DigitBuffer;
     startedAt: Date;
     log: Logger;
+    /** The caller's language (the channel's when the queue offers it) and the queue's default. */
+    language: SurveyLanguage;
   }): Promise<void> {
-    const { channel, entry, identity, ivr, digits, startedAt, log } = args;
+    const { channel, entry, identity, ivr, digits, startedAt, log, language } = args;
     this.deps.observer?.surveyStarted?.();
     // One controller per survey, fed by hand: AbortSignal.any on Node 20 keeps a reference to every
     // survey's signal in the long-lived source signals, and AbortSignal.timeout builds a DOMException.
@@ -228,7 +260,7 @@ export class SurveyController {
     entry.abort = (reason) => survey.abort(reason);
     const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), this.surveyTimeLeftMs(ivr, startedAt));
     const session = new SurveySession(
-      { identity, ivr: ivr.name, answers: this.deps.answers, digits, log, now: this.now, observer: this.deps.observer },
+      { identity, ivr: ivr.name, answers: this.deps.answers, digits, log, now: this.now, observer: this.deps.observer, language: language.language },
       ivr.step[0]!.id,
     );
     const ctx: StepContext = {
@@ -236,6 +268,7 @@ export class SurveyController {
       channel,
       signal,
       digits,
+      language,
       answers: session.answers,
       countAttempt: () => session.countAttempt(),
       get log() {
@@ -243,7 +276,7 @@ export class SurveyController {
       },
     };
     // At debug: "survey ended" carries the same fields, and every line costs the event loop under load.
-    log.debug({ ivr: ivr.name }, 'survey started');
+    log.debug({ ivr: ivr.name, language: language.language }, 'survey started');
     let end: RunEnd;
     try {
       if (channel.initialState !== 'Up') await channel.answer();
@@ -263,7 +296,21 @@ export class SurveyController {
     channel.gone.removeEventListener('abort', onGone);
     delete entry.abort;
     const { rating, attempts } = session;
-    const { outcome, reason } = classifyEnd(end, rating !== undefined, ivr);
+    const { outcome, reason } = classifyEnd(
+      end,
+      {
+        rated: rating !== undefined,
+        answered: session.answers.length,
+        skipped: session.skippedQuestions,
+        consent: session.consentGiven,
+        consentBy: session.consentBy,
+        // A comment kept from a caller who hung up while speaking answered its question.
+        inQuestion:
+          (session.currentStepType === 'collect' || session.currentStepType === 'consent' || session.currentStepType === 'record') &&
+          !session.answers.some((answer) => answer.question === session.currentStep),
+      },
+      ivr,
+    );
     // Whatever happened, the caller is let go: hang up unless they already did.
     if (!channel.gone.aborted) {
       await channel.hangup().catch((err: unknown) => log.warn({ err }, 'hangup after survey failed'));
@@ -278,6 +325,7 @@ export class SurveyController {
       attempts,
       lastStep: end.lastStep,
       score: rating?.value,
+      consent: session.consentGiven,
       wasLive: true,
     });
     log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.value }, 'survey ended');

@@ -23,20 +23,44 @@ export class ShutdownDeadlineError extends Error {
   }
 }
 
-export function classifyEnd(end: RunEnd, rated: boolean, ivr: Ivr): { outcome: SurveyOutcomeKind; reason?: string } {
-  // A stored rating makes the survey complete, whatever happened after (hangup during thank-you).
-  if (rated) return { outcome: 'completed' };
+/** What the survey's session knew when it ended. */
+export interface SessionFacts {
+  /** The headline csat answer is stored (the call's cc_csat row). */
+  readonly rated: boolean;
+  /** Answers stored, headline included. */
+  readonly answered: number;
+  readonly skipped: number;
+  readonly consent: 'accepted' | 'declined' | undefined;
+  readonly consentBy: 'key' | 'silence' | undefined;
+  /** A question (collect, record or consent) was running when the survey ended. */
+  readonly inQuestion: boolean;
+}
+
+export function classifyEnd(end: RunEnd, facts: SessionFacts, ivr: Ivr): { outcome: SurveyOutcomeKind; reason?: string } {
+  if (facts.consent === 'declined') return { outcome: 'declined', reason: facts.consentBy === 'silence' ? 'no_answer_to_offer' : 'declined_by_key' };
+  // A stored headline rating makes the survey complete, whatever happened after (hangup during
+  // thank-you or during a later question: those answers are kept too).
+  if (facts.rated) return { outcome: 'completed' };
+  const gaveSomething = facts.answered > 0 || facts.skipped > 0;
   switch (end.kind) {
     case 'finished':
-      return { outcome: 'failed', reason: `IVR ${ivr.name} ended without collecting a rating` };
+      // Every question it reached was answered or skipped; with no headline question, that is complete.
+      if (gaveSomething && ivr.headline === undefined) return { outcome: 'completed' };
+      return { outcome: 'failed', reason: `IVR ${ivr.name} ended without collecting ${ivr.headline === undefined ? 'an answer' : 'a rating'}` };
     case 'exhausted':
+      // A later question's retries ran out after earlier answers: without a headline, that is complete.
+      if (gaveSomething && ivr.headline === undefined) return { outcome: 'completed' };
       return { outcome: end.reason };
     case 'failed':
       return { outcome: 'failed', reason: end.reason };
     case 'aborted':
       // Still on the line, but its events go to whoever took the ARI application: not the caller's doing.
       if (end.reason instanceof ChannelTakenOverError) return { outcome: 'failed', reason: 'ari_application_replaced' };
-      if (end.reason instanceof ChannelGoneError) return { outcome: 'abandoned', reason: 'caller_hung_up' };
+      if (end.reason instanceof ChannelGoneError) {
+        // A survey without a headline question, hung up on during its thank-you, was completed.
+        if (gaveSomething && ivr.headline === undefined && !facts.inQuestion) return { outcome: 'completed' };
+        return { outcome: 'abandoned', reason: 'caller_hung_up' };
+      }
       if (end.reason instanceof ShutdownDeadlineError) return { outcome: 'failed', reason: 'shutdown_deadline' };
       if (end.reason instanceof SurveyDeadlineError) return { outcome: 'failed', reason: end.reason.message };
       return { outcome: 'failed', reason: String(end.reason) };
@@ -53,6 +77,7 @@ export interface OutcomeRow {
   readonly attempts?: number;
   readonly lastStep?: string;
   readonly score?: number | undefined;
+  readonly consent?: 'accepted' | 'declined' | undefined;
   /** Whether the IVR ran (a live survey ended), for the observer. */
   readonly wasLive: boolean;
 }
@@ -63,7 +88,7 @@ export class OutcomeRecorder {
       readonly outcomes: OutcomeStore;
       readonly log: Logger;
       readonly now: () => Date;
-      readonly onRecorded?: ((outcome: SurveyOutcomeKind, wasLive: boolean) => void) | undefined;
+      readonly onRecorded?: ((outcome: SurveyOutcomeKind, wasLive: boolean, reason: string | undefined) => void) | undefined;
     },
   ) {}
 
@@ -83,10 +108,11 @@ export class OutcomeRecorder {
         started_at: row.startedAt.toISOString(),
         ended_at: this.deps.now().toISOString(),
         server: row.channel.server,
+        consent: row.consent ?? null,
       });
     } catch (err) {
       this.deps.log.error({ err, channel_id: row.channel.id, server: row.channel.server, outcome: row.outcome }, 'could not record survey outcome');
     }
-    this.deps.onRecorded?.(row.outcome, row.wasLive);
+    this.deps.onRecorded?.(row.outcome, row.wasLive, row.reason);
   }
 }

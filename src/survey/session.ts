@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Step } from '../config/schema.js';
 import type { NewAnswer, NewRating, Rating } from '../db/schema.js';
 import { asStorageError } from '../db/storage-error.js';
-import type { CollectedAnswer, RecordedAnswer } from '../ivr/context.js';
+import type { CollectedAnswer, KeyedAnswer, RecordedAnswer } from '../ivr/context.js';
 import type { DigitBuffer } from '../ivr/digits.js';
 import type { RunSession } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
@@ -25,6 +25,8 @@ export interface SurveySessionOptions {
   readonly log: Logger;
   readonly now: () => Date;
   readonly observer?: SurveyObserver | undefined;
+  /** The caller's language (an IETF-style code such as "en" or "fr"), recorded with every answer. */
+  readonly language?: string | undefined;
 }
 
 export class SurveySession implements RunSession {
@@ -32,10 +34,17 @@ export class SurveySession implements RunSession {
   readonly answers: CollectedAnswer[] = [];
   attempts = 0;
   /** The headline answer: the call's cc_csat row (or the rating found standing); undefined until then. */
-  rating: CollectedAnswer | undefined;
+  rating: KeyedAnswer | undefined;
   /** Why the stored rating is not this caller's key (the API rated the call first), for the outcome row. */
   storedNote: string | undefined;
   currentStep: string;
+  /** The caller's answer to a consent step, if the survey has one and they answered it. */
+  consentGiven: 'accepted' | 'declined' | undefined;
+  consentBy: 'key' | 'silence' | undefined;
+  /** Questions the caller skipped with their skip key. */
+  skippedQuestions = 0;
+  /** The type of the step running now: a hang-up during a question abandons it, one during thank-you does not. */
+  currentStepType: Step['type'] | undefined;
   // One child logger per step, made when the step changes: steps log rarely, but often per step.
   private stepLogger: { step: string; log: Logger } | undefined;
 
@@ -53,6 +62,18 @@ export class SurveySession implements RunSession {
 
   enterStep(step: Step): void {
     this.currentStep = step.id;
+    this.currentStepType = step.type;
+  }
+
+  skipped(question: string): void {
+    this.skippedQuestions++;
+    this.options.log.info({ step: this.currentStep, question }, 'question skipped by the caller');
+  }
+
+  consent(decision: { readonly accepted: boolean; readonly by: 'key' | 'silence' }): void {
+    this.consentGiven = decision.accepted ? 'accepted' : 'declined';
+    this.consentBy = decision.by;
+    this.options.log.info({ step: this.currentStep, consent: this.consentGiven, by: decision.by }, decision.accepted ? 'survey accepted' : 'survey declined');
   }
 
   countAttempt(): void {
@@ -62,49 +83,53 @@ export class SurveySession implements RunSession {
   async record(answer: CollectedAnswer): Promise<RecordedAnswer> {
     const { identity, observer, digits, log, now, ivr } = this.options;
     const answeredAt = now().toISOString();
-    // The survey's first csat answer is its headline: the call's cc_csat row, which the API,
-    // rollups and statistics read.
-    const headline = this.rating === undefined;
+    const keyed = answer.kind === 'comment' ? undefined : answer;
+    // Only the IVR's headline csat question writes the call's cc_csat row, which the API, rollups
+    // and statistics read; a survey without one (NPS only) stores answers alone.
+    const headline = keyed?.headline === true && this.rating === undefined;
     const row: NewAnswer = {
       call_id: identity.callId,
       question_id: answer.question,
-      kind: 'csat',
-      value: answer.value,
-      digits: answer.digit,
-      recording: null,
-      recording_ms: null,
-      recording_format: null,
-      language: null,
+      kind: answer.kind,
+      value: keyed ? keyed.value : null,
+      digits: keyed ? keyed.digit : null,
+      recording: answer.kind === 'comment' ? answer.recording.name : null,
+      recording_ms: answer.kind === 'comment' ? answer.recording.durationMs : null,
+      recording_format: answer.kind === 'comment' ? answer.recording.format : null,
+      recording_server: answer.kind === 'comment' ? (answer.recording.server ?? null) : null,
+      language: this.options.language ?? null,
       agent_id: identity.agentId,
       queue_id: identity.queueId,
       ivr,
       answered_at: answeredAt,
     };
-    const rating: NewRating | undefined = headline
-      ? { call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId, score: answer.value, comment: null, created_at: answeredAt }
-      : undefined;
+    const rating: NewRating | undefined =
+      headline && keyed
+        ? { call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId, score: keyed.value, comment: null, created_at: answeredAt }
+        : undefined;
+    const logged = keyed ? { question: answer.question, digit: keyed.digit, value: keyed.value } : { question: answer.question, recording_ms: row.recording_ms };
     let result: RecordAnswerResult;
     try {
       result = await this.store(row, rating);
     } catch (err) {
       const reason = `${headline ? 'rating' : 'answer'} not stored: ${err instanceof Error ? err.message : String(err)}`;
       // With no row, this line is where the caller's answer survives: it carries the digit.
-      this.stepLog.error({ digit: answer.digit, score: answer.value, err: reason }, 'answer could not be stored; the caller hears goodbye');
+      this.stepLog.error({ ...logged, err: reason }, 'answer could not be stored; the caller hears goodbye');
       return { stored: false, reason };
     }
     this.answers.push(answer);
-    if (!result.rating) {
-      log.info({ step: this.currentStep, digit: answer.digit, value: answer.value }, 'answer stored');
+    if (!result.rating || !keyed) {
+      log.info({ step: this.currentStep, ...logged }, 'answer stored');
       return { stored: true };
     }
-    this.rating = answer;
+    this.rating = keyed;
     if (result.rating.inserted) {
-      observer?.ratingStored?.(answer.value, performance.now() - digits.lastPushedAt);
-      log.info({ step: this.currentStep, digit: answer.digit, score: answer.value }, 'rating stored');
+      observer?.ratingStored?.(keyed.value, performance.now() - digits.lastPushedAt);
+      log.info({ step: this.currentStep, digit: keyed.digit, score: keyed.value }, 'rating stored');
     } else {
       // Another path (the API) rated this call while the caller was listening; the first rating stands.
       this.storedNote = `call already rated with score ${result.rating.existing.score}; kept the first rating`;
-      this.stepLog.warn({ digit: answer.digit, score: answer.value, kept: result.rating.existing.score }, this.storedNote);
+      this.stepLog.warn({ digit: keyed.digit, score: keyed.value, kept: result.rating.existing.score }, this.storedNote);
     }
     return { stored: true };
   }

@@ -6,6 +6,8 @@ export type PlaybackEnd = 'done' | 'failed' | 'stopped';
 
 export interface Playback {
   readonly id: string;
+  /** The language its sounds play in (ARI `lang`): the one asked for, or the fallback; undefined: the channel's own. */
+  readonly language?: string | undefined;
   /** Settles once: when Asterisk reports PlaybackFinished, when we stop it, or when the channel goes away. Never rejects. */
   readonly finished: Promise<PlaybackEnd>;
   /** Stops the playback. Idempotent; a playback Asterisk already finished (404) counts as stopped. */
@@ -39,6 +41,48 @@ export class ChannelTakenOverError extends ChannelGoneError {
   }
 }
 
+/** What a `record` asks of Asterisk (ARI POST /channels/{id}/record, ifExists=fail). */
+export interface RecordOptions {
+  /** Unique and safe ([A-Za-z0-9_-]): the stored recording's name on the server. */
+  readonly name: string;
+  /** Asterisk's file format, e.g. "wav" (8 kHz 16-bit mono). */
+  readonly format: string;
+  readonly maxSeconds: number;
+  /** Silence that ends the recording; 0: none. */
+  readonly maxSilenceSeconds: number;
+  readonly beep: boolean;
+  /** The DTMF that ends the recording ("none": only silence, max_seconds or hangup do). */
+  readonly terminateOn: 'none' | 'any' | '*' | '#';
+}
+
+/** How a recording ended: stored with its exact length, or failed in Asterisk (nothing kept). */
+export type RecordingEnd = { readonly kind: 'done'; readonly durationMs: number } | { readonly kind: 'failed'; readonly cause: string };
+
+export interface Recording {
+  readonly name: string;
+  readonly format: string;
+  /**
+   * Settles once Asterisk has closed the file, also when the caller hung up while speaking (Asterisk
+   * keeps what was said); `durationMs` is measured from the stored file. Never rejects.
+   */
+  readonly finished: Promise<RecordingEnd>;
+  /** Ends the recording now, keeping what was said (a deadline, a shutdown). Idempotent. */
+  stop(): Promise<void>;
+  /** Deletes the stored recording (shorter than min_seconds). A recording already gone counts as deleted. */
+  discard(): Promise<void>;
+}
+
+/** The language a media list is played in (src/ivr/media.ts passes the caller's). */
+export interface PlayOptions {
+  /** The caller's language: Asterisk plays sounds/<language>/... (ARI play `lang`). */
+  readonly language?: string | undefined;
+  /**
+   * The queue's default language. Where a sound of the list does not exist in `language`, the whole
+   * list plays in this one instead: one voice per prompt, and Asterisk's own fallback is only to "en".
+   */
+  readonly fallbackLanguage?: string | undefined;
+}
+
 export interface CallChannel {
   readonly id: string;
   /**
@@ -57,7 +101,13 @@ export interface CallChannel {
   readonly hangupRequested: boolean;
   answer(): Promise<void>;
   /** Subscribes to PlaybackFinished before asking Asterisk to play, so no finish can be missed. */
-  play(media: readonly string[]): Promise<Playback>;
+  play(media: readonly string[], options?: PlayOptions): Promise<Playback>;
+  /**
+   * Records what the caller says. RecordingFinished is listened for before Asterisk is asked, and the
+   * recording outlives the channel: a hangup ends it, it does not lose it. Absent where a channel
+   * cannot record (an IVR with a record step then fails that step, politely).
+   */
+  record?(options: RecordOptions): Promise<Recording>;
   /** Returns an unsubscribe function. */
   onDtmf(listener: (digit: string) => void): () => void;
   getVariable(name: string): Promise<string | undefined>;
@@ -77,6 +127,13 @@ export interface IncomingCall {
   readonly channel: CallChannel;
   /** StasisStart args: Stasis(app,${UNIQUEID},${MEMBERNAME},${QUEUENAME}) gives [call_id, agent_id, queue_id]. */
   readonly args: readonly string[];
+  /**
+   * The caller's number (CALLERID(num): StasisStart's channel.caller.number), for resurvey_after_hours;
+   * undefined or empty when there is none. Never logged.
+   */
+  readonly callerNumber?: string | undefined;
+  /** The channel's language (CHANNEL(language), StasisStart's channel.language); undefined when Asterisk gave none. */
+  readonly language?: string | undefined;
 }
 
 /**

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { SimRecorder } from './recordings.js';
 import { resourceDocument, resourceListing, type EventType } from './swagger.js';
 
 export interface SimOptions {
@@ -23,6 +24,13 @@ export interface SimOptions {
   mediaMs?: (uri: string) => number;
   /** sound: names that do not exist on this "Asterisk" (PlaybackFinished state "failed"). */
   missingSounds?: string[];
+  /**
+   * Languages every sound (csat/..., digits/N) exists in, unless missingInLanguage says otherwise.
+   * Default ["en"]. As on Asterisk, a sound missing in the language asked for plays in "en" if it is there.
+   */
+  soundLanguages?: string[];
+  /** Sound ids (e.g. "csat/thank-you", "digits/4") missing in one language: { fr: ["csat/thank-you"] }. */
+  missingInLanguage?: Record<string, string[]>;
   /** Order of PlaybackStarted vs the 201 answer to `play`; both occur on a real Asterisk. Default: alternate. */
   playOrder?: 'event-first' | 'response-first' | 'alternate';
   /** Order of PlaybackFinished vs the 204 answer to a playback DELETE; both occur. Default: alternate. */
@@ -69,6 +77,8 @@ interface SimPlayback {
   media: string[];
   index: number;
   state: 'queued' | 'playing' | 'done' | 'failed';
+  /** The `lang` asked for, else the channel's language. */
+  language: string;
   timer?: NodeJS.Timeout;
 }
 
@@ -78,6 +88,12 @@ export interface SimChannel {
   app: string;
   args: string[];
   variables: Map<string, string>;
+  /** CALLERID(num): StasisStart's channel.caller.number (empty when unset). */
+  callerNumber?: string;
+  /** CHANNEL(language): StasisStart's channel.language (default "en"). */
+  language?: string;
+  /** The `lang` of every `play` request, in the order of `played` (undefined: none asked for). */
+  playedLanguages: Array<string | undefined>;
   state: 'Ring' | 'Up';
   inStasis: boolean;
   alive: boolean;
@@ -143,6 +159,8 @@ export class AriSimulator {
    */
   readonly onClientConnected = new Set<() => void>();
   readonly options: Required<SimOptions>;
+  /** Recordings (POST /channels/{id}/record) and the stored files they leave: see recordings.ts. */
+  readonly recorder = new SimRecorder((type, body) => this.emit(type, body));
 
   constructor(options: SimOptions = {}) {
     this.options = {
@@ -151,6 +169,8 @@ export class AriSimulator {
       app: 'csat',
       mediaMs: (uri) => (uri.startsWith('digits:') ? 60 * (uri.length - 7) : 120),
       missingSounds: [],
+      soundLanguages: ['en'],
+      missingInLanguage: {},
       stuckSounds: [],
       failVariables: false,
       playOrder: 'alternate',
@@ -205,6 +225,7 @@ export class AriSimulator {
   async close(): Promise<void> {
     for (const playback of this.playbacks.values()) clearTimeout(playback.timer);
     for (const timer of this.delayed) clearTimeout(timer);
+    this.recorder.close();
     for (const ws of this.sockets) ws.terminate();
     this.wss.close();
     this.server.closeAllConnections();
@@ -263,7 +284,7 @@ export class AriSimulator {
 
   /** The application of the caller an event is about (either half of its Local channel). */
   private appOf(body: Record<string, any>): string {
-    const target: string | undefined = body['playback']?.target_uri;
+    const target: string | undefined = body['playback']?.target_uri ?? body['recording']?.target_uri;
     const id: string | undefined = body['channel']?.id ?? body['peer']?.id ?? (target?.startsWith('channel:') ? target.slice('channel:'.length) : undefined);
     return (id && this.channels.get(id.replace(/;2$/, ''))?.app) ?? this.options.app;
   }
@@ -287,14 +308,14 @@ export class AriSimulator {
       name: `Local/caller@csat-test-${channel.id}${half}`,
       state: channel.state,
       protocol_id: '',
-      caller: { name: '', number: '' },
+      caller: { name: '', number: channel.callerNumber ?? '' },
       connected: { name: '', number: '' },
       accountcode: '',
       dialplan: channel.inStasis && half === ';1'
         ? { context: 'csat-test', exten: 'survey', priority: 2, app_name: 'Stasis', app_data: [channel.app, ...channel.args].join(',') }
         : { context: 'csat-test', exten: 'caller', priority: 1, app_name: 'Wait', app_data: '30' },
       creationtime: new Date().toISOString().replace('Z', '+0000'),
-      language: 'en',
+      language: channel.language ?? 'en',
     };
   }
 
@@ -304,7 +325,7 @@ export class AriSimulator {
       media_uri: playback.media[Math.min(playback.index, playback.media.length - 1)],
       ...(playback.index + 1 < playback.media.length ? { next_media_uri: playback.media[playback.index + 1] } : {}),
       target_uri: `channel:${playback.channelId}`,
-      language: 'en',
+      language: playback.language,
       state: playback.state,
     };
   }
@@ -322,6 +343,10 @@ export class AriSimulator {
       announce?: boolean;
       /** Stasis(app, ...): default the simulator's app. */
       app?: string;
+      /** CALLERID(num) of the caller. */
+      callerNumber?: string;
+      /** CHANNEL(language) of the caller (default "en"). */
+      language?: string;
     } = {},
   ): SimChannel {
     const id = options.id ?? `sim-${++this.counter}-${Date.now()}`;
@@ -332,6 +357,9 @@ export class AriSimulator {
       app: options.app ?? this.options.app,
       args: options.args ?? [],
       variables: new Map(Object.entries(options.variables ?? {})),
+      ...(options.callerNumber !== undefined ? { callerNumber: options.callerNumber } : {}),
+      ...(options.language !== undefined ? { language: options.language } : {}),
+      playedLanguages: [],
       state: options.state ?? 'Up',
       inStasis: true,
       alive: true,
@@ -364,6 +392,12 @@ export class AriSimulator {
   press(channel: SimChannel, digit: string): void {
     if (!channel.alive || !channel.inStasis) return;
     this.emit('ChannelDtmfReceived', { digit, duration_ms: 100, channel: this.channelJson(channel) });
+    this.recorder.press(channel, digit);
+  }
+
+  /** The caller speaks for `ms` from now (what a recording of the channel captures). */
+  speak(channel: SimChannel, ms: number): void {
+    this.recorder.speak(channel, ms);
   }
 
   callerHangup(channel: SimChannel): void {
@@ -375,6 +409,8 @@ export class AriSimulator {
     // Media stops at once (REST on these playbacks now answers 404); the events may come later.
     const active = channel.playbacks;
     channel.playbacks = [];
+    // Asterisk closes a recording's file at once, with what was said; its event follows the hangup request.
+    const recordingEvents = this.recorder.hangup(channel);
     for (const playback of active) {
       clearTimeout(playback.timer);
       this.playbacks.delete(playback.id);
@@ -382,6 +418,7 @@ export class AriSimulator {
     const deliver = (): void => {
       this.emit('ChannelHangupRequest', { cause: 16, soft: true, channel: this.channelJson(channel, ';2') });
       this.emit('ChannelHangupRequest', { cause: 16, channel: this.channelJson(channel) });
+      for (const send of recordingEvents) send();
       for (const playback of active.filter((p) => p.state === 'playing')) {
         playback.state = 'failed';
         this.emit('PlaybackFinished', { playback: this.playbackJson(playback) });
@@ -401,6 +438,7 @@ export class AriSimulator {
     channel.alive = false;
     channel.inStasis = false;
     this.emit('ChannelHangupRequest', { cause: 0, soft: true, channel: this.channelJson(channel) });
+    for (const send of this.recorder.hangup(channel)) send();
     this.endPlaybacks(channel, 'failed');
     setTimeout(() => {
       this.emit('ChannelDestroyed', { cause: 0, cause_txt: 'Unknown', channel: this.channelJson(channel) });
@@ -435,7 +473,8 @@ export class AriSimulator {
     const uri = playback.media[playback.index]!;
     // Asterisk accepts an unknown scheme with 201 and then never finishes it: callers must guard.
     if (!KNOWN_SCHEMES.test(uri) || this.options.stuckSounds.includes(uri.slice('sound:'.length))) return;
-    const missing = uri.startsWith('sound:') && this.options.missingSounds.includes(uri.slice('sound:'.length));
+    // Asterisk's own fallback (file.c): the language asked for, then "en".
+    const missing = uri.startsWith('sound:') && !this.soundExists(uri.slice('sound:'.length), playback.language) && !this.soundExists(uri.slice('sound:'.length), 'en');
     if (missing) {
       this.finishPlayback(channel, playback, 'failed');
       return;
@@ -450,6 +489,12 @@ export class AriSimulator {
         this.finishPlayback(channel, playback, 'done');
       }
     }, this.options.mediaMs(uri));
+  }
+
+  /** Whether sounds/<language>/<id> exists on this "Asterisk". */
+  soundExists(id: string, language: string): boolean {
+    const { missingSounds, soundLanguages, missingInLanguage } = this.options;
+    return !missingSounds.includes(id) && soundLanguages.includes(language) && !(missingInLanguage[language] ?? []).includes(id);
   }
 
   private finishPlayback(channel: SimChannel, playback: SimPlayback, state: 'done' | 'failed'): void {
@@ -485,6 +530,21 @@ export class AriSimulator {
       if (!this.basicAuthOk(req) && url.searchParams.get('api_key') !== `${this.options.username}:${this.options.password}`) {
         res.writeHead(401, { 'www-authenticate': 'Basic realm="Asterisk REST Interface"', 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'Authentication required' }));
+        return;
+      }
+      // The one binary answer: a stored recording's file, as Asterisk serves it.
+      const file = method === 'GET' ? /^\/ari\/recordings\/stored\/([^/]+)\/file$/.exec(url.pathname) : null;
+      if (file) {
+        const stored = this.recorder.stored.get(decodeURIComponent(file[1]!));
+        this.received.push({ method, path, query });
+        this.restLog.push({ method, path, query, status: stored ? 200 : 404, via: 'http' });
+        if (!stored) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: 'Recording not found' }));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'audio/x-wav', 'content-length': stored.audio.length });
+        res.end(stored.audio);
         return;
       }
       this.handleRequest({ method, pathname: url.pathname, query, body: Buffer.concat(chunks).toString(), host: req.headers.host ?? '127.0.0.1', via: 'http' }, (status, body) => {
@@ -598,7 +658,27 @@ export class AriSimulator {
       if (method === 'GET') return send(200, this.playbackJson(playback));
       if (method === 'DELETE') return this.stopPlayback(playback, send);
     }
-    if ((m = /^\/ari\/channels\/([^/]+)(?:\/(answer|continue|play|variable))?(?:\/([^/]+))?$/.exec(pathname))) {
+    if (method === 'GET' && (m = /^\/ari\/sounds\/([^/]+)$/.exec(pathname))) {
+      // As Asterisk: the id's "/" must come encoded (csat%2Fx); its formats list each language it exists in.
+      const id = decodeURIComponent(m[1]!);
+      const languages = this.options.soundLanguages.filter((language) => this.soundExists(id, language));
+      if (languages.length === 0) return send(404, { message: 'Sound not found' });
+      return send(200, { id, formats: languages.map((language) => ({ language, format: 'slin' })) });
+    }
+    if ((m = /^\/ari\/recordings\/stored\/([^/]+)$/.exec(pathname))) {
+      const name = decodeURIComponent(m[1]!);
+      const stored = this.recorder.stored.get(name);
+      if (!stored) return send(404, { message: 'Recording not found' });
+      if (method === 'GET') return send(200, { name, format: stored.format });
+      if (method === 'DELETE') {
+        this.recorder.stored.delete(name);
+        return send(204);
+      }
+    }
+    if (method === 'POST' && (m = /^\/ari\/recordings\/live\/([^/]+)\/stop$/.exec(pathname))) {
+      return this.recorder.stop(decodeURIComponent(m[1]!)) ? send(204) : send(404, { message: 'Recording not found' });
+    }
+    if ((m = /^\/ari\/channels\/([^/]+)(?:\/(answer|continue|play|variable|record))?(?:\/([^/]+))?$/.exec(pathname))) {
       const channel = this.channels.get(decodeURIComponent(m[1]!));
       if (!channel || !channel.alive) return send(404, { message: 'Channel not found' });
       const action = m[2];
@@ -623,6 +703,10 @@ export class AriSimulator {
         const value = channel.variables.get(query['variable']);
         return value === undefined ? send(404, { message: 'Provided variable was not found' }) : send(200, { value });
       }
+      if (action === 'record' && method === 'POST') {
+        const started = this.recorder.start(channel, query);
+        return send(started.status, started.body);
+      }
       if (action === 'play' && method === 'POST') return this.play(channel, query, m[3] ? decodeURIComponent(m[3]) : query['playbackId'], send);
     }
     send(404, { message: 'Not found' });
@@ -632,8 +716,9 @@ export class AriSimulator {
     // As Asterisk 22 does, a playbackId already in use is not refused: the media is queued again.
     const media = (query['media'] ?? '').split(',').filter(Boolean);
     if (media.length === 0) return send(400, { message: 'media parameter is required' });
-    const playback: SimPlayback = { id: requestedId ?? `pb-${++this.counter}`, channelId: channel.id, media, index: 0, state: 'queued' };
+    const playback: SimPlayback = { id: requestedId ?? `pb-${++this.counter}`, channelId: channel.id, media, index: 0, state: 'queued', language: query['lang'] || channel.language || 'en' };
     channel.played.push(media);
+    channel.playedLanguages.push(query['lang'] || undefined);
     channel.playbacks.push(playback);
     this.playbacks.set(playback.id, playback);
     const startsFirst = this.eventFirst(this.options.playOrder);
@@ -671,6 +756,7 @@ export class AriSimulator {
     channel.alive = false;
     send(204);
     this.emit('ChannelHangupRequest', { cause: 32, soft: true, channel: this.channelJson(channel) });
+    for (const send of this.recorder.hangup(channel)) send();
     this.endPlaybacks(channel, 'failed');
     if (channel.inStasis) this.emit('StasisEnd', { channel: this.channelJson(channel) });
     channel.inStasis = false;

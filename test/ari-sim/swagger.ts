@@ -84,6 +84,9 @@ export const EVENT_TYPES = [
   'PlaybackContinuing',
   'PlaybackFinished',
   'ApplicationReplaced',
+  'RecordingStarted',
+  'RecordingFinished',
+  'RecordingFailed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -113,7 +116,21 @@ const eventModels: Model[] = [
   model('PlaybackContinuing', { playback: 'Playback' }),
   model('PlaybackFinished', { playback: 'Playback' }),
   model('ApplicationReplaced', {}),
+  model('RecordingStarted', { recording: 'LiveRecording' }),
+  model('RecordingFinished', { recording: 'LiveRecording' }),
+  model('RecordingFailed', { recording: 'LiveRecording' }),
 ];
+
+const liveRecordingModel = model('LiveRecording', {
+  name: 'string',
+  format: 'string',
+  target_uri: 'string',
+  state: 'string',
+  duration: { type: 'int', required: false },
+  talking_duration: { type: 'int', required: false },
+  silence_duration: { type: 'int', required: false },
+  cause: { type: 'string', required: false },
+});
 
 export const RESOURCES = ['channels', 'playbacks', 'applications', 'events'] as const;
 
@@ -224,7 +241,7 @@ export function resourceDocument(name: string, basePath: string, options: { rest
         basePath,
         name,
         [{ path: '/events', operations: [op('GET', 'eventWebsocket', 'Message', [query('app', 'string', true, true), query('subscribeAll', 'boolean')])] }],
-        [...eventModels, ...(options.restOverWebSocket ? [restResponseModel] : []), playbackModel, ...channelModels],
+        [...eventModels, ...(options.restOverWebSocket ? [restResponseModel] : []), playbackModel, liveRecordingModel, ...channelModels],
       );
     default:
       return undefined;

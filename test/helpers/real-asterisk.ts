@@ -133,7 +133,10 @@ async function freeUdpPorts(count: number): Promise<number> {
 }
 
 let promptsDir: string | undefined;
-/** The survey's prompts, made once per test process by asterisk-dev/make-prompts.sh (espeak-ng + sox). */
+/**
+ * The survey's prompts, made once per test process by asterisk-dev/make-prompts.sh (espeak-ng + sox):
+ * DIR/<lang>/csat/*.wav for each language (and DIR/fr/digits).
+ */
 export function surveyPrompts(): string {
   if (promptsDir) return promptsDir;
   const dir = mkdtempSync(join(tmpdir(), 'cc-csat-prompts-'));
@@ -275,6 +278,8 @@ export interface LocalCallOptions {
   stasisArgs?: 'none';
   /** An app tried before csat; the dialplan goes on to csat when Stasis() fails (no engine holds it). */
   stasisFirst?: string;
+  /** The dialplan sets CHANNEL(language) to this before Stasis (CSAT_LANGUAGE). */
+  language?: string;
 }
 
 export interface LocalCall {
@@ -352,9 +357,12 @@ export class RealAsterisk {
       [/^rtpstart=.*$/m, `rtpstart=${rtpStart}`],
       [/^rtpend=.*$/m, `rtpend=${rtpStart + 1_998}`],
     ]);
-    const conf = spawnSync(join(dirname(this.binary), 'asterisk-conf'), [etc, this.runDir, surveyPrompts()], { encoding: 'utf8', timeout: 30_000 });
+    // asterisk-conf puts the sub-folders of the prompts dir it is given under sounds/en.
+    const prompts = surveyPrompts();
+    const conf = spawnSync(join(dirname(this.binary), 'asterisk-conf'), [etc, this.runDir, join(prompts, 'en')], { encoding: 'utf8', timeout: 30_000 });
     if (conf.status !== 0) throw new Error(`asterisk-conf failed (${conf.status ?? conf.signal})\n${conf.stdout}\n${conf.stderr}`);
     linkStockSounds(join(this.runDir, 'data', 'sounds', 'en'));
+    linkOtherLanguages(prompts, join(this.runDir, 'data', 'sounds'));
   }
 
   /** Starts `asterisk -C ETC/asterisk.conf -f` and waits until it is fully booted and ARI answers. */
@@ -435,6 +443,7 @@ export class RealAsterisk {
     if (options.cued) variables['CSAT_PHONE_CUE'] = cueName(options.callId);
     if (options.stasisArgs === 'none') variables['CSAT_STASIS_ARGS'] = 'none';
     if (options.stasisFirst) variables['CSAT_STASIS_FIRST'] = options.stasisFirst;
+    if (options.language) variables['CSAT_LANGUAGE'] = options.language;
     const query = new URLSearchParams({
       endpoint: 'Local/s@csat-phone',
       context: 'csat-after-queue',
@@ -575,6 +584,18 @@ function linkStockSounds(soundsEn: string): void {
   for (const name of readdirSync(join(root, source))) {
     const link = join(soundsEn, name);
     if (!lstatExists(link)) symlinkSync(join(root, source, name), link);
+  }
+}
+
+/** Each other language of the prompts dir as sounds/<lang>/<folder> (a folder per link, as asterisk-conf links en's). */
+function linkOtherLanguages(prompts: string, sounds: string): void {
+  for (const language of readdirSync(prompts)) {
+    if (language === 'en') continue;
+    mkdirSync(join(sounds, language), { recursive: true });
+    for (const folder of readdirSync(join(prompts, language))) {
+      const link = join(sounds, language, folder);
+      if (!lstatExists(link)) symlinkSync(join(prompts, language, folder), link);
+    }
   }
 }
 

@@ -10,6 +10,8 @@ import { keyUsageOfOthers, publishKeyUsage } from '../key-usage.js';
 import type { Migration } from '../migrate.js';
 import { insertOutcome, outcomesForCall } from '../outcomes.js';
 import { findRatingByCallId, insertRating, listRatings } from '../ratings.js';
+import { expiredRecordings, markRecordingDeleted } from '../recordings.js';
+import { markCallerSurveyed, pruneSurveyedCallers } from '../surveyed-callers.js';
 import type { Database } from '../schema.js';
 import { DatabaseOpenError } from '../storage-error.js';
 import { connectionTarget } from './connection.js';
@@ -117,6 +119,10 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       record: (answer, rating) => storageCall(() => db.transaction().execute((trx) => insertAnswerAndRating(trx, answer, rating))),
       forCalls: (callIds) => storageCall(() => answersForCalls(db, callIds)),
     },
+    recordings: {
+      expired: (beforeIso, limit) => storageCall(() => expiredRecordings(db, beforeIso, limit)),
+      markDeleted: (id, atIso) => storageCall(() => markRecordingDeleted(db, id, atIso)),
+    },
     outcomes: {
       insert: (outcome) => storageCall(() => insertOutcome(db, outcome)),
       forCall: (callId) => storageCall(() => outcomesForCall(db, callId)),
@@ -129,6 +135,14 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
     keyUsage: {
       publish: (usage) => storageCall(() => publishKeyUsage(db, usage)),
       othersSince: (engineId, maxAgeMs) => storageCall(() => keyUsageOfOthers(db, engineId, maxAgeMs)),
+    },
+    surveyedCallers: {
+      // Two autocommit statements: the purge need not be atomic with the upsert, only the upsert is.
+      markSurveyed: (request) =>
+        storageCall(async () => {
+          await pruneSurveyedCallers(db, request.at, request.keepMs, { skipLocked: true });
+          return markCallerSurveyed(db, request);
+        }),
     },
     stats: new PostgresStatsStore(pool),
     rollups: new PostgresRollupStore(db, options.rollups),

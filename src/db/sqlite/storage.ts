@@ -6,6 +6,8 @@ import { answersForCalls, insertAnswerAndRating } from '../answers.js';
 import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR, type Migration } from '../migrate.js';
 import { insertOutcome, outcomesForCall } from '../outcomes.js';
 import { findRatingByCallId, insertRating, listRatings } from '../ratings.js';
+import { expiredRecordings, markRecordingDeleted } from '../recordings.js';
+import { markCallerSurveyed, pruneSurveyedCallers } from '../surveyed-callers.js';
 import type { Database } from '../schema.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openDatabase, type OpenDatabase, type OpenOptions } from './open.js';
@@ -53,6 +55,10 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       record: (answer, rating) => writes.transaction('IVR answer', (conn) => insertAnswerAndRating(conn, answer, rating)),
       forCalls: (callIds) => answersForCalls(db, callIds),
     },
+    recordings: {
+      expired: (beforeIso, limit) => expiredRecordings(db, beforeIso, limit),
+      markDeleted: (id, atIso) => writes.write('recording deleted', (conn) => markRecordingDeleted(conn, id, atIso)),
+    },
     outcomes: {
       insert: (outcome) => writes.write('survey outcome', (conn) => insertOutcome(conn, outcome)),
       forCall: (callId) => outcomesForCall(db, callId),
@@ -69,6 +75,14 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
     keyUsage: {
       publish: async () => undefined,
       othersSince: async () => [],
+    },
+    surveyedCallers: {
+      // One transaction: the purge of expired numbers rides on a write that happens anyway.
+      markSurveyed: (request) =>
+        writes.transaction('surveyed caller', async (conn) => {
+          await pruneSurveyedCallers(conn, request.at, request.keepMs, { skipLocked: false });
+          return markCallerSurveyed(conn, request);
+        }),
     },
     stats: new SqliteStatsStore(() => database.reader),
     rollups: new SqliteRollupStore(writes),

@@ -1,5 +1,5 @@
 import type { StepOf } from '../../config/schema.js';
-import type { StepContext, StepResult } from '../context.js';
+import type { KeyedAnswer, StepContext, StepResult } from '../context.js';
 import { playMedia } from '../media.js';
 
 export function confirmMedia(templates: readonly string[], answer: { digit: string; value: number }): string[] {
@@ -8,7 +8,7 @@ export function confirmMedia(templates: readonly string[], answer: { digit: stri
 
 /** Reads the caller's last stored answer back ("you pressed 4"). Without one there is nothing to confirm. */
 export async function runConfirm(step: StepOf<'confirm'>, ctx: StepContext): Promise<StepResult> {
-  const answer = ctx.answers.at(-1);
+  const answer = ctx.answers.findLast((given): given is KeyedAnswer => given.kind !== 'comment');
   if (!answer) {
     ctx.log.warn('confirm step reached without a stored answer; skipping it');
     return { kind: 'next', next: step.next };

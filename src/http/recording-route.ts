@@ -1,0 +1,94 @@
+// GET /cc/csat/:call_id/recording: a caller's spoken comment, streamed from the Asterisk server that
+// recorded it (never held whole here). The route knows a RecordingSource, never an ARI client.
+import { pipeline } from 'node:stream/promises';
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { Answer } from '../db/schema.js';
+import type { Logger } from '../log.js';
+import type { AnswerStore } from '../storage/ports.js';
+import { recordingContentType, RecordingSourceUnavailableError, type RecordingSource } from '../telephony/recordings.js';
+import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
+import { HttpError, validationError } from './errors.js';
+import { CallIdParams } from './schemas.js';
+
+export const RecordingQuery = z.strictObject({
+  question: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must be a question id (the record step\'s id)')
+    .optional()
+    .meta({ description: 'The comment question, when the call has several recordings' }),
+});
+
+export interface RecordingRouteDeps {
+  readonly answers: Pick<AnswerStore, 'forCalls'>;
+  /** Undefined where no telephony server is configured: every recording is then unavailable. */
+  readonly source: RecordingSource | undefined;
+  readonly keyRing: KeyRing;
+  readonly limiter: RateLimiter;
+  readonly log: Logger;
+}
+
+const RETRY_AFTER_SECONDS = 5;
+
+export function recordingRoutes(deps: RecordingRouteDeps): Router {
+  const router = Router({ caseSensitive: true });
+  const read = requireScope(deps.keyRing, deps.limiter, 'csat:read');
+
+  router.get('/cc/csat/:call_id/recording', read, async (req, res) => {
+    const params = CallIdParams.safeParse(req.params);
+    if (!params.success) throw validationError('path', params.error);
+    const query = RecordingQuery.safeParse(req.query);
+    if (!query.success) throw validationError('query', query.error);
+    const { call_id } = params.data;
+    const { question } = query.data;
+    const answer = pick(await deps.answers.forCalls([call_id]), call_id, question);
+    if (answer.recording_deleted_at !== null) {
+      throw new HttpError(404, `the recording of call ${call_id} was deleted at ${answer.recording_deleted_at} (older than the recording retention)`);
+    }
+    if (!deps.source) throw unavailable(res, 'no Asterisk server is configured to serve recordings');
+    let audio;
+    try {
+      audio = await deps.source.open(answer.recording_server, answer.recording!);
+    } catch (err) {
+      if (err instanceof RecordingSourceUnavailableError) {
+        deps.log.warn({ err: err.message, call_id }, 'recording requested while Asterisk is unreachable');
+        throw unavailable(res, `Asterisk cannot be reached for the recording of call ${call_id}; try again later`, err.retryAfterSeconds);
+      }
+      throw err;
+    }
+    if (!audio) throw new HttpError(404, `the recording of call ${call_id} is no longer on Asterisk`);
+    res.status(200).type(recordingContentType(answer.recording_format));
+    if (audio.contentLength !== undefined) res.set('Content-Length', String(audio.contentLength));
+    res.set('Content-Disposition', `inline; filename="${answer.recording}.${answer.recording_format === 'wav16' ? 'wav' : (answer.recording_format ?? 'bin')}"`);
+    try {
+      await pipeline(audio.body, res);
+    } catch (err) {
+      // The client went away, or Asterisk stopped mid-file: the status is sent, the connection is cut.
+      deps.log.debug({ err: err instanceof Error ? err.message : String(err), call_id }, 'recording stream ended early');
+      res.destroy();
+    }
+  });
+
+  return router;
+}
+
+/** The comment to serve: the only one, or the one `question` names. */
+function pick(answers: readonly Answer[], callId: string, question: string | undefined): Answer {
+  const comments = answers.filter((answer) => answer.kind === 'comment' && answer.recording !== null);
+  const chosen = question === undefined ? comments : comments.filter((answer) => answer.question_id === question);
+  if (chosen.length === 0) {
+    throw new HttpError(404, question === undefined ? `no recording for call ${callId}` : `no recording for question "${question}" of call ${callId}`);
+  }
+  if (chosen.length > 1) {
+    const ids = chosen.map((answer) => answer.question_id).join(', ');
+    const message = `call ${callId} has ${chosen.length} recordings: name one with ?question= (${ids})`;
+    throw new HttpError(400, `invalid query: question: ${message}`, { issues: [{ path: 'question', message }] });
+  }
+  return chosen[0]!;
+}
+
+/** Our failure, not the client's: 503 with the time after which asking again may work. */
+function unavailable(res: Response, detail: string, retryAfterSeconds = RETRY_AFTER_SECONDS): HttpError {
+  res.set('Retry-After', String(retryAfterSeconds));
+  return new HttpError(503, detail);
+}
