@@ -27,7 +27,8 @@ COPY --from=build /usr/lib/libasterisk* /usr/lib/
 COPY --from=build /var/lib/asterisk /var/lib/asterisk
 COPY make-prompts.sh /usr/local/bin/make-prompts.sh
 # sounds/en/csat, sounds/fr/csat (and sounds/fr/digits): every language the shipped IVRs use.
+# spool/recording: Asterisk does not create it, and answers a record request (spoken comments) 500 without it.
 RUN /usr/local/bin/make-prompts.sh /var/lib/asterisk/sounds \
-    && mkdir -p /var/spool/asterisk /var/log/asterisk /var/run/asterisk /etc/asterisk
+    && mkdir -p /var/spool/asterisk/recording /var/log/asterisk /var/run/asterisk /etc/asterisk
 COPY conf/ /etc/asterisk/
 CMD ["/usr/sbin/asterisk", "-f", "-vvv"]

@@ -16,6 +16,8 @@ export interface CopyReport {
   readonly ratings: number;
   readonly outcomes: number;
   readonly answers: number;
+  /** Hashed caller numbers with when each was last surveyed (resurvey_after_hours). */
+  readonly surveyedCallers: number;
   readonly rollups: RunReport;
 }
 
@@ -40,7 +42,7 @@ export async function openEndpoint(target: DatabaseTarget, applicationName: stri
   return openSqliteStorage(target.path);
 }
 
-async function rowCount(db: Kysely<Database>, table: (typeof COPIED_TABLES)[number]): Promise<number> {
+async function rowCount(db: Kysely<Database>, table: (typeof COPIED_TABLES)[number] | 'survey_caller'): Promise<number> {
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -64,10 +66,27 @@ async function copyTable(from: Kysely<Database>, to: Kysely<Database>, table: (t
   }
 }
 
+async function copySurveyedCallers(from: Kysely<Database>, to: Kysely<Database>): Promise<number> {
+  let after = '';
+  let copied = 0;
+  for (;;) {
+    const rows = await from.selectFrom('survey_caller').selectAll().where('caller_hash', '>', after).orderBy('caller_hash').limit(BATCH_ROWS).execute();
+    if (rows.length === 0) break;
+    await to.transaction().execute(async (trx) => {
+      await trx.insertInto('survey_caller').values(rows).execute();
+    });
+    after = rows.at(-1)!.caller_hash;
+    copied += rows.length;
+  }
+  const landed = await rowCount(to, 'survey_caller');
+  if (landed !== copied) throw new MigrateDataError(`survey_caller: ${copied} row(s) copied, ${landed} in the target: run again into an empty database`);
+  return copied;
+}
+
 export async function copyDatabase(from: Endpoint, to: Endpoint, options: { timezone: string; log: Logger; progress?: (line: string) => void }): Promise<CopyReport> {
   await from.migrate();
   await to.migrate();
-  for (const table of COPIED_TABLES) {
+  for (const table of [...COPIED_TABLES, 'survey_caller'] as const) {
     const present = await rowCount(to.db, table);
     if (present > 0) {
       throw new MigrateDataError(
@@ -91,6 +110,9 @@ export async function copyDatabase(from: Endpoint, to: Endpoint, options: { time
       await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), coalesce((SELECT max(id) FROM ${sql.table(table)}), 0) + 1, false)`.execute(to.db);
     }
   }
+  // When each (hashed) caller number was last surveyed: without it, resurvey_after_hours would ask
+  // every recent caller again after the move. Keyed by the hash, not an id.
+  const callers = await copySurveyedCallers(from.db, to.db);
   const rollups = await new ResultService({ rollups: to.rollups, timezone: options.timezone, log: options.log }).run('full');
-  return { ratings: counts['cc_csat']!, outcomes: counts['survey_outcome']!, answers: counts['survey_answer']!, rollups };
+  return { ratings: counts['cc_csat']!, outcomes: counts['survey_outcome']!, answers: counts['survey_answer']!, surveyedCallers: callers, rollups };
 }

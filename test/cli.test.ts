@@ -12,7 +12,7 @@ import { makeTempDir, writeConfigTree } from './helpers/config-tree.js';
 import { spawnEngine } from './helpers/engine-process.js';
 import { until, within } from './helpers/wait.js';
 
-const COMMANDS = ['check-config', 'migrate', 'aggregate', 'simulate', 'start'];
+const COMMANDS = ['check-config', 'migrate', 'aggregate', 'simulate', 'start', 'reload'];
 
 /** Exit 2, nothing on stdout, and a first stderr line naming `offending`, followed by the command's usage. */
 function assertUsageError(result: CliResult, command: string, offending: string): void {

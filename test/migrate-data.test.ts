@@ -43,19 +43,24 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
       }
     }
     await source.db.deleteFrom('cc_csat').where('call_id', 'in', ['call-10', 'call-11']).execute();
+    // Callers surveyed lately (resurvey_after_hours): hashed numbers, kept across the move.
+    const surveyedCallers = Array.from({ length: 3 }, (_, i) => ({ caller_hash: String(i).repeat(64), surveyed_at: new Date(start + i * 60_000).toISOString() }));
+    await source.db.insertInto('survey_caller').values(surveyedCallers).execute();
     await new ResultService({ rollups: source.rollups, timezone: 'Europe/Paris', log: createLogger('silent') }).run('full');
     const database = await createPostgresDatabase('migrate_data');
     const target = await openPostgresStorage({ url: database.url, poolMax: 2 });
     try {
       const copied = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 120_000 });
       assert.equal(copied.code, 0, copied.stderr);
-      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\) and 1667 survey outcome\(s\) copied and verified/);
+      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\), 1667 survey outcome\(s\) and 3 surveyed caller\(s\) copied and verified/);
       assert.doesNotMatch(copied.stdout + copied.stderr, new RegExp(new URL(database.url).password), 'the password is not printed');
 
       const all = async (db: typeof source.db, table: 'cc_csat' | 'survey_outcome' | 'survey_answer') => db.selectFrom(table).selectAll().orderBy('id').execute();
       assert.deepEqual(await all(target.db, 'cc_csat'), await all(source.db, 'cc_csat'));
       assert.deepEqual(await all(target.db, 'survey_outcome'), await all(source.db, 'survey_outcome'));
       assert.deepEqual(await all(target.db, 'survey_answer'), await all(source.db, 'survey_answer'));
+      const callers = await target.db.selectFrom('survey_caller').selectAll().orderBy('caller_hash').execute();
+      assert.deepEqual(callers.map((row) => [row.caller_hash, new Date(row.surveyed_at).toISOString()]), surveyedCallers.map((row) => [row.caller_hash, row.surveyed_at]));
       const rollups = async (db: typeof source.db) => ({
         rollup: (await sql`SELECT scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_rollup ORDER BY 1, 2, 3, 4, 5`.execute(db)).rows,
         running: (await sql`SELECT queue_id, agent_id, day, count, sum FROM csat_running ORDER BY 1, 2, 3`.execute(db)).rows,
