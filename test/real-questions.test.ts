@@ -3,8 +3,10 @@
 // answer rows, the rating, the outcome row, and what Asterisk itself says it played and received.
 // Runs when CC_CSAT_ASTERISK names the wrapper printed by ../shared/asterisk/install.sh.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { REPO_ROOT } from './helpers/cli.js';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
 import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
 import { ARI_PASSWORD, RealAsterisk, eventually, killOnExit, queryDb, type LocalCall } from './helpers/real-asterisk.js';
@@ -85,12 +87,23 @@ id = "bye"
 type = "hangup"
 `;
 
+// The shipped example survey, as config/queues.toml offers it on support-queue: en and fr.
+const SHIPPED_FULL_SURVEY = readFileSync(join(REPO_ROOT, 'ivr', 'csat-full-survey.toml'), 'utf8');
+
 const QUEUES = `
 [[queue]]
 name = "sales-queue"
 [queue.after_call]
 csat_enabled = true
 csat_ivr = "multi"
+
+[[queue]]
+name = "support-queue"
+[queue.after_call]
+csat_enabled = true
+csat_ivr = "csat-full-survey"
+language = "en"
+languages = ["en", "fr"]
 `;
 
 interface AnswerRow {
@@ -110,7 +123,7 @@ describe('real Asterisk 22: consent, typed questions, NPS and branching', { skip
 
   before(async () => {
     asterisk = await RealAsterisk.start(ASTERISK!);
-    tree = writeConfigTree({ ariUrl: asterisk.ariUrl, ariPassword: ARI_PASSWORD, queues: QUEUES, ivrs: { multi: IVR }, logLevel: 'info' });
+    tree = writeConfigTree({ ariUrl: asterisk.ariUrl, ariPassword: ARI_PASSWORD, queues: QUEUES, ivrs: { multi: IVR, 'csat-full-survey': SHIPPED_FULL_SURVEY }, logLevel: 'info' });
     engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir });
     killOnExit(engine.child);
     const api = await engine.started(30_000);
@@ -167,5 +180,22 @@ describe('real Asterisk 22: consent, typed questions, NPS and branching', { skip
     assert.deepEqual(answers(call.callId), []);
     assert.deepEqual(rating(call.callId), []);
     assert.deepEqual(outcome(call.callId), [{ outcome: 'declined', reason: 'declined_by_key', consent: 'declined', score: null }]);
+  });
+
+  test('the shipped example survey in French: consent, csat, resolved, NPS 9 (no comment), every answer in fr', async () => {
+    const call = await asterisk.originate({ callId: callId('shipped-fr'), queueId: 'support-queue', language: 'fr', keys: '1429', listenS: 60 });
+    await surveyEnd(call);
+    const rows = queryDb<AnswerRow & { language: string }>(tree.dbPath, 'SELECT question_id, kind, value, digits, language FROM survey_answer WHERE call_id = ? ORDER BY id', call.callId);
+    assert.deepEqual(rows, [
+      { question_id: 'csat', kind: 'csat', value: 2, digits: '4', language: 'fr' },
+      { question_id: 'resolved', kind: 'yes_no', value: 0, digits: '2', language: 'fr' },
+      { question_id: 'nps', kind: 'nps', value: 9, digits: '9', language: 'fr' },
+    ]);
+    assert.deepEqual(outcome(call.callId), [{ outcome: 'completed', reason: null, consent: 'accepted', score: 2 }]);
+    const played = asterisk.events.played(call.survey);
+    // Keys pressed ahead cut the later questions short; the end is what a promoter-side caller hears.
+    assert.equal(played[0], 'sound:csat/consent');
+    assert.equal(played.at(-1), 'sound:csat/thank-you', played.join(', '));
+    assert.ok(!played.includes('sound:csat/comment'), 'NPS 9 is not a detractor: no comment asked');
   });
 });
