@@ -92,6 +92,8 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
     log,
     metrics,
   });
+  // New prompts may have been added to Asterisk for the reloaded IVRs: look again before playing them.
+  live.afterApplied(() => ari.telephonies.forEach((telephony) => telephony.forgetSounds()));
 
   const { controller, claims } = ari;
   const limiter = new RateLimiter();

@@ -10,6 +10,8 @@ import { SurveyConfigHolder } from './survey/survey-config.js';
 export interface LiveConfig {
   readonly holder: SurveyConfigHolder;
   readonly reloader: ConfigReloader;
+  /** Called after each reload that applied new config (e.g. to forget which sounds exist: new IVRs name others). */
+  afterApplied(listener: () => void): void;
   /** Stops watching and listening for SIGHUP (shutdown). */
   stop(): void;
 }
@@ -17,13 +19,17 @@ export interface LiveConfig {
 export function startLiveConfig(options: { running: AppConfig; load: () => AppConfig; cwd: string; log: Logger; metrics: Metrics }): LiveConfig {
   const { running, log, metrics } = options;
   const holder = new SurveyConfigHolder(running);
+  const applied = new Set<() => void>();
   const reloader = new ConfigReloader({
     running,
     load: options.load,
     cwd: options.cwd,
     holder,
     log,
-    onReload: (result, loadedAt) => metrics.configReloaded(result, loadedAt),
+    onReload: (result, loadedAt) => {
+      metrics.configReloaded(result, loadedAt);
+      if (result === 'ok') for (const listener of applied) listener();
+    },
   });
   metrics.configLoadedTimestamp.set(Date.now() / 1000);
   const watcher = watchConfigDirectories({ directories: reloader.directories, onChange: () => reloader.filesChanged(), log });
@@ -37,6 +43,9 @@ export function startLiveConfig(options: { running: AppConfig; load: () => AppCo
   return {
     holder,
     reloader,
+    afterApplied(listener) {
+      applied.add(listener);
+    },
     stop() {
       process.off('SIGHUP', onHangup);
       watcher.close();

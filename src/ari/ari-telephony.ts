@@ -410,6 +410,11 @@ export class AriTelephony implements Telephony {
    * callers whose survey ended but could not be released are released now, and channels that
    * entered our app while we were away are adopted (args read from the dialplan).
    */
+  /** Forgets which sounds Asterisk has in which language: a config reload may name new prompts, made since. */
+  forgetSounds(): void {
+    this.sounds.clear();
+  }
+
   private async resync(why: 'connect' | 'reconnect'): Promise<void> {
     this.resyncsRunning++;
     this.departedDuringResync ??= new Set();
