@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
-import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
+import type { EngineProcess } from './helpers/engine-process.js';
 import { within } from './helpers/wait.js';
-import { ARI_PASSWORD, RealAsterisk, SHIPPED_IVR, eventually, killOnExit, queryDb } from './helpers/real-asterisk.js';
+import { ARI_PASSWORD, RealAsterisk, SHIPPED_IVR, eventually, queryDb, startReadyEngine } from './helpers/real-asterisk.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
 const SKIP = ASTERISK
@@ -98,14 +98,7 @@ describe('real Asterisk 22: who gets surveyed', { skip: SKIP }, () => {
   before(async () => {
     asterisk = await RealAsterisk.start(ASTERISK!);
     tree = writeConfigTree({ ariUrl: asterisk.ariUrl, ariPassword: ARI_PASSWORD, queues: QUEUES, ivrs: { 'csat-survey': SHIPPED_IVR }, logLevel: 'debug' });
-    engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir, env: { CC_CSAT_CALLER_HASH_KEY: HASH_KEY } });
-    killOnExit(engine.child);
-    const api = await engine.started(30_000);
-    await eventually(
-      async () => (await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0)) === 200,
-      60_000,
-      () => `the engine to be ready\n${engine.output().slice(-4000)}`,
-    );
+    ({ engine } = await startReadyEngine(tree, { CC_CSAT_CALLER_HASH_KEY: HASH_KEY }));
   });
 
   after(async () => {

@@ -10,8 +10,8 @@ import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync }
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
-import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
-import { ARI_PASSWORD, RealAsterisk, SHIPPED_IVR, eventually, killOnExit, queryDb, surveyPrompts, type AriEvent, type LocalCall } from './helpers/real-asterisk.js';
+import type { EngineProcess } from './helpers/engine-process.js';
+import { ARI_PASSWORD, RealAsterisk, SHIPPED_IVR, eventually, queryDb, surveyPrompts, type AriEvent, type LocalCall, startReadyEngine } from './helpers/real-asterisk.js';
 import { within } from './helpers/wait.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
@@ -53,10 +53,7 @@ describe('real Asterisk 22: the caller\'s language', { skip: SKIP }, () => {
     mkdirSync(frenchPrompts);
     for (const file of readdirSync(made)) if (file !== `${MISSING_IN_FRENCH}.wav`) symlinkSync(join(made, file), join(frenchPrompts, file));
     tree = writeConfigTree({ ariUrl: asterisk.ariUrl, ariPassword: ARI_PASSWORD, queues: QUEUES, ivrs: { 'csat-survey': SHIPPED_IVR }, logLevel: 'info' });
-    engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir });
-    killOnExit(engine.child);
-    const api = await engine.started(30_000);
-    await eventually(async () => (await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0)) === 200, 60_000, () => `/readyz 200\n${engine.output().slice(-3000)}`, 100);
+    ({ engine } = await startReadyEngine(tree));
   });
 
   after(async () => {

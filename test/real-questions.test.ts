@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT } from './helpers/cli.js';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
-import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
-import { ARI_PASSWORD, RealAsterisk, eventually, killOnExit, queryDb, type LocalCall } from './helpers/real-asterisk.js';
+import type { EngineProcess } from './helpers/engine-process.js';
+import { ARI_PASSWORD, RealAsterisk, eventually, queryDb, type LocalCall, startReadyEngine } from './helpers/real-asterisk.js';
 import { within } from './helpers/wait.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
@@ -124,10 +124,7 @@ describe('real Asterisk 22: consent, typed questions, NPS and branching', { skip
   before(async () => {
     asterisk = await RealAsterisk.start(ASTERISK!);
     tree = writeConfigTree({ ariUrl: asterisk.ariUrl, ariPassword: ARI_PASSWORD, queues: QUEUES, ivrs: { multi: IVR, 'csat-full-survey': SHIPPED_FULL_SURVEY }, logLevel: 'info' });
-    engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir });
-    killOnExit(engine.child);
-    const api = await engine.started(30_000);
-    await eventually(async () => (await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0)) === 200, 60_000, () => `/readyz 200\n${engine.output().slice(-3000)}`, 100);
+    ({ engine } = await startReadyEngine(tree));
   });
 
   after(async () => {

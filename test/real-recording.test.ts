@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { wavLayout } from '../src/ari/stored-recordings.js';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
-import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
-import { ARI_PASSWORD, RealAsterisk, eventually, killOnExit, queryDb } from './helpers/real-asterisk.js';
+import type { EngineProcess } from './helpers/engine-process.js';
+import { ARI_PASSWORD, RealAsterisk, eventually, queryDb, startReadyEngine } from './helpers/real-asterisk.js';
 import { within } from './helpers/wait.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
@@ -101,10 +101,7 @@ describe('real Asterisk 22: a spoken comment', { skip: SKIP }, () => {
       logLevel: 'info',
       engineExtra: `\n[[api_keys]]\nname = "reader"\nkey_sha256 = "${createHash('sha256').update(READ_KEY).digest('hex')}"\nscopes = ["csat:read"]\n`,
     });
-    engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir });
-    killOnExit(engine.child);
-    api = await engine.started(30_000);
-    await eventually(async () => (await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0)) === 200, 60_000, () => `/readyz 200\n${engine.output().slice(-3000)}`, 100);
+    ({ engine, api } = await startReadyEngine(tree));
   });
 
   after(async () => {

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import WebSocket from 'ws';
 import { REPO_ROOT } from './cli.js';
+import { spawnEngine, type EngineProcess } from './engine-process.js';
 import { freePort, within } from './wait.js';
 
 export const ASTERISK_DEV = join(REPO_ROOT, 'asterisk-dev');
@@ -616,4 +617,21 @@ export function queryDb<T = Record<string, unknown>>(dbPath: string, sql: string
   } finally {
     db.close();
   }
+}
+
+/**
+ * `cc-csat start` on `tree` (killed when the test process exits), once its /readyz answers 200: the
+ * real tier's engine, connected to its Asterisk. `env`: more environment (e.g. a caller hash key).
+ */
+export async function startReadyEngine(tree: { enginePath: string; dir: string }, env: Record<string, string> = {}): Promise<{ engine: EngineProcess; api: string }> {
+  const engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir, env });
+  killOnExit(engine.child);
+  const api = await engine.started(30_000);
+  await eventually(
+    async () => (await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0)) === 200,
+    60_000,
+    () => `the engine to be ready (/readyz 200)\n${engine.output().slice(-4000)}`,
+    100,
+  );
+  return { engine, api };
 }
