@@ -335,14 +335,18 @@ for (const { kind, skip } of DATABASES) {
         const hash = (n: number): string => createHmac('sha256', KEY).update(String(n)).digest('hex');
         const t0 = new Date('2026-11-01T00:00:00.000Z');
         const at = (hours: number): Date => new Date(t0.getTime() + hours * HOUR_MS);
-        const mark = (n: number, when: Date, windowHours = 4, keepHours = 48): Promise<boolean> =>
-          store.markSurveyed({ callerHash: hash(n), at: when, windowMs: windowHours * HOUR_MS, keepMs: keepHours * HOUR_MS });
+        let calls = 0;
+        const mark = (n: number, when: Date, callId = `call-${++calls}`): Promise<boolean> =>
+          store.markSurveyed({ callerHash: hash(n), callId, at: when, windowMs: 4 * HOUR_MS, keepMs: 48 * HOUR_MS });
 
         const racing = await Promise.all(Array.from({ length: 8 }, () => mark(1, t0)));
-        assert.equal(racing.filter(Boolean).length, 1, `one of eight concurrent writers wins: ${racing.join(',')}`);
+        assert.equal(racing.filter(Boolean).length, 1, `one of eight concurrent writers (eight calls) wins: ${racing.join(',')}`);
+        const winner = (await r.storage.db.selectFrom('survey_caller').select('call_id').executeTakeFirstOrThrow()).call_id!;
+        // The same call coming back (an engine adopting it after a restart or a takeover) is not a resurvey.
+        assert.equal(await mark(1, at(1), winner), true, 'the call that was offered the survey is offered it again');
         assert.equal(await mark(1, new Date(at(4).getTime() - 1)), false);
-        assert.equal(await mark(1, at(4)), true);
-        assert.equal(await mark(1, at(5)), false, 'the window counts from the latest survey');
+        assert.equal(await mark(1, at(5)), true);
+        assert.equal(await mark(1, at(6)), false, 'the window counts from the latest survey');
 
         await mark(2, at(10));
         await mark(3, at(40));

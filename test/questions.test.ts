@@ -10,6 +10,7 @@ import type { CollectedAnswer, StepContext } from '../src/ivr/context.js';
 import { DigitBuffer } from '../src/ivr/digits.js';
 import { runIvr, type RunEnd, type RunSession } from '../src/ivr/runner.js';
 import { createLogger } from '../src/log.js';
+import { classifyEnd } from '../src/survey/outcomes.js';
 import { FakeChannel } from './helpers/fake-channel.js';
 import type { SimChannel } from './ari-sim/simulator.js';
 import { loadConfig } from '../src/config/load.js';
@@ -140,6 +141,7 @@ csat_ivr = "nps-only"
 `;
 
 /** A caller pressing `keys` a moment after `prompt` starts (the n-th time it plays). */
+// (A csat "1" right after the consent's "1" would be taken for a double press: such tests wait past a second.)
 const on = (prompt: string, press: string, nth = 1, after = 120): CallerAction => ({ whenPlaying: `sound:csat/${prompt}`, nth, after, press });
 
 for (const { kind, skip } of DATABASES) {
@@ -194,7 +196,7 @@ for (const { kind, skip } of DATABASES) {
 
     test('NPS: "7#" is 7 (a promoter-side passive, no branch); "10#" leaves no stray "#"', async () => {
       const seven = callId('seven');
-      const channel = await call(seven, 'multi-queue', [on('consent', '1'), on('rate-intro', '1'), on('resolved', '1'), on('nps', '7#')]);
+      const channel = await call(seven, 'multi-queue', [on('consent', '1'), on('rate-intro', '1', 1, 1_100), on('resolved', '1'), on('nps', '7#')]);
       assert.equal((await answersOf(seven)).at(-1)?.value, 7);
       assert.deepEqual(heard(channel).slice(-1), ['sound:csat/thank-you']);
       const ten = callId('ten');
@@ -218,7 +220,7 @@ for (const { kind, skip } of DATABASES) {
 
     test('the skip key skips a question: nothing stored for it, the survey goes on', async () => {
       const id = callId('skip');
-      const channel = await call(id, 'multi-queue', [on('consent', '1'), on('rate-intro', '1'), on('resolved', '*'), on('nps', '9')]);
+      const channel = await call(id, 'multi-queue', [on('consent', '1'), on('rate-intro', '1', 1, 1_100), on('resolved', '*'), on('nps', '9')]);
       assert.deepEqual((await answersOf(id)).map((answer) => answer.question_id), ['csat', 'nps']);
       assert.ok(heard(channel).includes('sound:csat/nps'));
       assert.equal((await outcomeOf(id)).outcome, 'completed');
@@ -252,6 +254,30 @@ for (const { kind, skip } of DATABASES) {
       const outcome = await outcomeOf(id);
       assert.equal(outcome.outcome, 'completed');
       assert.equal(outcome.last_step, 'nps');
+    });
+
+    test('"1" pressed twice at the offer: the second press does not rate the call (key 1 is also "very satisfied")', async () => {
+      const id = callId('double');
+      const channel = await call(id, 'multi-queue', [on('consent', '11'), on('rate-intro', '3', 1, 300), on('resolved', '1'), on('nps', '8')]);
+      assert.deepEqual((await answersOf(id)).map((answer) => [answer.question_id, answer.value]), [['csat', 3], ['resolved', 1], ['nps', 8]]);
+      assert.ok(heard(channel).includes('sound:csat/rate-intro'));
+      assert.deepEqual(await ratingOf(id), { score: 3 });
+    });
+
+    test('only wrong keys at the offer (never accept, never decline): declined, not taken for silence', async () => {
+      const id = callId('wrong-keys');
+      await call(id, 'multi-queue', [on('consent', '9'), on('consent', '7', 2)]);
+      assert.deepEqual(await answersOf(id), []);
+      const outcome = await outcomeOf(id);
+      assert.equal(outcome.outcome, 'declined');
+      assert.equal(outcome.reason, 'no_valid_answer_to_offer');
+    });
+
+    test('a hang-up while the IVR waits to see whether "1" becomes "10": the 1 is kept', async () => {
+      const id = callId('nps-1-gone');
+      await call(id, 'nps-queue', [on('nps', '1'), { whenPlaying: 'sound:csat/nps', after: 250, hangup: true }]);
+      assert.deepEqual(await answersOf(id), [{ question_id: 'nps', kind: 'nps', value: 1, digits: '1', ivr: 'nps-only' }]);
+      assert.equal((await outcomeOf(id)).outcome, 'completed');
     });
 
     test('a hang-up during the offer: abandoned, consent not given', async () => {
@@ -405,5 +431,20 @@ describe('cc-csat simulate on a multi-question survey', () => {
     const declined = await runCli(['simulate', '--config', tree.enginePath, '--queue', 'multi-queue', '--digits', '2', '--call-id', 'sim-no'], { cwd: tree.dir });
     assert.equal(declined.code, 3, declined.stdout + declined.stderr);
     assert.match(declined.stdout, /✘ outcome: declined \(declined_by_key\), consent declined/);
+  });
+});
+
+describe('how a survey with a headline question ends when the headline is not answered', () => {
+  const ivr = { name: 'multi', headline: 'csat' } as Ivr;
+  const facts = { rated: false, answered: 0, skipped: 0, consent: undefined, consentBy: undefined, inQuestion: false };
+
+  test('the caller skipped the headline and answered the rest: completed, saying the headline is missing', () => {
+    assert.deepEqual(classifyEnd({ kind: 'finished', lastStep: 'bye' }, { ...facts, answered: 2, skipped: 1 }, ivr), { outcome: 'completed', reason: 'headline_not_answered' });
+    assert.deepEqual(classifyEnd({ kind: 'exhausted', reason: 'no_input', lastStep: 'bye' }, { ...facts, skipped: 1 }, ivr), { outcome: 'completed', reason: 'headline_not_answered' });
+  });
+
+  test('nothing answered or skipped: no_input stays no_input, and a run that collected nothing failed', () => {
+    assert.deepEqual(classifyEnd({ kind: 'exhausted', reason: 'no_input', lastStep: 'bye' }, facts, ivr), { outcome: 'no_input' });
+    assert.equal(classifyEnd({ kind: 'finished', lastStep: 'bye' }, facts, ivr).outcome, 'failed');
   });
 });

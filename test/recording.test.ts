@@ -5,13 +5,19 @@
 // result service's retention sweep, on SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import express from 'express';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { parse } from 'smol-toml';
 import { recordingSourceFor } from '../src/ari/recording-source.js';
 import { headlineQuestion } from '../src/config/questions.js';
 import { IvrFileSchema, type Ivr, type Step } from '../src/config/schema.js';
 import { createHttpApp } from '../src/http/app.js';
+import { KeyRing, RateLimiter } from '../src/http/auth.js';
+import { errorHandler } from '../src/http/errors.js';
+import { recordingRoutes } from '../src/http/recording-route.js';
 import { listenFirst } from '../src/http/server.js';
 import type { CollectedAnswer, RecordedAnswer, StepContext } from '../src/ivr/context.js';
 import { DigitBuffer } from '../src/ivr/digits.js';
@@ -19,6 +25,7 @@ import { runIvr, type RunEnd, type RunSession } from '../src/ivr/runner.js';
 import { createLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { RecordingRetention } from '../src/results/recording-retention.js';
+import { RecordingSourceUnavailableError } from '../src/telephony/recordings.js';
 import { ResultService } from '../src/results/service.js';
 import { openStorage } from '../src/storage/open.js';
 import type { Storage } from '../src/storage/ports.js';
@@ -521,7 +528,7 @@ test('while Asterisk cannot be reached, the retention sweep leaves recordings fo
     sim.refuseRest = true;
     const retention = new RecordingRetention({
       store: {
-        expired: async () => [{ id: 1, callId: 'x', questionId: 'comment', name: 'csat-x', server: 'asterisk', answeredAt: '2020-01-01T00:00:00.000Z' }],
+        expired: async (_before, _limit, after) => (after ? [] : [{ id: 1, callId: 'x', questionId: 'comment', name: 'csat-x', server: 'asterisk', answeredAt: '2020-01-01T00:00:00.000Z' }]),
         markDeleted: async () => assert.fail('nothing is marked while Asterisk is unreachable'),
       },
       source,
@@ -532,5 +539,94 @@ test('while Asterisk cannot be reached, the retention sweep leaves recordings fo
     assert.ok(sim.recorder.stored.has('csat-x'));
   } finally {
     await sim.close();
+  }
+});
+
+test('recordings on an unreachable Asterisk cost one request per run and do not hold up those on another server', async () => {
+  // 600 expired recordings on "down" first (more than a run deletes), then 2 on "up".
+  const rows = [
+    ...Array.from({ length: 600 }, (_, i) => ({ id: i + 1, callId: `d${i}`, questionId: 'comment', name: `csat-d${i}`, server: 'down', answeredAt: `2020-01-01T00:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000Z` })),
+    { id: 601, callId: 'u1', questionId: 'comment', name: 'csat-u1', server: 'up', answeredAt: '2020-01-02T00:00:00.000Z' },
+    { id: 602, callId: 'u2', questionId: 'comment', name: 'csat-u2', server: 'up', answeredAt: '2020-01-02T00:00:01.000Z' },
+  ];
+  const asked: string[] = [];
+  const marked: number[] = [];
+  const retention = new RecordingRetention({
+    store: {
+      expired: async (_before, limit, after) =>
+        rows.filter((row) => !marked.includes(row.id) && (!after || row.answeredAt > after.answeredAt || (row.answeredAt === after.answeredAt && row.id > after.id))).slice(0, limit),
+      markDeleted: async (id) => void marked.push(id),
+    },
+    source: {
+      delete: async (server: string | null, name: string) => {
+        asked.push(`${server}/${name}`);
+        if (server === 'down') throw new RecordingSourceUnavailableError(`${server}: connection refused`);
+        return 'deleted' as const;
+      },
+    } as never,
+    retentionDays: 1,
+    log: createLogger('silent'),
+  });
+  assert.deepEqual(await retention.sweep(), { deleted: 2, missing: 0, failed: 600 });
+  assert.deepEqual(marked, [601, 602]);
+  assert.deepEqual(asked.filter((each) => each.startsWith('down/')), ['down/csat-d0'], 'the unreachable server was asked once');
+});
+
+test('at most 8 recordings stream at once (each holds an Asterisk HTTP session): the 9th gets 503 + Retry-After, and a slot frees when a stream ends', async () => {
+  const key = 'stream-reader-key';
+  const keyRing = new KeyRing([{ name: 'reader', key_sha256: createHash('sha256').update(key).digest('hex'), scopes: ['csat:read'] }], 10_000);
+  const bodies: PassThrough[] = [];
+  const answer = { id: 1, call_id: 'c', question_id: 'comment', kind: 'comment', value: null, digits: null, recording: 'csat-c', recording_ms: 1000, recording_format: 'wav', recording_server: 'asterisk', recording_deleted_at: null, language: null, agent_id: 'a', queue_id: 'q', ivr: 'i', answered_at: '2026-11-28T00:00:00.000Z' };
+  const app = express();
+  app.use(
+    recordingRoutes({
+      answers: { forCalls: async () => [answer], record: async () => assert.fail('no writes') } as never,
+      // Asterisk's side of each stream: it sends a first chunk and then waits, as for a slow reader.
+      source: {
+        open: async () => {
+          const body = new PassThrough();
+          body.write(Buffer.alloc(1024));
+          bodies.push(body);
+          return { body, contentLength: undefined };
+        },
+        delete: async () => 'deleted' as const,
+      },
+      keyRing,
+      limiter: new RateLimiter(),
+      log: createLogger('silent'),
+    }),
+  );
+  app.use(errorHandler(createLogger('silent')));
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const controllers: AbortController[] = [];
+  const get = (): Promise<Response> => {
+    const controller = new AbortController();
+    controllers.push(controller);
+    return fetch(`${base}/cc/csat/c/recording`, { headers: { 'x-api-key': key }, signal: controller.signal });
+  };
+  try {
+    const open = await Promise.all(Array.from({ length: 8 }, get));
+    assert.deepEqual(open.map((answer) => answer.status), Array(8).fill(200));
+    const refused = await get();
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '5');
+    assert.match(((await refused.json()) as { detail: string }).detail, /8 recordings are being streamed already/);
+    bodies[0]!.end();
+    await open[0]!.arrayBuffer();
+    // The route frees its slot once the pipeline settles: a bounded few tries.
+    let next = await get();
+    for (let tries = 1; next.status !== 200 && tries < 50; tries++) {
+      await next.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      next = await get();
+    }
+    assert.equal(next.status, 200, 'a slot freed once a stream ended');
+  } finally {
+    for (const controller of controllers) controller.abort();
+    for (const body of bodies) body.destroy();
+    server.closeAllConnections();
+    server.close();
   }
 });

@@ -313,7 +313,8 @@ const confirmMedia = z
   )
   .min(1, 'needs at least one media URI');
 
-const stepId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'step ids are letters, digits, "_" and "-"');
+// A collect step's id is its question's id in survey_answer (at most 64 characters there).
+const stepId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'step ids are letters, digits, "_" and "-", at most 64 characters');
 
 const PlayStepSchema = z.strictObject({
   id: stepId,
@@ -326,13 +327,16 @@ const PlayStepSchema = z.strictObject({
 
 const DtmfKey = z.string().regex(/^[0-9*#]$/, 'must be one DTMF key: 0-9, * or #');
 
+// A value any question may store: both databases keep it in a 32-bit integer column, with room to spare.
+const answerValue = z.number().int().min(-999_999).max(999_999);
+
 // Where a question goes after an answer in a value range (first match wins; no match: `next`):
 // e.g. detractors (nps max = 6) or unhappy callers (csat max = 2) to a comment question.
 const BranchSchema = z
   .strictObject({
-    value: z.number().int().optional(),
-    min: z.number().int().optional(),
-    max: z.number().int().optional(),
+    value: answerValue.optional(),
+    min: answerValue.optional(),
+    max: answerValue.optional(),
     next: stepId,
   })
   .refine((branch) => branch.value !== undefined || branch.min !== undefined || branch.max !== undefined, {
@@ -357,7 +361,7 @@ const CollectStepSchema = z
     prompt: mediaList,
     interruptible: z.boolean().default(true),
     // One key per answer: key -> value, written out (the shipped survey maps key 1 to score 5).
-    scores: z.record(DtmfKey, z.number().int()).optional(),
+    scores: z.record(DtmfKey, answerValue).optional(),
     // The keys `scores` accepts; only a check that the map is complete (default: its keys).
     digits: z.string().regex(/^[0-9*#]+$/, 'must list the valid keys, e.g. "12345"').optional(),
     // Or a typed number whose value is the answer ("10" for an NPS ten): ended by the terminator, by

@@ -1,13 +1,14 @@
 // Repository for the recordings of spoken comments (survey_answer rows of kind comment): free
 // functions taking `db` first; the retention sweep reads the expired ones and marks each deleted.
 import type { Kysely } from 'kysely';
-import type { StoredRecording } from '../storage/ports.js';
+import type { RecordingPosition, StoredRecording } from '../storage/ports.js';
 import type { Database } from './schema.js';
 
-/** Recordings still kept that were made before `beforeIso`, oldest first, at most `limit`. */
-export async function expiredRecordings(db: Kysely<Database>, beforeIso: string, limit: number): Promise<StoredRecording[]> {
-  const rows = await db
-    .selectFrom('survey_answer')
+/** Recordings still kept that were made before `beforeIso`, oldest first, at most `limit`, after `after` (a page's last). */
+export async function expiredRecordings(db: Kysely<Database>, beforeIso: string, limit: number, after?: RecordingPosition): Promise<StoredRecording[]> {
+  let query = db.selectFrom('survey_answer');
+  if (after) query = query.where((eb) => eb.or([eb('answered_at', '>', after.answeredAt), eb.and([eb('answered_at', '=', after.answeredAt), eb('id', '>', after.id)])]));
+  const rows = await query
     .select(['id', 'call_id', 'question_id', 'recording', 'recording_server', 'answered_at'])
     .where('recording', 'is not', null)
     .where('recording_deleted_at', 'is', null)

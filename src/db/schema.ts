@@ -121,6 +121,8 @@ export interface ApiKeyUsageTable {
 export interface SurveyCallerTable {
   caller_hash: string;
   surveyed_at: string;
+  /** The call that was offered the survey; NULL for rows from before sql/sqlite/010, sql/postgres/011. */
+  call_id: string | null;
 }
 
 export interface ResultStateTable {

@@ -17,12 +17,13 @@ export async function markCallerSurveyed(db: Kysely<Database>, request: Surveyed
   const oldEnough = new Date(at - request.windowMs).toISOString();
   const row = await db
     .insertInto('survey_caller')
-    .values({ caller_hash: request.callerHash, surveyed_at: new Date(at).toISOString() })
+    .values({ caller_hash: request.callerHash, surveyed_at: new Date(at).toISOString(), call_id: request.callId })
     .onConflict((conflict) =>
       conflict
         .column('caller_hash')
-        .doUpdateSet((eb) => ({ surveyed_at: eb.ref('excluded.surveyed_at') }))
-        .where('survey_caller.surveyed_at', '<=', oldEnough),
+        .doUpdateSet((eb) => ({ surveyed_at: eb.ref('excluded.surveyed_at'), call_id: eb.ref('excluded.call_id') }))
+        // The same call again (adopted after a restart or a takeover) is the survey it was offered.
+        .where((eb) => eb.or([eb('survey_caller.surveyed_at', '<=', oldEnough), eb('survey_caller.call_id', '=', eb.ref('excluded.call_id'))])),
     )
     .returning('caller_hash')
     .executeTakeFirst();

@@ -29,10 +29,16 @@ export interface RecordingRouteDeps {
 }
 
 const RETRY_AFTER_SECONDS = 5;
+// Each stream holds an HTTP session on Asterisk, whose sessionlimit live surveys' requests share: a
+// few slow readers must never take them all. Beyond this many at once, 503 and Retry-After.
+const MAX_CONCURRENT_STREAMS = 8;
+// A client reading a one-minute comment slower than this is cut off, and its session freed.
+const STREAM_MAX_MS = 5 * 60_000;
 
 export function recordingRoutes(deps: RecordingRouteDeps): Router {
   const router = Router({ caseSensitive: true });
   const read = requireScope(deps.keyRing, deps.limiter, 'csat:read');
+  let streaming = 0;
 
   router.get('/cc/csat/:call_id/recording', read, async (req, res) => {
     const params = CallIdParams.safeParse(req.params);
@@ -46,6 +52,17 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
       throw new HttpError(404, `the recording of call ${call_id} was deleted at ${answer.recording_deleted_at} (older than the recording retention)`);
     }
     if (!deps.source) throw unavailable(res, 'no Asterisk server is configured to serve recordings');
+    if (streaming >= MAX_CONCURRENT_STREAMS) throw unavailable(res, `${MAX_CONCURRENT_STREAMS} recordings are being streamed already; try again shortly`);
+    streaming++;
+    try {
+      await stream(res, call_id, answer);
+    } finally {
+      streaming--;
+    }
+  });
+
+  async function stream(res: Response, call_id: string, answer: Answer): Promise<void> {
+    if (!deps.source) return;
     let audio;
     try {
       audio = await deps.source.open(answer.recording_server, answer.recording!);
@@ -61,13 +78,13 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
     if (audio.contentLength !== undefined) res.set('Content-Length', String(audio.contentLength));
     res.set('Content-Disposition', `inline; filename="${answer.recording}.${answer.recording_format === 'wav16' ? 'wav' : (answer.recording_format ?? 'bin')}"`);
     try {
-      await pipeline(audio.body, res);
+      await pipeline(audio.body, res, { signal: AbortSignal.timeout(STREAM_MAX_MS) });
     } catch (err) {
-      // The client went away, or Asterisk stopped mid-file: the status is sent, the connection is cut.
+      // The client went away, read too slowly, or Asterisk stopped mid-file: the status is sent, the connection is cut.
       deps.log.debug({ err: err instanceof Error ? err.message : String(err), call_id }, 'recording stream ended early');
       res.destroy();
     }
-  });
+  }
 
   return router;
 }

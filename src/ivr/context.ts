@@ -33,6 +33,9 @@ export interface RecordedComment {
 
 export type CollectedAnswer = KeyedAnswer | RecordedComment;
 
+/** How a caller answered a consent step: its accept or decline key, silence, or only other keys. */
+export type ConsentBy = 'key' | 'silence' | 'invalid_keys';
+
 /** What every step handler gets. `signal` aborts on hangup, survey deadline or forced shutdown. */
 export interface StepContext {
   readonly ivr: Ivr;
@@ -70,7 +73,7 @@ export type StepResult =
    * The caller accepted or declined the survey (`by` a key, or by silence as on_silence says); the
    * session records it, the survey goes on at `next` (on a decline: on_decline, or the end).
    */
-  | { readonly kind: 'consent'; readonly accepted: boolean; readonly by: 'key' | 'silence'; readonly next: string | undefined }
+  | { readonly kind: 'consent'; readonly accepted: boolean; readonly by: ConsentBy; readonly next: string | undefined }
   /** The caller pressed the question's skip key: nothing is stored, the survey goes on at `next`. */
   | { readonly kind: 'skipped'; readonly question: string; readonly next: string | undefined }
   /** Collect ran out of retries; `goto` is its on_failure step, if any. */

@@ -49,8 +49,10 @@ export async function playMedia(
         try {
           await playback.stop();
         } catch (err) {
-          // The key is what the caller meant, whether or not the prompt could be cut short.
-          if (ctx.signal.aborted) throw ctx.signal.reason;
+          // The key is what the caller meant, whether or not the prompt could be cut short: even when
+          // the caller hung up right after it (the stop fails on a channel going away), the key stays
+          // buffered and the step takes it, so it is stored before the survey ends.
+          if (ctx.signal.aborted) return { kind: 'interrupted', digit: winner.digit };
           ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not stop the prompt after a key; the key counts');
         }
         return { kind: 'interrupted', digit: winner.digit };

@@ -2,7 +2,7 @@
 // the call's session to store before moving on, and says how the run ended. Hangup at any moment
 // surfaces as the abort of ctx.signal and is a normal ending, not an error.
 import type { Ivr, Step } from '../config/schema.js';
-import type { CollectedAnswer, RecordedAnswer, StepContext, StepResult } from './context.js';
+import type { CollectedAnswer, ConsentBy, RecordedAnswer, StepContext, StepResult } from './context.js';
 import { AnsweredBeforeAbort } from './answered-before-abort.js';
 import { runStep } from './registry.js';
 
@@ -22,7 +22,7 @@ export interface RunSession {
   /** The caller skipped a question with its skip key. */
   skipped?(question: string): void;
   /** The caller's answer to a consent step. */
-  consent?(decision: { readonly accepted: boolean; readonly by: 'key' | 'silence' }): void;
+  consent?(decision: { readonly accepted: boolean; readonly by: ConsentBy }): void;
   /** The step about to run (its id goes into log lines and the outcome row). */
   enterStep?(step: Step): void;
 }

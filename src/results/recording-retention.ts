@@ -3,12 +3,14 @@
 // stays (the comment was given), marked with when its audio was deleted. A server out of reach
 // leaves its recordings for the next run; one that no longer has the file counts as deleted.
 import type { Logger } from '../log.js';
-import type { RecordingStore } from '../storage/ports.js';
+import type { RecordingPosition, RecordingStore } from '../storage/ports.js';
 import { RecordingSourceUnavailableError, type RecordingSource } from '../telephony/recordings.js';
 
 const DAY_MS = 86_400_000;
 /** Recordings deleted per run at most: a first run on a year of comments must not hold the service for long. */
 const BATCH = 500;
+/** Pages read per run at most: recordings waiting on unreachable servers are paged past, not endlessly. */
+const MAX_PAGES = 20;
 
 export interface RetentionReport {
   readonly deleted: number;
@@ -41,28 +43,43 @@ export class RecordingRetention {
     if (retentionDays === 0) return { deleted: 0, missing: 0, failed: 0 };
     const now = this.now();
     const before = new Date(now.getTime() - retentionDays * DAY_MS).toISOString();
-    const expired = await store.expired(before, BATCH);
     let deleted = 0;
     let missing = 0;
     let failed = 0;
-    for (const recording of expired) {
-      let how: 'deleted' | 'missing';
-      try {
-        how = await source.delete(recording.server, recording.name);
-      } catch (err) {
-        if (!(err instanceof RecordingSourceUnavailableError)) throw err;
-        failed++;
-        log.warn({ recording: recording.name, server: recording.server, err: err.message }, 'recording retention: Asterisk unreachable; trying again next run');
-        continue;
+    // An Asterisk that cannot be reached is asked once per run, not once per recording (each ask may
+    // wait a whole request timeout, and the run holds up the next statistics tick); its recordings
+    // are paged past, so those on servers that answer are still deleted.
+    const unreachable = new Set<string | null>();
+    let after: RecordingPosition | undefined;
+    for (let page = 0; page < MAX_PAGES && deleted + missing < BATCH; page++) {
+      const expired = await store.expired(before, BATCH, after);
+      if (expired.length === 0) break;
+      after = { answeredAt: expired.at(-1)!.answeredAt, id: expired.at(-1)!.id };
+      for (const recording of expired) {
+        if (deleted + missing >= BATCH) break;
+        if (unreachable.has(recording.server)) {
+          failed++;
+          continue;
+        }
+        let how: 'deleted' | 'missing';
+        try {
+          how = await source.delete(recording.server, recording.name);
+        } catch (err) {
+          if (!(err instanceof RecordingSourceUnavailableError)) throw err;
+          failed++;
+          unreachable.add(recording.server);
+          log.warn({ server: recording.server, err: err.message }, 'recording retention: Asterisk unreachable; its recordings wait for the next run');
+          continue;
+        }
+        await store.markDeleted(recording.id, now.toISOString());
+        if (how === 'deleted') deleted++;
+        else missing++;
+        onDeleted?.(how);
+        log.info(
+          { recording: recording.name, server: recording.server, call_id: recording.callId, question: recording.questionId, answered_at: recording.answeredAt, retention_days: retentionDays, found: how === 'deleted' },
+          how === 'deleted' ? 'recording older than the retention deleted' : 'recording older than the retention was already gone from Asterisk',
+        );
       }
-      await store.markDeleted(recording.id, now.toISOString());
-      if (how === 'deleted') deleted++;
-      else missing++;
-      onDeleted?.(how);
-      log.info(
-        { recording: recording.name, server: recording.server, call_id: recording.callId, question: recording.questionId, answered_at: recording.answeredAt, retention_days: retentionDays, found: how === 'deleted' },
-        how === 'deleted' ? 'recording older than the retention deleted' : 'recording older than the retention was already gone from Asterisk',
-      );
     }
     return { deleted, missing, failed };
   }

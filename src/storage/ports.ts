@@ -68,10 +68,20 @@ export interface StoredRecording {
   readonly answeredAt: string;
 }
 
+/** Where a page of expired recordings ended (keyset: answered_at, then id). */
+export interface RecordingPosition {
+  readonly answeredAt: string;
+  readonly id: number;
+}
+
 /** The recordings of spoken comments, for recording_retention_days. */
 export interface RecordingStore {
-  /** Recordings not yet deleted that were made before `beforeIso`, oldest first, at most `limit`. */
-  expired(beforeIso: string, limit: number): Promise<StoredRecording[]>;
+  /**
+   * Recordings not yet deleted that were made before `beforeIso`, oldest first, at most `limit`;
+   * with `after`, those after it (the next page: recordings left on an unreachable Asterisk must not
+   * hold up the others).
+   */
+  expired(beforeIso: string, limit: number, after?: RecordingPosition): Promise<StoredRecording[]>;
   /** Marks one deleted from Asterisk (committed before it resolves). */
   markDeleted(id: number, atIso: string): Promise<void>;
 }
@@ -109,6 +119,11 @@ export interface ClaimStore {
 export interface SurveyedCallerRequest {
   /** The caller number's keyed hash (src/survey/caller-hash.ts), never the number. */
   readonly callerHash: string;
+  /**
+   * The call being offered the survey. The same call coming back (an engine restarted or taking over
+   * mid-survey adopts the caller) is not a resurvey: its own row never refuses it.
+   */
+  readonly callId: string;
   /** Now, on the engine's clock (a few seconds between engines' clocks are nothing against hours). */
   readonly at: Date;
   /** The queue's resurvey_after_hours: a survey this recent or more recent refuses this one. */

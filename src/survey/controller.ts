@@ -204,7 +204,7 @@ export class SurveyController {
     // Last of all, once everything else said yes: the caller counts as surveyed from here on (resurvey_after_hours).
     const lateSkip =
       (claim.waited && (await this.deps.ratings.findByCallId(known.callId)) ? 'already_rated' : this.surveyTimeLeftMs(ivr, startedAt) < MIN_SURVEY_TIME_MS ? 'max_duration_spent_waiting' : undefined) ??
-      (await resurveyReason(queue, call.callerNumber, { queues, store: this.deps.surveyedCallers, hashKey: this.deps.callerHashKey, now: this.now() }).catch(async (err: unknown) => {
+      (await resurveyReason(queue, known.callId, call.callerNumber, { queues, store: this.deps.surveyedCallers, hashKey: this.deps.callerHashKey, now: this.now() }).catch(async (err: unknown) => {
         // The database could not say: no survey (the caller is sent back, the outcome says why), and the call is free again.
         await claims?.release(known.callId);
         throw err;

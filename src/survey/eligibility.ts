@@ -61,12 +61,13 @@ const HOUR_MS = 3_600_000;
  * the same number was offered a survey within the queue's resurvey_after_hours. A caller without a
  * usable number (withheld, anonymous) is surveyed and not remembered.
  */
-export async function resurveyReason(queue: QueueConfig, callerNumber: string | undefined, facts: ResurveyFacts): Promise<'recently_surveyed' | undefined> {
+export async function resurveyReason(queue: QueueConfig, callId: string, callerNumber: string | undefined, facts: ResurveyFacts): Promise<'recently_surveyed' | undefined> {
   const hours = queue.after_call.resurvey_after_hours;
   const number = callerNumberForHash(callerNumber);
   if (hours === undefined || number === undefined || !facts.store || !facts.hashKey) return undefined;
   const fresh = await facts.store.markSurveyed({
     callerHash: hashCallerNumber(facts.hashKey, number),
+    callId,
     at: facts.now,
     windowMs: hours * HOUR_MS,
     keepMs: longestResurveyHours(facts.queues, hours) * HOUR_MS,

@@ -2,6 +2,7 @@
 // or declined survey leaves exactly one row; a row that cannot be written is logged, never thrown.
 import type { Ivr } from '../config/schema.js';
 import type { SurveyOutcomeKind } from '../db/schema.js';
+import type { ConsentBy } from '../ivr/context.js';
 import type { RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
 import type { OutcomeStore } from '../storage/ports.js';
@@ -23,6 +24,12 @@ export class ShutdownDeadlineError extends Error {
   }
 }
 
+const DECLINE_REASONS: { readonly [By in ConsentBy]: string } = {
+  key: 'declined_by_key',
+  silence: 'no_answer_to_offer',
+  invalid_keys: 'no_valid_answer_to_offer',
+};
+
 /** What the survey's session knew when it ended. */
 export interface SessionFacts {
   /** The headline csat answer is stored (the call's cc_csat row). */
@@ -31,25 +38,26 @@ export interface SessionFacts {
   readonly answered: number;
   readonly skipped: number;
   readonly consent: 'accepted' | 'declined' | undefined;
-  readonly consentBy: 'key' | 'silence' | undefined;
+  readonly consentBy: ConsentBy | undefined;
   /** A question (collect, record or consent) was running when the survey ended. */
   readonly inQuestion: boolean;
 }
 
 export function classifyEnd(end: RunEnd, facts: SessionFacts, ivr: Ivr): { outcome: SurveyOutcomeKind; reason?: string } {
-  if (facts.consent === 'declined') return { outcome: 'declined', reason: facts.consentBy === 'silence' ? 'no_answer_to_offer' : 'declined_by_key' };
+  if (facts.consent === 'declined') return { outcome: 'declined', reason: DECLINE_REASONS[facts.consentBy ?? 'key'] };
   // A stored headline rating makes the survey complete, whatever happened after (hangup during
   // thank-you or during a later question: those answers are kept too).
   if (facts.rated) return { outcome: 'completed' };
   const gaveSomething = facts.answered > 0 || facts.skipped > 0;
   switch (end.kind) {
     case 'finished':
-      // Every question it reached was answered or skipped; with no headline question, that is complete.
-      if (gaveSomething && ivr.headline === undefined) return { outcome: 'completed' };
+      // Every question it reached was answered or skipped (the headline too, with its skip key, or a
+      // branch went past it): the caller responded, so the survey is complete.
+      if (gaveSomething) return { outcome: 'completed', ...(ivr.headline !== undefined ? { reason: 'headline_not_answered' } : {}) };
       return { outcome: 'failed', reason: `IVR ${ivr.name} ended without collecting ${ivr.headline === undefined ? 'an answer' : 'a rating'}` };
     case 'exhausted':
-      // A later question's retries ran out after earlier answers: without a headline, that is complete.
-      if (gaveSomething && ivr.headline === undefined) return { outcome: 'completed' };
+      // A later question's retries ran out after earlier answers or skips: complete, as far as it went.
+      if (gaveSomething) return { outcome: 'completed', ...(ivr.headline !== undefined ? { reason: 'headline_not_answered' } : {}) };
       return { outcome: end.reason };
     case 'failed':
       return { outcome: 'failed', reason: end.reason };
@@ -57,8 +65,8 @@ export function classifyEnd(end: RunEnd, facts: SessionFacts, ivr: Ivr): { outco
       // Still on the line, but its events go to whoever took the ARI application: not the caller's doing.
       if (end.reason instanceof ChannelTakenOverError) return { outcome: 'failed', reason: 'ari_application_replaced' };
       if (end.reason instanceof ChannelGoneError) {
-        // A survey without a headline question, hung up on during its thank-you, was completed.
-        if (gaveSomething && ivr.headline === undefined && !facts.inQuestion) return { outcome: 'completed' };
+        // Hung up on during its thank-you after answers (none of them the headline): completed.
+        if (gaveSomething && !facts.inQuestion) return { outcome: 'completed', ...(ivr.headline !== undefined ? { reason: 'headline_not_answered' } : {}) };
         return { outcome: 'abandoned', reason: 'caller_hung_up' };
       }
       if (end.reason instanceof ShutdownDeadlineError) return { outcome: 'failed', reason: 'shutdown_deadline' };

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Step } from '../config/schema.js';
 import type { NewAnswer, NewRating, Rating } from '../db/schema.js';
 import { asStorageError } from '../db/storage-error.js';
-import type { CollectedAnswer, KeyedAnswer, RecordedAnswer } from '../ivr/context.js';
+import type { CollectedAnswer, ConsentBy, KeyedAnswer, RecordedAnswer } from '../ivr/context.js';
 import type { DigitBuffer } from '../ivr/digits.js';
 import type { RunSession } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
@@ -40,7 +40,7 @@ export class SurveySession implements RunSession {
   currentStep: string;
   /** The caller's answer to a consent step, if the survey has one and they answered it. */
   consentGiven: 'accepted' | 'declined' | undefined;
-  consentBy: 'key' | 'silence' | undefined;
+  consentBy: ConsentBy | undefined;
   /** Questions the caller skipped with their skip key. */
   skippedQuestions = 0;
   /** The type of the step running now: a hang-up during a question abandons it, one during thank-you does not. */
@@ -70,7 +70,7 @@ export class SurveySession implements RunSession {
     this.options.log.info({ step: this.currentStep, question }, 'question skipped by the caller');
   }
 
-  consent(decision: { readonly accepted: boolean; readonly by: 'key' | 'silence' }): void {
+  consent(decision: { readonly accepted: boolean; readonly by: ConsentBy }): void {
     this.consentGiven = decision.accepted ? 'accepted' : 'declined';
     this.consentBy = decision.by;
     this.options.log.info({ step: this.currentStep, consent: this.consentGiven, by: decision.by }, decision.accepted ? 'survey accepted' : 'survey declined');

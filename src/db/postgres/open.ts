@@ -120,7 +120,7 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       forCalls: (callIds) => storageCall(() => answersForCalls(db, callIds)),
     },
     recordings: {
-      expired: (beforeIso, limit) => storageCall(() => expiredRecordings(db, beforeIso, limit)),
+      expired: (beforeIso, limit, after) => storageCall(() => expiredRecordings(db, beforeIso, limit, after)),
       markDeleted: (id, atIso) => storageCall(() => markRecordingDeleted(db, id, atIso)),
     },
     outcomes: {

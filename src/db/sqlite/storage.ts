@@ -56,7 +56,7 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       forCalls: (callIds) => answersForCalls(db, callIds),
     },
     recordings: {
-      expired: (beforeIso, limit) => expiredRecordings(db, beforeIso, limit),
+      expired: (beforeIso, limit, after) => expiredRecordings(db, beforeIso, limit, after),
       markDeleted: (id, atIso) => writes.write('recording deleted', (conn) => markRecordingDeleted(conn, id, atIso)),
     },
     outcomes: {

@@ -2,6 +2,7 @@ import type { Branch, StepOf } from '../../config/schema.js';
 import { canGrow } from '../../config/questions.js';
 import { ChannelGoneError } from '../../telephony/port.js';
 import type { StepContext, StepResult } from '../context.js';
+import { AnsweredBeforeAbort } from '../answered-before-abort.js';
 import { playMedia } from '../media.js';
 
 type Failure = 'no_input' | 'invalid';
@@ -79,7 +80,18 @@ async function readTypedNumber(step: StepOf<'collect'>, range: { readonly min: n
   if (!isDigit(first)) return { kind: 'invalid', keys: first };
   let typed = first;
   while (canGrow(typed, range)) {
-    const key = await ctx.digits.next(step.inter_digit_timeout_ms, ctx.signal);
+    let key: string | undefined;
+    try {
+      key = await ctx.digits.next(step.inter_digit_timeout_ms, ctx.signal);
+    } catch (err) {
+      // Hung up (or out of time) while we waited to see whether "1" becomes "10": the caller said 1,
+      // and nothing pressed before hanging up is lost. The runner stores it, then ends the survey.
+      const value = Number(typed);
+      if (ctx.signal.aborted && value >= range.min && value <= range.max) {
+        throw new AnsweredBeforeAbort({ question: step.id, kind: step.kind, digit: typed, value, headline: ctx.ivr.headline === step.id }, ctx.signal.reason);
+      }
+      throw err;
+    }
     if (key === undefined || key === step.terminator) break;
     if (!isDigit(key)) return { kind: 'invalid', keys: typed + key };
     typed += key;
