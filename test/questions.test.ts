@@ -298,6 +298,16 @@ for (const { kind, skip } of DATABASES) {
       assert.equal(outcome.score, null);
     });
 
+    test('the same call back in Stasis after an NPS-only survey: not surveyed twice (already_answered)', async () => {
+      const id = callId('nps-twice');
+      await call(id, 'nps-queue', [on('nps', '8')]);
+      const again = await call(id, 'nps-queue', [on('nps', '2')]);
+      assert.deepEqual(again.played, [], 'nothing played the second time');
+      assert.deepEqual((await answersOf(id)).map((answer) => answer.value), [8]);
+      const rows = await h.storage.db.selectFrom('survey_outcome').select(['outcome', 'reason']).where('call_id', '=', id).orderBy('id').execute();
+      assert.deepEqual(rows, [{ outcome: 'completed', reason: null }, { outcome: 'skipped', reason: 'already_answered' }]);
+    });
+
     test('an NPS-only caller who hangs up during the question abandoned it; one who stays silent is no_input', async () => {
       const gone = callId('nps-gone');
       await call(gone, 'nps-queue', [{ whenPlaying: 'sound:csat/nps', after: 100, hangup: true }]);
@@ -350,6 +360,13 @@ describe('check-config on questions, consent and branches', () => {
     assert.match(consent, /step\[0\]\.decline_key: must differ from accept_key/);
     const target = problemsFor(MULTI_IVR.replace('on_decline = "declined"', 'on_decline = "declind"')).join('\n');
     assert.match(target, /step\[0\]\.on_decline: unknown step "declind" \(did you mean "declined"\?/);
+  });
+
+  test('a comment longer than the whole survey may last is refused', () => {
+    const withComment = (seconds: number): string =>
+      MULTI_IVR.replace('[[step]]\nid = "sorry"', `[[step]]\nid = "comment"\ntype = "record"\nmax_seconds = ${seconds}\nnext = "thanks"\n\n[[step]]\nid = "sorry"`);
+    assert.deepEqual(problemsFor(withComment(10)), []);
+    assert.match(problemsFor(withComment(20)).join('\n'), /ivr\/multi\.toml: step\[\d+\]\.max_seconds: 20 s does not fit in the survey's max_duration_ms \(20000 ms\)/);
   });
 
   test('a skip key that is also an answer key, and a terminator inside a typed number, are refused', () => {

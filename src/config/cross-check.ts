@@ -56,6 +56,10 @@ export function checkIvr(ivr: Ivr): string[] {
     if (step.type !== 'hangup') checkTarget(index, 'next', step.next);
     if (step.type === 'consent') checkTarget(index, 'on_decline', step.on_decline);
     if (step.type === 'record') checkTarget(index, 'on_failure', step.on_failure);
+    // The survey's deadline would cut a comment off mid-sentence (and end the survey as failed).
+    if (step.type === 'record' && step.max_seconds * 1000 >= ivr.max_duration_ms) {
+      problems.push(problem(ivr.file, ['step', index, 'max_seconds'], `${step.max_seconds} s does not fit in the survey's max_duration_ms (${ivr.max_duration_ms} ms): raise max_duration_ms or lower max_seconds`));
+    }
     if (step.type !== 'collect') return;
     checkTarget(index, 'on_failure', step.on_failure);
     const bounds = valueBounds(step);

@@ -158,6 +158,7 @@ export class SurveyController {
         accepting: this.accepting,
         queues,
         ratings: this.deps.ratings,
+        answers: this.deps.answers,
         surveyedHereOnAnotherChannel: (callId) => this.surveyedHereOnAnotherChannel(callId, entry),
         talkSeconds: () => talkSecondsOf(call),
       });

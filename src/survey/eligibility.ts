@@ -1,7 +1,7 @@
 // Who gets surveyed: the checks made before a caller is asked anything. Each refusal is a reason,
 // recorded as a `skipped` outcome; the caller goes back to the dialplan.
 import type { QueueConfig } from '../config/schema.js';
-import type { RatingStore, SurveyedCallerStore } from '../storage/ports.js';
+import type { AnswerStore, RatingStore, SurveyedCallerStore } from '../storage/ports.js';
 import { callerNumberForHash, hashCallerNumber } from './caller-hash.js';
 import { invalidIdentity, type CallIdentity } from './identify.js';
 import { sampledIn } from './sampling.js';
@@ -10,6 +10,8 @@ export interface EligibilityFacts {
   readonly accepting: boolean;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ratings: RatingStore;
+  /** Without it (a caller of skipReason that has none) a call answered without a rating is not looked for. */
+  readonly answers?: AnswerStore | undefined;
   /** This engine runs a survey for the same call on another channel right now. */
   readonly surveyedHereOnAnotherChannel: (callId: string) => boolean;
   /**
@@ -42,6 +44,9 @@ export async function skipReason(identity: CallIdentity, facts: EligibilityFacts
   }
   if (facts.surveyedHereOnAnotherChannel(identity.callId)) return 'survey_in_progress';
   if (await facts.ratings.findByCallId(identity.callId)) return 'already_rated';
+  // A survey without a headline question (or whose headline was skipped) leaves answers but no
+  // rating: the same call back in Stasis (a dialplan loop) is not surveyed twice either.
+  if (facts.answers && (await facts.answers.forCalls([identity.callId])).length > 0) return 'already_answered';
   return undefined;
 }
 
@@ -99,6 +104,7 @@ export const SKIP_REASON_LABELS = [
   'talk_too_short',
   'survey_in_progress',
   'already_rated',
+  'already_answered',
   'max_duration_spent_waiting',
   'recently_surveyed',
   'overloaded',
