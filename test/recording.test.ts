@@ -191,6 +191,22 @@ describe('record step, fast tier (fake channel, mock timers)', () => {
     assert.deepEqual(run.channel.heard.slice(-1), [['sound:csat/thank-you']]);
   });
 
+  test('with on_empty, a caller who said nothing goes there instead of next ("your comment was recorded")', async () => {
+    const ivr = COMMENT_IVR.replace('silence_seconds = 2\nnext = "thanks"', 'silence_seconds = 2\nnext = "recorded"\non_empty = "thanks"').replace(
+      '[[step]]\nid = "thanks"',
+      '[[step]]\nid = "recorded"\ntype = "play"\nmedia = ["sound:csat/recorded"]\nnext = "bye"\n\n[[step]]\nid = "thanks"',
+    );
+    const run = startFast(ivr);
+    await advance(300);
+    run.channel.press('3');
+    await advance(1_100 + 500);
+    run.channel.press('#');
+    await settle(run.ended);
+    assert.deepEqual(run.session.skippedQuestions, ['comment']);
+    assert.deepEqual(run.channel.heard.slice(-1), [['sound:csat/thank-you']]);
+    assert.ok(!run.channel.heard.some((media) => media.includes('sound:csat/recorded')));
+  });
+
   test('nobody presses "#": the recording ends at max_seconds with max_seconds of comment', async () => {
     const run = startFast();
     await advance(300);

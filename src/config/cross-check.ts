@@ -55,7 +55,10 @@ export function checkIvr(ivr: Ivr): string[] {
   ivr.step.forEach((step, index) => {
     if (step.type !== 'hangup') checkTarget(index, 'next', step.next);
     if (step.type === 'consent') checkTarget(index, 'on_decline', step.on_decline);
-    if (step.type === 'record') checkTarget(index, 'on_failure', step.on_failure);
+    if (step.type === 'record') {
+      checkTarget(index, 'on_failure', step.on_failure);
+      checkTarget(index, 'on_empty', step.on_empty);
+    }
     // The survey's deadline would cut a comment off mid-sentence (and end the survey as failed).
     if (step.type === 'record' && step.max_seconds * 1000 >= ivr.max_duration_ms) {
       problems.push(problem(ivr.file, ['step', index, 'max_seconds'], `${step.max_seconds} s does not fit in the survey's max_duration_ms (${ivr.max_duration_ms} ms): raise max_duration_ms or lower max_seconds`));

@@ -479,6 +479,9 @@ const RecordStepSchema = z
     next: stepId.optional(),
     // Where the survey goes when the comment cannot be recorded or stored (e.g. goodbye).
     on_failure: stepId.optional(),
+    // Where a caller who said nothing (less than min_seconds) goes, so they do not hear "your comment
+    // was recorded"; default: next.
+    on_empty: stepId.optional(),
   })
   .refine((step) => step.min_seconds < step.max_seconds, { path: ['min_seconds'], message: 'must be below max_seconds' });
 

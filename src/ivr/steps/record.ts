@@ -56,7 +56,7 @@ export async function runRecord(step: StepOf<'record'>, ctx: StepContext): Promi
     case 'answer':
       return { kind: 'answered', answer: kept.answer, next: step.next, onFailure: step.on_failure };
     case 'too_short':
-      return { kind: 'skipped', question: step.id, next: step.next };
+      return { kind: 'skipped', question: step.id, next: step.on_empty ?? step.next };
     case 'failed':
       return { kind: 'failed', reason: kept.reason, goto: step.on_failure };
   }
