@@ -1,11 +1,8 @@
 import type { Branch, StepOf } from '../../config/schema.js';
 import { canGrow } from '../../config/questions.js';
-import { ChannelGoneError } from '../../telephony/port.js';
 import type { StepContext, StepResult } from '../context.js';
 import { AnsweredBeforeAbort } from '../answered-before-abort.js';
-import { playMedia } from '../media.js';
-
-type Failure = 'no_input' | 'invalid';
+import { askQuestion, type AskFailure } from '../question-prompt.js';
 
 /** What the caller keyed in for one try at the question. */
 type Entry =
@@ -21,19 +18,11 @@ type Entry =
  * max_retries more times. The answer's value picks the next step (`branch`, else `next`).
  */
 export async function runCollect(step: StepOf<'collect'>, ctx: StepContext): Promise<StepResult> {
-  let lastFailure: Failure | undefined;
+  let lastFailure: AskFailure | undefined;
   for (let attempt = 0; attempt <= step.max_retries; attempt++) {
     ctx.countAttempt();
-    const preface = lastFailure === 'invalid' ? step.invalid_prompt : lastFailure === 'no_input' ? step.no_input_prompt : undefined;
-    const media = [...(preface ?? []), ...step.prompt];
-    const played = await playMedia(ctx, media, { interruptible: step.interruptible });
-    if (played.kind === 'failed' && ctx.digits.size === 0) {
-      // Asterisk fails a playback on a channel it is hanging up (a shutdown asks softly, with no
-      // hard request after): the call ended, the prompt was fine.
-      if (ctx.channel.hangupRequested) throw new ChannelGoneError(ctx.channel.id, 'hangup requested while the question played');
-      // The caller heard no question; waiting for a key would leave them in silence.
-      return { kind: 'failed', reason: `prompt failed to play: ${media.join(',')}` };
-    }
+    const asked = await askQuestion(ctx, step, lastFailure);
+    if (asked.failed !== undefined) return { kind: 'failed', reason: asked.failed };
     const entry = step.range ? await readTypedNumber(step, step.range, ctx) : await readKey(step, ctx);
     switch (entry.kind) {
       case 'none':

@@ -1,7 +1,6 @@
 import type { StepOf } from '../../config/schema.js';
-import { ChannelGoneError } from '../../telephony/port.js';
 import type { StepContext, StepResult } from '../context.js';
-import { playMedia } from '../media.js';
+import { askQuestion, type AskFailure } from '../question-prompt.js';
 
 const ACCEPT_KEY_REPEAT_MS = 1_000;
 
@@ -11,15 +10,10 @@ const ACCEPT_KEY_REPEAT_MS = 1_000;
  * on_silence says once the repeats are spent. A caller who hangs up here abandoned an offered survey.
  */
 export async function runConsent(step: StepOf<'consent'>, ctx: StepContext): Promise<StepResult> {
-  let lastFailure: 'no_input' | 'invalid' | undefined;
+  let lastFailure: AskFailure | undefined;
   for (let attempt = 0; attempt <= step.max_retries; attempt++) {
-    const preface = lastFailure === 'invalid' ? step.invalid_prompt : lastFailure === 'no_input' ? step.no_input_prompt : undefined;
-    const media = [...(preface ?? []), ...step.prompt];
-    const played = await playMedia(ctx, media, { interruptible: step.interruptible });
-    if (played.kind === 'failed' && ctx.digits.size === 0) {
-      if (ctx.channel.hangupRequested) throw new ChannelGoneError(ctx.channel.id, 'hangup requested while the consent prompt played');
-      return { kind: 'failed', reason: `prompt failed to play: ${media.join(',')}` };
-    }
+    const asked = await askQuestion(ctx, step, lastFailure);
+    if (asked.failed !== undefined) return { kind: 'failed', reason: asked.failed };
     const key = await ctx.digits.next(step.timeout_ms, ctx.signal);
     if (key === step.accept_key) {
       // "1" starts the survey and often means "very satisfied" too: a second press (impatience, a
