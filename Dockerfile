@@ -17,6 +17,7 @@ COPY package.json ./
 COPY sql ./sql
 COPY config ./config
 COPY ivr ./ivr
+COPY dashboard ./dashboard
 # Inside a container the API must listen on all interfaces to be reachable through a published port.
 RUN sed -i '0,/^host = "127.0.0.1"/s//host = "0.0.0.0"/' config/engine.toml \
     && mkdir -p /app/data && chown -R node:node /app/data

@@ -12,14 +12,15 @@ import { createHttpApp } from '../src/http/app.js';
 import { createLogger } from '../src/log.js';
 import { alignRange } from '../src/results/stats-shape.js';
 import { addDays } from '../src/results/zone.js';
-import type { Storage } from '../src/storage/ports.js';
+import type { Distribution, Storage } from '../src/storage/ports.js';
+import { withCsatFigures } from '../src/results/survey-stats-shape.js';
 import { fmt, machine, median, percentile, writeResult } from './lib.js';
 
 const run = promisify(execFile);
 
 export interface QueueApiBench {
   readonly config: AppConfig;
-  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'stats' | 'probe'>;
+  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'stats' | 'surveyStats' | 'exportAudit' | 'rowCounts' | 'probe'>;
   /** The same answer as GET /cc/csat/queue/:id?period=day&from=..&to=.., computed from cc_csat. */
   readonly onTheFly: (queueId: string, from: string, to: string) => Promise<unknown>;
   /** An API key with csat:read. */
@@ -59,7 +60,8 @@ export async function measureQueueApi(options: QueueApiBench): Promise<void> {
     const range = alignRange('day', addDays(to, -29), to);
     baselineInFlight++;
     try {
-      res.json(await options.onTheFly(req.params.queue_id, range.from, range.to));
+      // The API adds the two csat figures to what the rollups give: so does the baseline.
+      res.json(withCsatFigures((await options.onTheFly(req.params.queue_id, range.from, range.to)) as { distribution: Distribution }));
     } finally {
       baselineInFlight--;
     }

@@ -9,12 +9,16 @@ const benches: Array<[string, string[]]> = [
   ['api.bench.ts', []],
   ['controller.bench.ts', ['--expose-gc']],
   ['write.bench.ts', []],
+  // GET /cc/csat/export of 1,000,000 ratings; PostgreSQL too with CC_CSAT_BENCH_POSTGRES_URL.
+  ['export.bench.ts', ['--expose-gc']],
   // PostgreSQL (issue 11): each skipped (one line) without CC_CSAT_BENCH_POSTGRES_URL.
   ['results-pg.bench.ts', []],
   ['api-pg.bench.ts', []],
   ['write-pg.bench.ts', []],
   // Skipped (one line) without CC_CSAT_ASTERISK.
   ['real.bench.ts', []],
+  // Skipped (one line) without CC_CSAT_CHROMIUM.
+  ['dashboard.bench.ts', []],
 ];
 const names = benches.map(([file]) => file.replace(/\.bench\.ts$/, ''));
 const asked = process.argv.slice(2).flatMap((name) => (name === 'pg' ? names.filter((n) => n.endsWith('-pg')) : [name]));

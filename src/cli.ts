@@ -120,12 +120,12 @@ const commands: Record<string, Command> = {
     },
   },
   'check-config': {
-    summary: 'validate engine, queue and IVR config; print a summary',
+    summary: 'validate engine, queue, team and IVR config; print a summary',
     options: {},
     run: async (config) => {
       const enabled = [...config.queues.values()].filter((queue) => queue.after_call.csat_enabled).length;
       console.log(
-        `${config.engineFile}: OK: ${config.queues.size} queues (${enabled} with CSAT enabled), ${config.ivrs.size} IVRs (${[...config.ivrs.keys()].join(', ')})`,
+        `${config.engineFile}: OK: ${config.queues.size} queues (${enabled} with CSAT enabled), ${config.ivrs.size} IVRs (${[...config.ivrs.keys()].join(', ')}), ${config.teams.size} teams`,
       );
       return 0;
     },

@@ -119,6 +119,9 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
     serveMetrics: !metricsListener,
     recordings,
     knownQueues: liveQueueNames(live.holder),
+    queueConfigs: () => live.holder.current().queues,
+    teams: live.teams,
+    surveyConfig: live.holder,
     configStatus: () => live.reloader.status(),
     reload: () => live.reloader.reload('request'),
   });

@@ -10,7 +10,7 @@
 export const MAX_ID_CHARS = 128;
 
 /** Call ids that cannot be read back at GET /cc/csat/:call_id (routes of their own, or dot segments clients normalise away). */
-export const RESERVED_CALL_IDS: ReadonlySet<string> = new Set(['responses', 'agent', 'queue', '.', '..']);
+export const RESERVED_CALL_IDS: ReadonlySet<string> = new Set(['responses', 'agent', 'queue', 'team', 'teams', 'queues', 'questions', 'funnel', 'export', 'exports', 'health', '.', '..']);
 
 // One code point at a time (the u flag keeps surrogate pairs whole, so a lone half matches \p{Cs}).
 const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\uFFFE\uFFFF]/u;

@@ -3,6 +3,7 @@
 import type { AppConfig } from './config/load.js';
 import { watchConfigDirectories } from './config/config-watcher.js';
 import { ConfigReloader } from './config/reloader.js';
+import { TeamsHolder } from './config/teams.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { SurveyConfigHolder } from './survey/survey-config.js';
@@ -10,6 +11,8 @@ import { SurveyConfigHolder } from './survey/survey-config.js';
 export interface LiveConfig {
   readonly holder: SurveyConfigHolder;
   readonly reloader: ConfigReloader;
+  /** The API's teams: follows reloads like the queues and IVRs. */
+  readonly teams: TeamsHolder;
   /** Called after each reload that applied new config (e.g. to forget which sounds exist: new IVRs name others). */
   afterApplied(listener: () => void): void;
   /** Stops watching and listening for SIGHUP (shutdown). */
@@ -19,12 +22,14 @@ export interface LiveConfig {
 export function startLiveConfig(options: { running: AppConfig; load: () => AppConfig; cwd: string; log: Logger; metrics: Metrics }): LiveConfig {
   const { running, log, metrics } = options;
   const holder = new SurveyConfigHolder(running);
+  const teams = new TeamsHolder(running.teams);
   const applied = new Set<() => void>();
   const reloader = new ConfigReloader({
     running,
     load: options.load,
     cwd: options.cwd,
     holder,
+    teams,
     log,
     onReload: (result, loadedAt) => {
       metrics.configReloaded(result, loadedAt);
@@ -43,6 +48,7 @@ export function startLiveConfig(options: { running: AppConfig; load: () => AppCo
   return {
     holder,
     reloader,
+    teams,
     afterApplied(listener) {
       applied.add(listener);
     },

@@ -1,7 +1,8 @@
 // `cc-csat migrate-data`: copies an existing database (ratings and survey outcomes, ids kept) into an
 // empty one, typically a SQLite file into PostgreSQL when a contact center scales out; verifies the
 // copy and rebuilds the rollups there. Claims and rollups are not copied: claims belong to live
-// surveys, and the rollups are rebuilt from the ratings in the target's own SQL.
+// surveys, and the rollups (csat_rollup and the rest, answer_rollup, outcome_rollup) are rebuilt from
+// the copied ratings, answers and outcomes in the target's own SQL by one full result-service run.
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseTarget } from './config/database-target.js';
 import type { Database } from './db/schema.js';

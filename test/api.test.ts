@@ -217,7 +217,20 @@ for (const { kind, skip } of DATABASES) {
       const res = await api.request('GET', '/openapi.json', { key: null });
       assert.equal(res.status, 200);
       assert.equal(res.body.openapi, '3.1.0');
-      assert.deepEqual(Object.keys(res.body.paths).sort(), ['/cc/csat/agent/{agent_id}', '/cc/csat/queue/{queue_id}', '/cc/csat/responses', '/cc/csat/{call_id}', '/cc/csat/{call_id}/recording']);
+      assert.deepEqual(Object.keys(res.body.paths).sort(), [
+        '/cc/csat/agent/{agent_id}',
+        '/cc/csat/export',
+        '/cc/csat/exports',
+        '/cc/csat/funnel',
+        '/cc/csat/health',
+        '/cc/csat/questions',
+        '/cc/csat/queue/{queue_id}',
+        '/cc/csat/responses',
+        '/cc/csat/team/{team_id}',
+        '/cc/csat/teams',
+        '/cc/csat/{call_id}',
+        '/cc/csat/{call_id}/recording',
+      ]);
       const input = res.body.paths['/cc/csat/{call_id}'].post.requestBody.content['application/json'].schema;
       assert.deepEqual([input.properties.score.minimum, input.properties.score.maximum, input.additionalProperties], [1, 5, false]);
       assert.equal(input.properties.comment.anyOf?.[0]?.maxLength ?? input.properties.comment.maxLength, 1000);

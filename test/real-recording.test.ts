@@ -99,7 +99,7 @@ describe('real Asterisk 22: a spoken comment', { skip: SKIP }, () => {
       queues: QUEUES,
       ivrs: { comment: IVR },
       logLevel: 'info',
-      engineExtra: `\n[[api_keys]]\nname = "reader"\nkey_sha256 = "${createHash('sha256').update(READ_KEY).digest('hex')}"\nscopes = ["csat:read"]\n`,
+      engineExtra: `\n[[api_keys]]\nname = "reader"\nkey_sha256 = "${createHash('sha256').update(READ_KEY).digest('hex')}"\nscopes = ["csat:read", "csat:recordings"]\n`,
     });
     ({ engine, api } = await startReadyEngine(tree));
   });

@@ -239,10 +239,16 @@ describe('record step, fast tier (fake channel, mock timers)', () => {
 const sha = (key: string): string => createHash('sha256').update(key).digest('hex');
 const READ_KEY = 'rec-read-key';
 const WRITE_KEY = 'rec-write-key';
+const STATS_KEY = 'rec-stats-key';
 const API_KEYS = `
 [[api_keys]]
 name = "reader"
 key_sha256 = "${sha(READ_KEY)}"
+scopes = ["csat:read", "csat:recordings"]
+
+[[api_keys]]
+name = "stats-only"
+key_sha256 = "${sha(STATS_KEY)}"
 scopes = ["csat:read"]
 
 [[api_keys]]
@@ -398,7 +404,7 @@ describe('record step on the ARI simulator (sqlite): short comments, silence, an
     assert.ok(Math.abs(comment.recording_ms! - 1_000) <= ALLOWED_OFF_BY_MS, `recorded ${comment.recording_ms} ms of 1000 ms spoken`);
   });
 
-  test('the endpoint: 404 without a recording, 401 without a key, 403 without csat:read, 400 for a bad question, 503 + Retry-After when Asterisk is unreachable', async () => {
+  test('the endpoint: 404 without a recording, 401 without a key, 403 without csat:recordings (csat:read is not enough), 400 for a bad question, 503 + Retry-After when Asterisk is unreachable', async () => {
     await commentCall(h, 'rec-api-1', { speakMs: 1_500, then: 'press' });
     const get = (path: string, key: string | null = READ_KEY) => fetch(`${api.base}${path}`, { headers: key ? { 'x-api-key': key } : {} });
     const notFound = await get('/cc/csat/no-such-call/recording');
@@ -416,6 +422,9 @@ describe('record step on the ARI simulator (sqlite): short comments, silence, an
     const writeOnly = await get('/cc/csat/rec-api-1/recording', WRITE_KEY);
     assert.equal(writeOnly.status, 403);
     await writeOnly.arrayBuffer();
+    const statsOnly = await get('/cc/csat/rec-api-1/recording', STATS_KEY);
+    assert.equal(statsOnly.status, 403);
+    assert.equal(((await statsOnly.json()) as { detail: string }).detail, 'API key "stats-only" lacks scope csat:recordings');
 
     h.sim.refuseRest = true;
     const down = await get('/cc/csat/rec-api-1/recording');
@@ -590,7 +599,7 @@ test('recordings on an unreachable Asterisk cost one request per run and do not 
 
 test('at most 8 recordings stream at once (each holds an Asterisk HTTP session): the 9th gets 503 + Retry-After, and a slot frees when a stream ends', async () => {
   const key = 'stream-reader-key';
-  const keyRing = new KeyRing([{ name: 'reader', key_sha256: createHash('sha256').update(key).digest('hex'), scopes: ['csat:read'] }], 10_000);
+  const keyRing = new KeyRing([{ name: 'reader', key_sha256: createHash('sha256').update(key).digest('hex'), scopes: ['csat:recordings'] }], 10_000);
   const bodies: PassThrough[] = [];
   const answer = { id: 1, call_id: 'c', question_id: 'comment', kind: 'comment', value: null, digits: null, recording: 'csat-c', recording_ms: 1000, recording_format: 'wav', recording_server: 'asterisk', recording_deleted_at: null, language: null, agent_id: 'a', queue_id: 'q', ivr: 'i', answered_at: '2026-11-28T00:00:00.000Z' };
   const app = express();

@@ -1,7 +1,7 @@
 // Reads engine.toml, queues.toml and ivr/*.toml once at startup, validates them in two passes
 // (shape, then cross-references) and returns one frozen, typed config. Nothing else reads config files.
 import { hostname } from 'node:os';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
@@ -21,6 +21,7 @@ import {
   type Ivr,
   type QueueConfig,
 } from './schema.js';
+import { teamsOf, TeamsFileSchema, type Team } from './teams.js';
 import { explainUnionIssues } from './union-issues.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -34,6 +35,8 @@ export interface AppConfig {
   readonly ariPassword: string;
   readonly queues: ReadonlyMap<string, QueueConfig>;
   readonly ivrs: ReadonlyMap<string, Ivr>;
+  /** config/teams.toml ([paths] teams) by team id; empty when the file does not exist. */
+  readonly teams: ReadonlyMap<string, Team>;
   /** [engine] id, or this host's name and [http] port. */
   readonly engineId: string;
   /** Which database [database] url names, with its password resolved. */
@@ -178,7 +181,11 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
   }
   const hashKey = callerHashKey(engineShown, engine, queuesShown, queuesParsed.ok ? queuesParsed.value.queue.map((queue, index) => [index, queue] as const) : wellFormedQueues(queuesPath), env);
   problems.push(...hashKey.problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  const teamsPath = resolve(cwd, engine.paths.teams);
+  // Optional: a contact center without teams has no file to write.
+  const teamsParsed = existsSync(teamsPath) ? parseFile(TeamsFileSchema, teamsPath, displayName(teamsPath, cwd)) : ({ ok: true, value: { team: [] } } as const);
+  if (!teamsParsed.ok) problems.push(...teamsParsed.problems);
+  if (problems.length > 0 || !teamsParsed.ok) throw new ConfigError(problems);
 
   const { url } = engine.database;
   // The schema accepted the url: it names one of the two.
@@ -203,6 +210,7 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
     ariPassword: ariServers[0]!.password,
     queues,
     ivrs,
+    teams: teamsOf(teamsParsed.value),
     database,
     engineId: engine.engine.id ?? `${hostname()}:${engine.http.port}`,
     callerHashKey: hashKey.key,

@@ -1,4 +1,4 @@
-// Re-reads queues.toml and ivr/*.toml while the engine runs (SIGHUP, a file change, `cc-csat reload`)
+// Re-reads queues.toml, teams.toml and ivr/*.toml while the engine runs (SIGHUP, a file change, `cc-csat reload`)
 // through the very path `cc-csat start` and `check-config` use (loadConfig: shape, cross-checks).
 // A config with problems changes nothing: the running one stays, the problems are logged as
 // check-config prints them. engine.toml is read again only to find and check the other files; its
@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { SurveyConfigHolder } from '../survey/survey-config.js';
 import type { AppConfig } from './load.js';
 import { ConfigError, problem } from './problems.js';
+import type { TeamsHolder } from './teams.js';
 
 export type ReloadTrigger = 'signal' | 'file_change' | 'request';
 
@@ -41,6 +42,8 @@ export interface ConfigReloaderDeps {
   readonly load: () => AppConfig;
   readonly cwd: string;
   readonly holder: SurveyConfigHolder;
+  /** The API's teams (teams.toml), replaced together with queues and IVRs. */
+  readonly teams?: TeamsHolder;
   readonly log: Logger;
   readonly now?: () => Date;
   readonly onReload?: (result: 'ok' | 'error', loadedAt: Date) => void;
@@ -66,6 +69,7 @@ export class ConfigReloader {
   private queues: number;
   private ivrs: number;
   readonly queuesPath: string;
+  readonly teamsPath: string;
   readonly ivrDir: string;
   readonly enginePath: string;
 
@@ -73,6 +77,7 @@ export class ConfigReloader {
     const { running, cwd } = deps;
     this.now = deps.now ?? (() => new Date());
     this.queuesPath = resolve(cwd, running.engine.paths.queues);
+    this.teamsPath = resolve(cwd, running.engine.paths.teams);
     this.ivrDir = resolve(cwd, running.engine.paths.ivr_dir);
     this.enginePath = resolve(cwd, running.engineFile);
     this.loadedAt = this.now();
@@ -84,7 +89,7 @@ export class ConfigReloader {
 
   /** Where the files live: watching these directories sees edits, renames over the file and deletions. */
   get directories(): string[] {
-    return [...new Set([dirname(this.queuesPath), this.ivrDir, dirname(this.enginePath)])];
+    return [...new Set([dirname(this.queuesPath), dirname(this.teamsPath), this.ivrDir, dirname(this.enginePath)])];
   }
 
   /** Loads and checks everything again; swaps the queues and IVRs for new callers only when all is well. Never throws. */
@@ -119,6 +124,7 @@ export class ConfigReloader {
     const engineFileChanged = next !== undefined && JSON.stringify(next.engine) !== JSON.stringify(running.engine);
     if (next && problems.length === 0) {
       this.deps.holder.replace({ queues: next.queues, ivrs: next.ivrs });
+      this.deps.teams?.replace(next.teams);
       this.loadedAt = at;
       this.loadedHash = this.triedHash;
       this.queues = next.queues.size;
@@ -184,10 +190,11 @@ export class ConfigReloader {
     };
   }
 
-  /** What new callers' config was read from: queues.toml and every ivr/*.toml, names and contents. */
+  /** What new callers' config was read from: queues.toml, teams.toml and every ivr/*.toml, names and contents. */
   private surveyFilesHash(): string {
     const hash = createHash('sha256');
     hash.update(`${this.queuesPath}\0${fileHash(this.queuesPath)}\0`);
+    hash.update(`${this.teamsPath}\0${fileHash(this.teamsPath)}\0`);
     let entries: string[];
     try {
       entries = readdirSync(this.ivrDir).filter((entry) => entry.endsWith('.toml')).sort();

@@ -3,6 +3,7 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { isPostgresUrl } from './database-target.js';
+import { identifierProblem } from '../identifiers.js';
 import { closest } from './problems.js';
 import { KIND_RANGES, QUESTION_KINDS } from './questions.js';
 
@@ -149,6 +150,8 @@ const ResultsSchema = z.strictObject({
 
 const PathsSchema = z.strictObject({
   queues: nonEmpty.default('config/queues.toml'),
+  // Optional file: absent means no teams.
+  teams: nonEmpty.default('config/teams.toml'),
   ivr_dir: nonEmpty.default('ivr'),
 });
 
@@ -166,16 +169,52 @@ const LogSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export const API_SCOPES = ['csat:read', 'csat:write'] as const;
+export const API_SCOPES = ['csat:read', 'csat:write', 'csat:export', 'csat:recordings', 'csat:admin'] as const;
 
-const ApiKeySchema = z.strictObject({
-  name: nonEmpty,
-  key_sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the key (64 characters)'),
-  scopes: z.array(z.enum(API_SCOPES)).min(1),
-  rate_limit_per_minute: z.number().int().min(1).optional(),
-});
+/** Named sets of scopes, so a key's rights read as a job ("reporting"), not a list to get right. */
+export const API_ROLES = {
+  admin: ['csat:read', 'csat:write', 'csat:export', 'csat:recordings', 'csat:admin'],
+  supervisor: ['csat:read', 'csat:export', 'csat:recordings'],
+  reporting: ['csat:read', 'csat:export'],
+  // Bound to one agent_id: sees only that agent's calls and statistics.
+  agent: ['csat:read', 'csat:recordings'],
+} as const satisfies Record<string, readonly (typeof API_SCOPES)[number][]>;
+export type ApiRole = keyof typeof API_ROLES;
+const ROLE_NAMES = Object.keys(API_ROLES) as [ApiRole, ...ApiRole[]];
+
+const ApiKeySchema = z
+  .strictObject({
+    name: nonEmpty,
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the key (64 characters)'),
+    role: z.enum(ROLE_NAMES, { error: `must be one of ${ROLE_NAMES.join(', ')}` }).optional(),
+    scopes: z.array(z.enum(API_SCOPES)).min(1).optional(),
+    // The agent (MEMBERNAME) an agent key is bound to: the same rule as agent ids the API accepts.
+    agent_id: z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = identifierProblem(value, 'agent_id');
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+    rate_limit_per_minute: z.number().int().min(1).optional(),
+  })
+  .superRefine((key, ctx) => {
+    const named = `API key "${key.name}"`;
+    if (key.role !== undefined && key.scopes !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['scopes'], message: `${named}: set either role or scopes, not both` });
+    } else if (key.role === undefined && key.scopes === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['role'], message: `${named}: needs role (${ROLE_NAMES.join(', ')}) or scopes` });
+    }
+    if (key.role === 'agent' && key.agent_id === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['agent_id'], message: `${named}: is required with role = "agent" (the agent whose calls the key may read)` });
+    }
+    if (key.agent_id !== undefined && key.role !== 'agent') {
+      ctx.addIssue({ code: 'custom', path: ['agent_id'], message: `${named}: only a key with role = "agent" is bound to an agent` });
+    }
+  })
+  .transform(({ scopes, ...key }) => ({ ...key, scopes: scopes ?? (key.role ? [...API_ROLES[key.role]] : []) }));
 
 const EngineIdentitySchema = z.strictObject({
   // Names this engine in survey claims (and, on PostgreSQL, beside other engines). Stable across

@@ -83,6 +83,32 @@ export interface CsatRollupTable {
   n5: number;
 }
 
+/** Answers per question and value (sql/sqlite/011, sql/postgres/012); a spoken comment counts with value 0. */
+export interface AnswerRollupTable {
+  scope: 'agent' | 'queue';
+  period: 'day' | 'week' | 'month';
+  queue_id: string;
+  agent_id: string;
+  question_id: string;
+  kind: AnswerKind;
+  period_start: string;
+  value: number;
+  count: number;
+}
+
+/** Surveys per outcome (sql/sqlite/011, sql/postgres/012): detail is last_step or reason, '' when none. */
+export interface OutcomeRollupTable {
+  scope: 'agent' | 'queue';
+  period: 'day' | 'week' | 'month';
+  queue_id: string;
+  agent_id: string;
+  period_start: string;
+  outcome: SurveyOutcomeKind;
+  detail: string;
+  consent: '' | 'accepted' | 'declined';
+  count: number;
+}
+
 /** Per queue and agent: totals of all ratings up to and including local day `day`. */
 export interface CsatRunningTable {
   queue_id: string;
@@ -125,6 +151,19 @@ export interface SurveyCallerTable {
   call_id: string | null;
 }
 
+/** One export of ratings (sql/sqlite/012, sql/postgres/013): the audit trail of GET /cc/csat/export. */
+export interface CsatExportTable {
+  id: Generated<number>;
+  key_name: string;
+  format: 'csv' | 'ndjson';
+  /** The export's query as JSON text. */
+  filters: string;
+  rows: number;
+  status: 'running' | 'completed' | 'aborted' | 'failed';
+  started_at: string;
+  finished_at: string | null;
+}
+
 export interface ResultStateTable {
   key: string;
   value: string;
@@ -137,11 +176,14 @@ export interface Database {
   csat_rollup: CsatRollupTable;
   csat_running: CsatRunningTable;
   csat_queue_agent: CsatQueueAgentTable;
+  answer_rollup: AnswerRollupTable;
+  outcome_rollup: OutcomeRollupTable;
   result_state: ResultStateTable;
   survey_claim: SurveyClaimTable;
   api_key_usage: ApiKeyUsageTable;
   survey_answer: SurveyAnswerTable;
   survey_caller: SurveyCallerTable;
+  csat_export: CsatExportTable;
 }
 
 export type Rating = Selectable<CcCsatTable>;

@@ -1,6 +1,9 @@
 // The Express app: /cc/csat API (keyed), /openapi.json, health endpoints; JSON everywhere.
 import express, { type Express } from 'express';
 import type { AppConfig } from '../config/load.js';
+import type { QueueConfig } from '../config/schema.js';
+import type { TeamsSource } from '../config/teams.js';
+import type { SurveyConfigSource } from '../survey/survey-config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { ZoneCalendar } from '../results/zone.js';
@@ -9,6 +12,10 @@ import type { TelephonyReadiness } from '../telephony/port.js';
 import { takesCalls } from '../telephony/server-states.js';
 import { KeyRing, RateLimiter } from './auth.js';
 import { csatRoutes } from './csat-routes.js';
+import { dashboardRoutes } from './dashboard-route.js';
+import { exportRoutes } from './export-routes.js';
+import { healthRoutes } from './health-route.js';
+import { responsesRoutes } from './responses-route.js';
 import { errorHandler, notFound } from './errors.js';
 import { ProbeCache } from './probe-cache.js';
 import { buildOpenApi } from './openapi.js';
@@ -16,13 +23,15 @@ import { recordingRoutes } from './recording-route.js';
 import type { RecordingSource } from '../telephony/recordings.js';
 import type { ConfigStatus, ReloadOutcome } from '../config/reloader.js';
 import { reloadRoutes } from './reload-route.js';
+import { surveyStatsRoutes } from './survey-stats-routes.js';
+import { teamRoutes } from './team-routes.js';
 
 // A load balancer polling every second or two sees a change within this much more.
 const READINESS_PROBE_MAX_AGE_MS = 1000;
 
 export interface HttpDeps {
   readonly config: AppConfig;
-  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'stats' | 'probe'>;
+  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'stats' | 'surveyStats' | 'exportAudit' | 'rowCounts' | 'probe'>;
   readonly log: Logger;
   /** The Asterisk servers' connection states (one server: `{ state }`). */
   readonly telephony: TelephonyReadiness;
@@ -36,6 +45,12 @@ export interface HttpDeps {
   readonly recordings?: RecordingSource;
   /** The queues API ratings may name; the engine's follows config reloads. Default: config.queues. */
   readonly knownQueues?: ReadonlySet<string>;
+  /** The queues' config for GET /cc/csat/queues; the engine's follows config reloads. Default: config.queues. */
+  readonly queueConfigs?: () => ReadonlyMap<string, QueueConfig>;
+  /** The teams statistics may name; the engine's follow config reloads. Default: config.teams. */
+  readonly teams?: TeamsSource;
+  /** The queues and IVRs as loaded now (scale questions' ranges); the engine's follow reloads. Default: config. */
+  readonly surveyConfig?: SurveyConfigSource;
   /** /readyz's `config` detail (the loaded config, the last reload). Informational: never makes the engine unready. */
   readonly configStatus?: () => ConfigStatus;
   /** Serves POST /-/reload (same-host clients only). */
@@ -75,6 +90,35 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   const keyRing = new KeyRing(engine.api_keys, engine.api.rate_limit_per_minute);
   const limiter = deps.limiter ?? new RateLimiter();
+  // Before csatRoutes: /cc/csat/queues is the queue list, not the rating of call "queues".
+  app.use(dashboardRoutes({ queues: deps.queueConfigs ?? (() => deps.config.queues), keyRing, limiter }));
+  const zone = new ZoneCalendar(engine.results.timezone);
+  const now = deps.now ?? (() => new Date());
+  const teams = deps.teams ?? { current: () => deps.config.teams };
+  // Before csatRoutes, which would take /cc/csat/teams for the rating of call "teams".
+  const statsDeps = { teams, stats: deps.storage.stats, zone, defaultDays: engine.results.trend_days, keyRing, limiter, now };
+  app.use(teamRoutes({ ...statsDeps, surveyStats: deps.storage.surveyStats, minRatingsToRank: engine.results.min_ratings_to_rank }));
+  const ivrs = deps.surveyConfig ? () => deps.surveyConfig!.current().ivrs : () => deps.config.ivrs;
+  app.use(surveyStatsRoutes({ ...statsDeps, surveyStats: deps.storage.surveyStats, ivrs }));
+  // Before csatRoutes too: /cc/csat/responses, /export, /exports and /health are not calls' ratings.
+  const teamMembers = () => teams.current();
+  const knownQueues = deps.knownQueues ?? new Set(deps.config.queues.keys());
+  app.use(responsesRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, zone, teams: teamMembers, keyRing, limiter }));
+  app.use(exportRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, audit: deps.storage.exportAudit, zone, teams: teamMembers, keyRing, limiter, now, log: deps.log }));
+  app.use(
+    healthRoutes({
+      stats: deps.storage.stats,
+      surveyStats: deps.storage.surveyStats,
+      rowCounts: deps.storage.rowCounts,
+      queues: () => knownQueues,
+      teams: teamMembers,
+      zone,
+      minRatingsToRank: engine.results.min_ratings_to_rank,
+      keyRing,
+      limiter,
+      now,
+    }),
+  );
   app.use(
     csatRoutes({
       ratings: deps.storage.ratings,

@@ -1,7 +1,7 @@
 // X-API-Key checked against [[api_keys]]: only SHA-256 digests are configured, compared in constant
 // time. Keys are never logged. Each key has a token bucket (per-minute rate limit).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { API_SCOPES } from '../config/schema.js';
 import { HttpError } from './errors.js';
 
@@ -10,7 +10,10 @@ export type Scope = (typeof API_SCOPES)[number];
 export interface ApiKeyConfig {
   readonly name: string;
   readonly key_sha256: string;
+  /** The role's scopes when the key names a role (resolved by the config schema). */
   readonly scopes: readonly Scope[];
+  /** Set for role "agent": the one agent whose calls and statistics the key reads. */
+  readonly agent_id?: string | undefined;
   readonly rate_limit_per_minute?: number | undefined;
 }
 
@@ -18,6 +21,8 @@ interface Principal {
   readonly name: string;
   readonly scopes: readonly Scope[];
   readonly limitPerMinute: number;
+  /** An agent key's agent: routes serving agent-scoped data narrow everything to it. */
+  readonly agentId?: string | undefined;
 }
 
 declare module 'express-serve-static-core' {
@@ -32,7 +37,12 @@ export class KeyRing {
   constructor(keys: readonly ApiKeyConfig[], defaultLimitPerMinute: number) {
     this.keys = keys.map((key) => ({
       digest: Buffer.from(key.key_sha256, 'hex'),
-      principal: { name: key.name, scopes: key.scopes, limitPerMinute: key.rate_limit_per_minute ?? defaultLimitPerMinute },
+      principal: {
+        name: key.name,
+        scopes: key.scopes,
+        limitPerMinute: key.rate_limit_per_minute ?? defaultLimitPerMinute,
+        ...(key.agent_id === undefined ? {} : { agentId: key.agent_id }),
+      },
     }));
   }
 
@@ -105,4 +115,15 @@ export function requireScope(keyRing: KeyRing, limiter: RateLimiter, scope: Scop
     res.locals.principal = principal;
     next();
   };
+}
+
+/** The agent an agent key is bound to (undefined for every other key); call after requireScope. */
+export function agentBinding(res: Response): string | undefined {
+  return res.locals.principal?.agentId;
+}
+
+/** The 403 for an agent key asking for what is not its own agent's. */
+export function notOwnAgent(res: Response): HttpError {
+  const principal = res.locals.principal!;
+  return new HttpError(403, `API key "${principal.name}" may only read agent "${principal.agentId}"`);
 }

@@ -1,16 +1,16 @@
 // /cc/csat: ratings in (POST, one per call) and statistics out (from the result service's rollups).
 import { isUtf8 } from 'node:buffer';
 import express, { Router, type Request, type Response } from 'express';
-import type { z } from 'zod';
-import { alignRange } from '../results/stats-shape.js';
-import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
+import { withCsatFigures } from '../results/survey-stats-shape.js';
+import type { ZoneCalendar } from '../results/zone.js';
 import type { Answer } from '../db/schema.js';
 import type { AnswerStore, RatingStore, StatsStore } from '../storage/ports.js';
-import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { HttpError, validationError } from './errors.js';
-import { answerOf, SnapshotCache } from './snapshot-cache.js';
-import { AgentParams, CallIdParams, QueueParams, RatingBody, ResponsesQuery, StatsQuery } from './schemas.js';
+import { agentBinding, notOwnAgent, requireScope, type KeyRing, type RateLimiter } from './auth.js';
+import { HttpError } from './errors.js';
+import { parse } from './parse-input.js';
+import { snapshotAnswerer } from './snapshot-cache.js';
+import { statsKey, statsRangeOf } from './stats-range.js';
+import { AgentParams, CallIdParams, QueueParams, RatingBody, StatsQuery } from './schemas.js';
 
 export interface CsatRouteDeps {
   readonly ratings: RatingStore;
@@ -27,19 +27,6 @@ export interface CsatRouteDeps {
   readonly now: () => Date;
   /** Called after a rating is stored through the API (metrics). */
   readonly onRatingStored?: (score: number) => void;
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.infer<S> {
-  if (where === 'query') {
-    const repeated = Object.entries(value as Record<string, unknown>).find(([, given]) => Array.isArray(given));
-    if (repeated) {
-      const message = `${repeated[0]} is given more than once`;
-      throw new HttpError(400, `invalid query: ${message}`, { issues: [{ path: repeated[0], message }] });
-    }
-  }
-  const result = schema.safeParse(value);
-  if (!result.success) throw validationError(where, result.error);
-  return result.data;
 }
 
 /** An answer as the API shows it: the call's own ids and the row id are already in the enclosing item. */
@@ -67,8 +54,6 @@ function byCall(answers: readonly Answer[]): Map<string, ReturnType<typeof answe
 }
 
 const LISTED_QUEUES = 20;
-// Reads of one answer tried again when a result-service run committed in the middle of them.
-const SNAPSHOT_ATTEMPTS = 3;
 
 function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {
   const names = [...known].sort();
@@ -76,9 +61,6 @@ function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {
   const message = `unknown queue "${queueId}": not in queues.toml (known: ${listed || 'none'})`;
   return new HttpError(400, `invalid body: queue_id: ${message}`, { issues: [{ path: 'queue_id', message }] });
 }
-
-// Longest span a single answer may cover: a day-by-day trend of two years, or ten years by week/month.
-const MAX_DAYS = { day: 731, week: 3660, month: 3660 } as const;
 
 /**
  * Read only after the key is checked: an unauthenticated client gets its 401 without the server
@@ -97,20 +79,8 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
   const read = requireScope(deps.keyRing, deps.limiter, 'csat:read');
   const write = requireScope(deps.keyRing, deps.limiter, 'csat:write');
 
-  const statsRange = (req: Request) => {
-    const query = parse(StatsQuery, req.query, 'query');
-    const today = deps.zone.currentDate(deps.now().getTime());
-    const to = query.to ?? today;
-    const from = query.from ?? addDays(to, -((query.days ?? deps.defaultDays) - 1));
-    if (from > to) throw new HttpError(400, `invalid query: from ${from} is after to ${to}`, { issues: [{ path: 'from', message: 'from is after to' }] });
-    const span = daysBetween(from, to) + 1;
-    if (span > MAX_DAYS[query.period]) {
-      throw new HttpError(400, `invalid query: ${span} days is more than ${MAX_DAYS[query.period]} for period=${query.period}`, {
-        issues: [{ path: 'from', message: `range is at most ${MAX_DAYS[query.period]} days for period=${query.period}` }],
-      });
-    }
-    return alignRange(query.period, from, to);
-  };
+  const statsRange = (req: Request) =>
+    statsRangeOf(parse(StatsQuery, req.query, 'query'), { zone: deps.zone, now: deps.now(), defaultDays: deps.defaultDays });
 
   router.post('/cc/csat/:call_id', write, jsonBody, async (req, res) => {
     const { call_id } = parse(CallIdParams, req.params, 'path');
@@ -134,68 +104,20 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
     res.status(201).location(`/cc/csat/${encodeURIComponent(call_id)}`).json(result.rating);
   });
 
-  router.get('/cc/csat/responses', read, async (req, res) => {
-    const query = parse(ResponsesQuery, req.query, 'query');
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) {
-      throw new HttpError(400, 'invalid query: cursor: not a valid cursor (pass next_cursor of the previous page as it is)', {
-        issues: [{ path: 'cursor', message: 'not a valid cursor' }],
-      });
-    }
-    const page = await deps.ratings.list(
-      {
-        agentId: query.agent_id,
-        queueId: query.queue_id,
-        fromIso: query.from === undefined ? undefined : new Date(deps.zone.startOfDay(query.from)).toISOString(),
-        toIso: query.to === undefined ? undefined : new Date(deps.zone.startOfDay(addDays(query.to, 1))).toISOString(),
-      },
-      { limit: query.limit, offset: query.offset, after },
-    );
-    const last = page.items.at(-1);
-    const next_cursor = last && page.items.length === query.limit ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
-    // One read for the whole page's answers (a page is at most `limit` calls).
-    const answers = byCall(await deps.answers.forCalls(page.items.map((item) => item.call_id)));
-    const items = page.items.map((item) => ({ ...item, answers: answers.get(item.call_id) ?? [] }));
-    res.json({ items, total: page.total, limit: query.limit, offset: query.offset, next_cursor });
-  });
-
-  const cache = new SnapshotCache();
-  /**
-   * Serves the answer for `key` at the current rollup snapshot, computing and caching it once. The
-   * reads are not one transaction: a run that commits while they go on moves the snapshot version,
-   * and the answer is computed again (runs are minutes apart: a second try all but always reads clean).
-   */
-  const answerFromSnapshot = async (res: Response, key: string, compute: (asOf: string | null) => Promise<unknown>): Promise<void> => {
-    let snapshot = await deps.stats.snapshot();
-    let answer = cache.get(key, snapshot.version);
-    for (let attempt = 1; answer === undefined; attempt++) {
-      const body = JSON.stringify(await compute(snapshot.asOf));
-      const after = await deps.stats.snapshot();
-      // A run every few milliseconds for a whole answer is not a real load; give up on a clean read then.
-      if (after.version !== snapshot.version && attempt < SNAPSHOT_ATTEMPTS) {
-        snapshot = after;
-        answer = cache.get(key, snapshot.version);
-        continue;
-      }
-      const clean = after.version === snapshot.version;
-      // Only a clean read is named by its snapshot (ETag) and cached; the last try is served as read.
-      answer = answerOf(body, clean && snapshot.version !== null ? `${snapshot.version}\u0000${key}` : undefined);
-      if (clean) cache.set(key, snapshot.version, answer);
-    }
-    // With the ETag set, Express answers a matching If-None-Match with 304 (a polling dashboard).
-    res.set('ETag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
-  };
-  const statsKey = (kind: string, id: string, range: { period: string; from: string; to: string }): string =>
-    [kind, id, range.period, range.from, range.to].join('\u0000');
+  const answerFromSnapshot = snapshotAnswerer(deps.stats);
 
   router.get('/cc/csat/agent/:agent_id', read, async (req, res) => {
     const { agent_id } = parse(AgentParams, req.params, 'path');
+    const bound = agentBinding(res);
+    if (bound !== undefined && bound !== agent_id) throw notOwnAgent(res);
     const range = statsRange(req);
-    await answerFromSnapshot(res, statsKey('agent', agent_id, range), (asOf) => deps.stats.agentStats(agent_id, range, deps.minRatingsToRank, asOf));
+    await answerFromSnapshot(res, statsKey('agent', agent_id, range), async (asOf) => withCsatFigures(await deps.stats.agentStats(agent_id, range, deps.minRatingsToRank, asOf)));
   });
 
   router.get('/cc/csat/queue/:queue_id', read, async (req, res) => {
     const { queue_id } = parse(QueueParams, req.params, 'path');
+    // A queue's figures and ranking are about other agents too.
+    if (agentBinding(res) !== undefined) throw notOwnAgent(res);
     const range = statsRange(req);
     await answerFromSnapshot(res, statsKey('queue', queue_id, range), async (asOf) => {
       const stats = await deps.stats.queueStats(queue_id, range, deps.minRatingsToRank, asOf);
@@ -203,14 +125,17 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
       if (!deps.knownQueues.has(queue_id) && stats.count === 0 && stats.agent_ranking.length === 0 && !(await deps.stats.queueEverRated(queue_id))) {
         throw new HttpError(404, `unknown queue "${queue_id}"`);
       }
-      return stats;
+      return withCsatFigures(stats);
     });
   });
 
   router.get('/cc/csat/:call_id', read, async (req, res) => {
     const { call_id } = parse(CallIdParams, req.params, 'path');
     const [rating, answers] = await Promise.all([deps.ratings.findByCallId(call_id), deps.answers.forCalls([call_id])]);
-    if (!rating && answers.length === 0) throw new HttpError(404, `no rating and no answer for call ${call_id}`);
+    const bound = agentBinding(res);
+    // Another agent's call is answered exactly as a call never rated: an agent key learns nothing of it.
+    const owner = rating?.agent_id ?? answers[0]?.agent_id;
+    if ((!rating && answers.length === 0) || (bound !== undefined && owner !== bound)) throw new HttpError(404, `no rating and no answer for call ${call_id}`);
     const shown = answers.map(answerOut);
     if (rating) {
       res.json({ ...rating, answers: shown });

@@ -6,6 +6,18 @@ import {
   CallIdParams,
   ConflictBody,
   ErrorBody,
+  FunnelAnswer,
+  FunnelQuery,
+  QuestionsAnswer,
+  QuestionsQuery,
+  TeamList,
+  TeamParams,
+  TeamStats,
+  ExportQuery,
+  ExportsPage,
+  ExportsQuery,
+  HealthQuery,
+  HealthReport,
   QueueParams,
   QueueStats,
   CallResponse,
@@ -43,7 +55,7 @@ const json = (schema: z.ZodType, description: string): Json => ({
 const errors = {
   '400': json(ValidationErrorBody, 'invalid path, query or body'),
   '401': json(ErrorBody, 'missing or wrong X-API-Key'),
-  '403': json(ErrorBody, 'the key lacks the scope'),
+  '403': json(ErrorBody, 'the key lacks the scope (the detail names it), or an agent key asked for another agent, a queue or a team'),
   '429': {
     ...json(ErrorBody, 'rate limit exceeded'),
     headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds until a request is allowed again' } },
@@ -61,7 +73,13 @@ export function buildOpenApi(version: string): Json {
       version,
       description:
         'Post-call CSAT ratings and statistics. Statistics are read from rollups refreshed by the result service (see as_of). ' +
-        'Every request needs X-API-Key; GET needs scope csat:read, POST csat:write. Responses carry X-RateLimit-Limit and X-RateLimit-Remaining.',
+        'Every request needs X-API-Key. A key has scopes, given as a list or by a role: ' +
+        'csat:read (statistics, ratings, answers), csat:write (POST a rating), csat:export (GET /cc/csat/export), ' +
+        'csat:recordings (GET /cc/csat/{call_id}/recording), csat:admin (GET /cc/csat/exports). ' +
+        'Roles: admin = every scope; supervisor = read, export, recordings; reporting = read, export; ' +
+        'agent = read, recordings, bound to one agent_id: it reads only that agent (its statistics, calls, recordings, and ' +
+        'questions or funnel with agent_id set to it); another agent, a queue, a team or the whole contact center is 403, ' +
+        "another agent's call or recording 404. Responses carry X-RateLimit-Limit and X-RateLimit-Remaining.",
     },
     components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
     paths: {
@@ -92,7 +110,7 @@ export function buildOpenApi(version: string): Json {
       },
       '/cc/csat/{call_id}/recording': {
         get: {
-          summary: "The caller's spoken comment (a record step), streamed from the Asterisk server that recorded it",
+          summary: "The caller's spoken comment (a record step), streamed from the Asterisk server that recorded it; needs csat:recordings",
           security: readSecurity,
           parameters: [...parameters(CallIdParams, 'path'), ...parameters(RecordingQuery, 'query')],
           responses: {
@@ -125,12 +143,76 @@ export function buildOpenApi(version: string): Json {
           responses: { '200': json(QueueStats, 'statistics'), '304': notModified, ...errors, '404': json(ErrorBody, 'queue unknown to config and never rated') },
         },
       },
+      '/cc/csat/teams': {
+        get: {
+          summary: 'The teams of config/teams.toml as loaded now (reloaded with queues and IVRs); not for agent keys',
+          security: readSecurity,
+          responses: { '200': json(TeamList, 'every team, in file order'), ...errors },
+        },
+      },
+      '/cc/csat/team/{team_id}': {
+        get: {
+          summary: "A team's statistics: its current members' ratings for every period (membership is not historized), and their ranking",
+          security: readSecurity,
+          parameters: [...parameters(TeamParams, 'path'), ...parameters(StatsQuery, 'query')],
+          responses: { '200': json(TeamStats, 'statistics'), '304': notModified, ...errors, '404': json(ErrorBody, 'no such team in teams.toml') },
+        },
+      },
+      '/cc/csat/questions': {
+        get: {
+          summary: 'Per-question statistics (every survey question, or question_id) of a queue, an agent, a team or the whole contact center',
+          security: readSecurity,
+          parameters: parameters(QuestionsQuery, 'query'),
+          responses: { '200': json(QuestionsAnswer, 'one entry per question, ordered by question_id'), '304': notModified, ...errors, '404': json(ErrorBody, 'team_id names no team') },
+        },
+      },
+      '/cc/csat/funnel': {
+        get: {
+          summary: 'How surveys ended (offered, accepted, completed, abandoned and where...) for a queue, an agent, a team or the whole contact center',
+          security: readSecurity,
+          parameters: parameters(FunnelQuery, 'query'),
+          responses: { '200': json(FunnelAnswer, 'the funnel'), '304': notModified, ...errors, '404': json(ErrorBody, 'team_id names no team') },
+        },
+      },
       '/cc/csat/responses': {
         get: {
-          summary: 'Individual ratings, newest first',
+          summary: 'Individual ratings, newest first (the drilldown); an agent key sees its own agent only',
           security: readSecurity,
           parameters: parameters(ResponsesQuery, 'query'),
           responses: { '200': json(ResponsesPage, 'a page of ratings'), ...errors },
+        },
+      },
+      '/cc/csat/export': {
+        get: {
+          summary: 'Every rated call of a range (default: the last 30 days, at most 3660), streamed as CSV or NDJSON; needs csat:export; recorded in the audit trail',
+          security: readSecurity,
+          parameters: parameters(ExportQuery, 'query'),
+          responses: {
+            '200': {
+              description:
+                'one record per rated call, oldest first: id, call_id, created_at, agent_id, queue_id, score, comment (runs of 7+ digits masked as [number]), answers ' +
+                '(CSV: "q1=5;nps=9", cells starting with = + - @ prefixed with \'; NDJSON: [{question_id, kind, value}]). A transfer cut short means the export failed.',
+              content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } },
+            },
+            ...errors,
+            '503': json(ErrorBody, 'the database cannot record the export now; nothing was exported'),
+          },
+        },
+      },
+      '/cc/csat/exports': {
+        get: {
+          summary: 'The audit trail of exports, newest first; needs csat:admin',
+          security: readSecurity,
+          parameters: parameters(ExportsQuery, 'query'),
+          responses: { '200': json(ExportsPage, 'a page of exports'), ...errors },
+        },
+      },
+      '/cc/csat/health': {
+        get: {
+          summary: "The dashboard's queries over the last 30 days timed against budgets, the result service's lag and the data's size (measured at most every few seconds)",
+          security: readSecurity,
+          parameters: parameters(HealthQuery, 'query'),
+          responses: { '200': json(HealthReport, 'the report'), ...errors },
         },
       },
     },

@@ -7,7 +7,7 @@ import type { Answer } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import type { AnswerStore } from '../storage/ports.js';
 import { recordingContentType, RecordingSourceUnavailableError, type RecordingSource } from '../telephony/recordings.js';
-import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
+import { agentBinding, requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { HttpError, validationError } from './errors.js';
 import { CallIdParams } from './schemas.js';
 
@@ -37,17 +37,21 @@ const STREAM_MAX_MS = 5 * 60_000;
 
 export function recordingRoutes(deps: RecordingRouteDeps): Router {
   const router = Router({ caseSensitive: true });
-  const read = requireScope(deps.keyRing, deps.limiter, 'csat:read');
+  // A caller's voice is more personal than a score: its own scope, not every reader's.
+  const listen = requireScope(deps.keyRing, deps.limiter, 'csat:recordings');
   let streaming = 0;
 
-  router.get('/cc/csat/:call_id/recording', read, async (req, res) => {
+  router.get('/cc/csat/:call_id/recording', listen, async (req, res) => {
     const params = CallIdParams.safeParse(req.params);
     if (!params.success) throw validationError('path', params.error);
     const query = RecordingQuery.safeParse(req.query);
     if (!query.success) throw validationError('query', query.error);
     const { call_id } = params.data;
     const { question } = query.data;
-    const answer = pick(await deps.answers.forCalls([call_id]), call_id, question);
+    const agent = agentBinding(res);
+    // Another agent's call is answered as if it had no recording: an agent key learns nothing of it.
+    const answers = (await deps.answers.forCalls([call_id])).filter((answer) => agent === undefined || answer.agent_id === agent);
+    const answer = pick(answers, call_id, question);
     if (answer.recording_deleted_at !== null) {
       throw new HttpError(404, `the recording of call ${call_id} was deleted at ${answer.recording_deleted_at} (older than the recording retention)`);
     }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { forbiddenCharacter, identifierProblem, MAX_ID_CHARS } from '../identifiers.js';
 import { isIsoDate } from '../results/zone.js';
+import { SURVEY_OUTCOMES } from '../db/schema.js';
 
 export const MAX_COMMENT_CHARS = 1000;
 export const MAX_OFFSET = 10_000;
@@ -82,7 +83,12 @@ export const AnswerOut = z
   })
   .meta({ title: 'Answer' });
 
-export const RatedResponse = Rating.extend({ answers: z.array(AnswerOut).meta({ description: 'every answer of the call, in the order given' }) }).meta({
+/** An answer in the drilldown: with a link to its recording (a spoken comment still kept). */
+const DrilldownAnswer = AnswerOut.extend({
+  recording_url: z.string().nullable().meta({ description: 'GET it (scope csat:recordings) for the audio; null without a recording or once it was deleted' }),
+}).meta({ title: 'DrilldownAnswer' });
+
+export const RatedResponse = Rating.extend({ answers: z.array(DrilldownAnswer).meta({ description: 'every answer of the call, in the order given' }) }).meta({
   title: 'RatedResponse',
 });
 
@@ -102,21 +108,52 @@ export const CallResponse = z
 
 const count = z.number().int().min(0);
 
-export const StatsQuery = z
-  .strictObject({
-    period: z.enum(['day', 'week', 'month']).default('day'),
-    from: localDate.optional(),
-    to: localDate.optional(),
-    days: decimal(1, 3660).optional(),
-  })
-  .refine((q) => !(q.from !== undefined && q.days !== undefined), { message: 'give from or days, not both', path: ['days'] })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] });
+const statsQueryFields = {
+  period: z.enum(['day', 'week', 'month']).default('day'),
+  from: localDate.optional(),
+  to: localDate.optional(),
+  days: decimal(1, 3660).optional(),
+};
+type StatsQueryFields = { from?: string | undefined; to?: string | undefined; days?: number | undefined };
+const statsQueryRules = <S extends z.ZodType<StatsQueryFields>>(schema: S) =>
+  schema
+    .refine((q) => !(q.from !== undefined && q.days !== undefined), { message: 'give from or days, not both', path: ['days'] })
+    .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] });
+
+export const StatsQuery = statsQueryRules(z.strictObject(statsQueryFields));
+
+export const TeamParams = z.object({ team_id: id('team_id') });
+
+// A question id is a collect or record step's id (src/config/schema.ts stepId).
+const questionId = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must be a question id: letters, digits, "_" and "-", at most 64 characters, starting with a letter');
+
+const subjectFields = {
+  queue_id: id('queue_id').optional(),
+  agent_id: id('agent_id').optional(),
+  team_id: id('team_id').optional(),
+};
+const oneSubject = <S extends z.ZodType<{ queue_id?: string | undefined; agent_id?: string | undefined; team_id?: string | undefined }>>(schema: S) =>
+  schema.refine((q) => [q.queue_id, q.agent_id, q.team_id].filter((given) => given !== undefined).length <= 1, {
+    message: 'give at most one of queue_id, agent_id and team_id',
+    path: ['queue_id'],
+  });
+
+/** The funnel of one queue, agent or team, or (with none) the whole contact center. */
+export const FunnelQuery = oneSubject(statsQueryRules(z.strictObject({ ...statsQueryFields, ...subjectFields })));
+export const QuestionsQuery = oneSubject(
+  statsQueryRules(z.strictObject({ ...statsQueryFields, ...subjectFields, question_id: questionId.optional().meta({ description: 'only this question' }) })),
+);
 
 const Distribution = z
   .object({ '1': count, '2': count, '3': count, '4': count, '5': count })
   .meta({ title: 'Distribution', description: 'number of ratings per score' });
 const Average = z.number().nullable().meta({ description: 'two decimals; null when count is 0' });
 const Trend = z.array(z.object({ period_start: z.string(), count, average: Average }));
+
+const Percent = z.number().nullable().meta({ description: '0-100, one decimal; null when there is nothing to compute from' });
+const Nps = z.number().nullable().meta({ description: '-100..100, one decimal; null when there is nothing to compute from' });
 
 const statsCommon = {
   period: z.enum(['day', 'week', 'month']),
@@ -125,6 +162,8 @@ const statsCommon = {
   average: Average,
   count,
   distribution: Distribution,
+  csat_percent: Percent.meta({ description: 'share of 4 and 5 among the ratings, 0-100, one decimal; null without ratings' }),
+  csat_nps: Nps.meta({ description: '(n4 + n5 - n1 - n2) / count x 100, one decimal; null without ratings' }),
   trend: Trend,
   as_of: z.string().nullable().meta({ description: 'when the rollups were last refreshed' }),
 };
@@ -145,10 +184,82 @@ export const QueueStats = z
   })
   .meta({ title: 'QueueStats' });
 
+export const TeamStats = z
+  .object({
+    team_id: z.string(),
+    name: z.string(),
+    ...statsCommon,
+    agent_ranking: z.array(z.object({ rank: z.number().int().nullable(), agent_id: z.string(), average: Average, count })),
+  })
+  .meta({ title: 'TeamStats', description: "the team's current members' ratings, for every period (membership is not historized)" });
+
+export const TeamList = z
+  .object({ teams: z.array(z.object({ team_id: z.string(), name: z.string(), agents: z.array(z.string()) })) })
+  .meta({ title: 'TeamList' });
+
+const rangeFields = {
+  period: z.enum(['day', 'week', 'month']),
+  from: z.string(),
+  to: z.string(),
+  as_of: z.string().nullable(),
+};
+const subjectOut = { queue_id: z.string().optional(), agent_id: z.string().optional(), team_id: z.string().optional() };
+
+export const QuestionStats = z
+  .object({
+    question_id: z.string(),
+    kind: z.enum(['csat', 'nps', 'ces', 'yes_no', 'scale', 'comment']),
+    count,
+    average: Average,
+    distribution: z.record(z.string(), count).meta({ description: "answers per value; every value of the kind's range, zeros included ({} for comments)" }),
+    nps: Nps.optional().meta({ description: 'kind nps: % promoters (9-10) - % detractors (0-6)' }),
+    csat_percent: Percent.optional().meta({ description: 'kind csat: share of 4 and 5' }),
+    csat_nps: Nps.optional().meta({ description: 'kind csat: (n4 + n5 - n1 - n2) / count x 100' }),
+    yes_percent: Percent.optional().meta({ description: 'kind yes_no: share of yes (1)' }),
+    trend: z.array(
+      z.object({ period_start: z.string(), count, average: Average, nps: Nps.optional(), csat_percent: Percent.optional(), yes_percent: Percent.optional() }),
+    ),
+  })
+  .meta({ title: 'QuestionStats' });
+
+export const QuestionsAnswer = z.object({ ...subjectOut, ...rangeFields, questions: z.array(QuestionStats) }).meta({ title: 'Questions' });
+
+export const FunnelAnswer = z
+  .object({
+    ...subjectOut,
+    ...rangeFields,
+    offered: count.meta({ description: 'every survey outcome except skipped (not eligible: no survey was offered)' }),
+    accepted: count.meta({ description: 'offered - declined' }),
+    declined: count,
+    completed: count,
+    abandoned: count,
+    no_input: count,
+    invalid: count,
+    failed: count,
+    skipped: count,
+    response_rate: Percent.meta({ description: 'completed / offered x 100, one decimal; null when offered is 0' }),
+    abandoned_at: z.record(z.string(), count).meta({ description: 'abandoned surveys by the step the caller left at' }),
+    skipped_by_reason: z.record(z.string(), count),
+    declined_by_reason: z.record(z.string(), count),
+    failed_by_reason: z.record(z.string(), count),
+    trend: z.array(z.object({ period_start: z.string(), offered: count, completed: count, response_rate: Percent })),
+  })
+  .meta({ title: 'Funnel' });
+
 export const ResponsesQuery = z
   .strictObject({
     agent_id: id('agent_id').optional(),
     queue_id: id('queue_id').optional(),
+    team_id: id('team_id').optional().meta({ description: "calls taken by the team's current members" }),
+    question_id: questionId.optional().meta({ description: 'only calls that answered this question' }),
+    min_value: decimal(0, 999_999).optional().meta({ description: 'with question_id: its answer is at least this' }),
+    max_value: decimal(0, 999_999).optional().meta({ description: 'with question_id: its answer is at most this' }),
+    outcome: z.enum(SURVEY_OUTCOMES).optional().meta({ description: 'only calls whose survey ended this way' }),
+    has_comment: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .transform((given) => given === 'true')
+      .optional()
+      .meta({ description: 'true: only calls with a typed or spoken comment; false: only calls without' }),
     from: localDate.optional(),
     to: localDate.optional(),
     limit: decimal(1, 200).default(50),
@@ -161,7 +272,11 @@ export const ResponsesQuery = z
       .optional(),
   })
   .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] })
-  .refine((q) => !(q.cursor !== undefined && q.offset !== 0), { message: 'give cursor or offset, not both', path: ['offset'] });
+  .refine((q) => !(q.cursor !== undefined && q.offset !== 0), { message: 'give cursor or offset, not both', path: ['offset'] })
+  .refine((q) => !(q.team_id !== undefined && q.agent_id !== undefined), { message: 'give agent_id or team_id, not both', path: ['team_id'] })
+  .refine((q) => q.min_value === undefined || q.question_id !== undefined, { message: 'min_value needs question_id (the question whose answer it bounds)', path: ['min_value'] })
+  .refine((q) => q.max_value === undefined || q.question_id !== undefined, { message: 'max_value needs question_id (the question whose answer it bounds)', path: ['max_value'] })
+  .refine((q) => q.min_value === undefined || q.max_value === undefined || q.min_value <= q.max_value, { message: 'min_value is above max_value', path: ['min_value'] });
 
 export const ResponsesPage = z
   .object({
@@ -178,3 +293,76 @@ export const ValidationErrorBody = z
   .object({ detail: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })) })
   .meta({ title: 'ValidationError' });
 export const ConflictBody = z.object({ detail: z.string(), existing: Rating }).meta({ title: 'Conflict' });
+
+// Longest range one export may cover (ten years); without from/to, the last 30 days.
+export const MAX_EXPORT_DAYS = 3660;
+export const DEFAULT_EXPORT_DAYS = 30;
+
+export const ExportQuery = z
+  .strictObject({
+    format: z.enum(['csv', 'ndjson'], { error: 'must be csv or ndjson' }).default('csv'),
+    from: localDate.optional().meta({ description: `first local date (results.timezone); default: ${DEFAULT_EXPORT_DAYS - 1} days before to` }),
+    to: localDate.optional().meta({ description: 'last local date, inclusive; default: today' }),
+    queue_id: id('queue_id').optional(),
+    agent_id: id('agent_id').optional(),
+    team_id: id('team_id').optional(),
+    include_comments: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('true')
+      .transform((given) => given === 'true')
+      .meta({ description: 'false leaves the comment column out' }),
+  })
+  .refine((q) => [q.queue_id, q.agent_id, q.team_id].filter((given) => given !== undefined).length <= 1, {
+    message: 'give at most one of queue_id, agent_id and team_id',
+    path: ['queue_id'],
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from is after to', path: ['from'] });
+
+export const ExportsQuery = z.strictObject({
+  limit: decimal(1, 200).default(50),
+  cursor: z.string().max(40, 'cursor is at most 40 characters').optional().meta({ description: 'next_cursor of the previous page' }),
+});
+
+export const ExportRecordOut = z
+  .object({
+    id: z.number().int(),
+    key_name: z.string(),
+    format: z.enum(['csv', 'ndjson']),
+    filters: z.record(z.string(), z.unknown()).meta({ description: 'the range (local dates), the subject and include_comments the export used' }),
+    rows: count,
+    status: z.enum(['running', 'completed', 'aborted', 'failed']).meta({
+      description: 'running: still going, or (with an old started_at) cut short by an engine that stopped mid-export',
+    }),
+    started_at: z.string(),
+    finished_at: z.string().nullable(),
+  })
+  .meta({ title: 'ExportRecord' });
+
+export const ExportsPage = z
+  .object({ items: z.array(ExportRecordOut), next_cursor: z.string().nullable() })
+  .meta({ title: 'ExportsPage' });
+
+export const HealthQuery = z.strictObject({
+  budget_ms: decimal(0, 60_000).default(500).meta({ description: 'budget of each query, ms' }),
+  total_budget_ms: decimal(0, 600_000).default(2000).meta({ description: 'budget of all queries together, ms' }),
+});
+
+export const HealthReport = z
+  .object({
+    queries: z.array(z.object({ name: z.string(), ms: z.number(), budget_ms: z.number().int(), ok: z.boolean() })),
+    total_ms: z.number(),
+    total_budget_ms: z.number().int(),
+    result_service: z.object({
+      as_of: z.string().nullable(),
+      lag_seconds: z.number().nullable().meta({ description: 'seconds since the rollups were last refreshed; null before the first run' }),
+    }),
+    data: z.object({
+      ratings: count,
+      answers: count,
+      outcomes: count,
+      estimated: z.boolean().meta({ description: "true when the counts are estimates: PostgreSQL's statistics, or the tables' highest ids (rows are never deleted)" }),
+    }),
+    measured_at: z.string().meta({ description: 'when the queries ran (the report is shared for a few seconds)' }),
+    target_met: z.boolean().meta({ description: 'every query within budget_ms and all within total_budget_ms' }),
+  })
+  .meta({ title: 'HealthReport' });

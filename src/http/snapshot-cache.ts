@@ -3,6 +3,8 @@
 // (request, refreshed_at) never changes: the cache is exact, never stale. A run by another process
 // (cc-csat aggregate) changes the stamp too, because the stamp is read from the database.
 import { createHash, randomBytes } from 'node:crypto';
+import type { Response } from 'express';
+import type { StatsStore } from '../storage/ports.js';
 
 export interface CachedAnswer {
   /** Encoded once: Express sends a Buffer as is, where a string is re-encoded on every request. */
@@ -11,9 +13,10 @@ export interface CachedAnswer {
   readonly etag: string;
 }
 
-// An answer is a function of (request key, snapshot version) within one process: its config (known
-// queues, min_ratings_to_rank) is fixed at boot. So its ETag can hash that short identity instead
-// of the whole body; the boot salt keeps a restarted engine with other config from matching.
+// An answer is a function of (request key, snapshot version) within one process: engine.toml's
+// settings (min_ratings_to_rank) are fixed at boot, and what a reload changes (a team's members) is
+// part of the key. So its ETag can hash that short identity instead of the whole body; the boot salt
+// keeps a restarted engine with other config from matching.
 const bootSalt = randomBytes(8).toString('hex');
 
 /** `identity` names the answer exactly (key and snapshot version); without one the body is hashed. */
@@ -47,4 +50,38 @@ export class SnapshotCache {
     this.entries.set(key, { version, answer });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
+}
+
+// Reads of one answer tried again when a result-service run committed in the middle of them.
+const SNAPSHOT_ATTEMPTS = 3;
+
+export type SnapshotAnswerer = (res: Response, key: string, compute: (asOf: string | null) => Promise<unknown>) => Promise<void>;
+
+/**
+ * Serves the answer for `key` at the current rollup snapshot, computing and caching it once. The
+ * reads are not one transaction: a run that commits while they go on moves the snapshot version,
+ * and the answer is computed again (runs are minutes apart: a second try all but always reads clean).
+ * `key` must name everything the answer depends on besides the snapshot (a team's members, say).
+ */
+export function snapshotAnswerer(stats: Pick<StatsStore, 'snapshot'>, cache = new SnapshotCache()): SnapshotAnswerer {
+  return async (res, key, compute) => {
+    let snapshot = await stats.snapshot();
+    let answer = cache.get(key, snapshot.version);
+    for (let attempt = 1; answer === undefined; attempt++) {
+      const body = JSON.stringify(await compute(snapshot.asOf));
+      const after = await stats.snapshot();
+      // A run every few milliseconds for a whole answer is not a real load; give up on a clean read then.
+      if (after.version !== snapshot.version && attempt < SNAPSHOT_ATTEMPTS) {
+        snapshot = after;
+        answer = cache.get(key, snapshot.version);
+        continue;
+      }
+      const clean = after.version === snapshot.version;
+      // Only a clean read is named by its snapshot (ETag) and cached; the last try is served as read.
+      answer = answerOf(body, clean && snapshot.version !== null ? `${snapshot.version}\u0000${key}` : undefined);
+      if (clean) cache.set(key, snapshot.version, answer);
+    }
+    // With the ETag set, Express answers a matching If-None-Match with 304 (a polling dashboard).
+    res.set('ETag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
+  };
 }

@@ -5,17 +5,27 @@
 // and rejects with a StorageError (src/db/storage-error.ts) when the database could not take it,
 // with nothing written.
 import type { Migration } from '../db/migrate.js';
-import type { Answer, NewAnswer, NewRating, NewSurveyOutcome, Rating, SurveyOutcome } from '../db/schema.js';
+import type { Answer, AnswerKind, NewAnswer, NewRating, NewSurveyOutcome, Rating, SurveyOutcome, SurveyOutcomeKind } from '../db/schema.js';
 import type { ZoneCalendar } from '../results/zone.js';
 
 export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
 
 export interface RatingFilter {
   readonly agentId?: string | undefined;
+  /** Any of these agents (a team's members); an empty list matches nothing. */
+  readonly agentIds?: readonly string[] | undefined;
   readonly queueId?: string | undefined;
   /** UTC ISO instants, [fromIso, toIso). */
   readonly fromIso?: string | undefined;
   readonly toIso?: string | undefined;
+  /** Calls with an answer to this question; with minValue/maxValue, one whose value is within them (inclusive). */
+  readonly questionId?: string | undefined;
+  readonly minValue?: number | undefined;
+  readonly maxValue?: number | undefined;
+  /** Calls whose survey ended this way (a survey_outcome row of the call). */
+  readonly outcome?: SurveyOutcomeKind | undefined;
+  /** true: calls with a typed comment or a spoken one (a comment answer); false: calls with neither. */
+  readonly hasComment?: boolean | undefined;
 }
 
 /** Where a rating stands in the newest-first order of list(). */
@@ -36,6 +46,44 @@ export interface RatingStore {
   findByCallId(callId: string): Promise<Rating | undefined>;
   /** Newest first, with the total matching the filter; a page starts `offset` rows in, or right after `after`. */
   list(filter: RatingFilter, page: RatingPage): Promise<{ items: Rating[]; total: number }>;
+  /** Oldest first, those after `after` ((created_at, id) keyset), at most `limit`: an export reads in such pages. */
+  exportPage(filter: RatingFilter, after: RatingPosition | undefined, limit: number): Promise<Rating[]>;
+}
+
+export type ExportStatus = 'running' | 'completed' | 'aborted' | 'failed';
+
+/** One export as its audit row (csat_export) records it. */
+export interface ExportRecord {
+  readonly id: number;
+  readonly keyName: string;
+  readonly format: 'csv' | 'ndjson';
+  /** The export's query (range, subject, include_comments). */
+  readonly filters: Record<string, unknown>;
+  readonly rows: number;
+  readonly status: ExportStatus;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+}
+
+/** The audit trail of exports: every export is recorded before its first byte leaves. */
+export interface ExportAuditStore {
+  /** Records an export as 'running' (committed before it resolves); returns its id. */
+  start(record: { keyName: string; format: 'csv' | 'ndjson'; filters: Record<string, unknown>; startedAt: string }): Promise<number>;
+  finish(id: number, outcome: { status: Exclude<ExportStatus, 'running'>; rows: number; finishedAt: string }): Promise<void>;
+  /** Newest first, those with an id below `beforeId`, at most `limit`. */
+  list(limit: number, beforeId?: number): Promise<ExportRecord[]>;
+}
+
+/** How many rows the survey tables hold (health report); `estimated` when the database gave an estimate. */
+export interface RowCounts {
+  readonly ratings: number;
+  readonly answers: number;
+  readonly outcomes: number;
+  readonly estimated: boolean;
+}
+
+export interface RowCountStore {
+  counts(): Promise<RowCounts>;
 }
 
 export interface RecordAnswerResult {
@@ -237,6 +285,66 @@ export interface StatsStore {
   queueEverRated(queueId: string): Promise<boolean>;
 }
 
+// ------------------------------------------------------------------------------- survey statistics
+
+/**
+ * Whose answers or outcomes: one queue (queue rollups), some agents (agent rollups summed: one agent,
+ * or a team's members), or, with neither, the whole contact center (queue rollups summed). Never
+ * both: per-question and funnel rollups keep no agent-in-queue rows.
+ */
+export type SurveySubject =
+  | { readonly queueId: string; readonly agentIds?: undefined }
+  | { readonly agentIds: readonly string[]; readonly queueId?: undefined }
+  | { readonly queueId?: undefined; readonly agentIds?: undefined };
+
+/** How many answers had `value` for one question in one period (summed over the subject). */
+export interface AnswerRollupRow {
+  readonly question_id: string;
+  readonly kind: AnswerKind;
+  readonly period_start: string;
+  /** The answer's value; 0 for a spoken comment (kind 'comment': only counted). */
+  readonly value: number;
+  readonly count: number;
+}
+
+/**
+ * How many surveys ended one way in one period (summed over the subject). `detail`: the step a caller
+ * left at for abandoned, no_input and invalid (last_step), otherwise the reason ('' when none).
+ */
+export interface OutcomeRollupRow {
+  readonly period_start: string;
+  readonly outcome: SurveyOutcomeKind;
+  readonly detail: string;
+  /** The consent step's answer; '' without one or when the caller left before answering. */
+  readonly consent: '' | 'accepted' | 'declined';
+  readonly count: number;
+}
+
+/** One agent's headline csat rollup in one period (csat_rollup, scope 'agent'). */
+export interface AgentCsatRow {
+  readonly agent_id: string;
+  readonly period_start: string;
+  readonly count: number;
+  readonly sum: number;
+  readonly n1: number;
+  readonly n2: number;
+  readonly n3: number;
+  readonly n4: number;
+  readonly n5: number;
+}
+
+/**
+ * Per-question statistics, the survey funnel and team totals, from rollups only (answer_rollup,
+ * outcome_rollup, csat_rollup): rows of `range.period` whose period_start is within [from, to].
+ * Same snapshot rules as StatsStore.
+ */
+export interface SurveyStatsStore {
+  answerRows(subject: SurveySubject, range: StatsRange, questionId?: string): Promise<AnswerRollupRow[]>;
+  outcomeRows(subject: SurveySubject, range: StatsRange): Promise<OutcomeRollupRow[]>;
+  /** The agents' own rows (not summed): a team's total, trend and ranking are computed from them. */
+  agentCsatRows(agentIds: readonly string[], range: StatsRange): Promise<AgentCsatRow[]>;
+}
+
 // ------------------------------------------------------------------------------- result service
 
 export type RefreshMode = 'incremental' | 'full';
@@ -248,6 +356,9 @@ export interface RefreshReport {
   /** Every rating with an id up to here is folded into the rollups. */
   readonly watermark: number;
   readonly refreshedAt: string;
+  /** Answers and survey outcomes folded into answer_rollup and outcome_rollup by this run (all of them when rebuilt). */
+  readonly newAnswers?: number;
+  readonly newOutcomes?: number;
 }
 
 export interface RollupStore {
@@ -287,6 +398,9 @@ export interface Storage {
   readonly keyUsage: KeyUsageStore;
   readonly surveyedCallers: SurveyedCallerStore;
   readonly stats: StatsStore;
+  readonly surveyStats: SurveyStatsStore;
+  readonly exportAudit: ExportAuditStore;
+  readonly rowCounts: RowCountStore;
   readonly rollups: RollupStore;
   readonly leadership: Leadership;
   /** Applies pending migrations for this database; returns the ones applied now. */

@@ -1,9 +1,14 @@
 // Starts the real HTTP app on a loopback port over a real SQLite file (or a fresh database on the
 // PostgreSQL server of the PostgreSQL tier), with keys for each scope.
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type AppConfig } from '../../src/config/load.js';
+import { ConfigReloader, type ReloadOutcome } from '../../src/config/reloader.js';
+import { TeamsHolder } from '../../src/config/teams.js';
+import { SurveyConfigHolder } from '../../src/survey/survey-config.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema.js';
 import type { OpenDatabase } from '../../src/db/sqlite/open.js';
@@ -12,6 +17,7 @@ import { listenFirst } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ConnectionState } from '../../src/telephony/port.js';
+import type { RecordingSource } from '../../src/telephony/recordings.js';
 import { ResultService } from '../../src/results/service.js';
 import { openStorage } from '../../src/storage/open.js';
 import type { Storage } from '../../src/storage/ports.js';
@@ -27,7 +33,19 @@ export const DATABASES: ReadonlyArray<{ readonly kind: DatabaseKind; readonly sk
   { kind: 'postgres', skip: POSTGRES_SKIP },
 ];
 
-export const KEYS = { all: 'key-all-scopes', reader: 'key-read-only', writer: 'key-write-only', limited: 'key-limited' } as const;
+export const KEYS = {
+  all: 'key-all-scopes',
+  reader: 'key-read-only',
+  writer: 'key-write-only',
+  limited: 'key-limited',
+  admin: 'key-role-admin',
+  supervisor: 'key-role-supervisor',
+  reporting: 'key-role-reporting',
+  /** role "agent", bound to KEY_AGENT_ID. */
+  agent: 'key-role-agent',
+} as const;
+/** The agent KEYS.agent may read. */
+export const KEY_AGENT_ID = 'agent-001';
 const sha = (key: string) => createHash('sha256').update(key).digest('hex');
 
 export interface ApiHarness {
@@ -44,6 +62,10 @@ export interface ApiHarness {
   results: ResultService;
   logs: LogCapture;
   clock: { now: Date };
+  /** config/teams.toml of this tree (what `teams` wrote; rewrite it, then reloadConfig()). */
+  teamsPath: string;
+  /** The engine's config reload (SIGHUP, `cc-csat reload`): the API's teams follow it. */
+  reloadConfig(): ReloadOutcome;
   request(
     method: string,
     path: string,
@@ -60,7 +82,18 @@ export interface ApiHarness {
 }
 
 export async function startApi(
-  options: { timezone?: string; minRatingsToRank?: number; now?: Date; apiExtra?: string; databaseExtra?: string; database?: DatabaseKind } = {},
+  options: {
+    timezone?: string;
+    minRatingsToRank?: number;
+    now?: Date;
+    apiExtra?: string;
+    databaseExtra?: string;
+    database?: DatabaseKind;
+    /** config/teams.toml's text; none: no file (no teams). */
+    teams?: string;
+    /** Where GET /cc/csat/:call_id/recording reads audio; none: every recording is a 503. */
+    recordings?: RecordingSource;
+  } = {},
 ): Promise<ApiHarness> {
   const postgres = options.database === 'postgres' ? await createPostgresDatabase('api') : undefined;
   const tree = writeConfigTree({
@@ -95,9 +128,34 @@ name = "limited"
 key_sha256 = "${sha(KEYS.limited)}"
 scopes = ["csat:read"]
 rate_limit_per_minute = 5
+
+[[api_keys]]
+name = "admin"
+key_sha256 = "${sha(KEYS.admin)}"
+role = "admin"
+
+[[api_keys]]
+name = "supervisor"
+key_sha256 = "${sha(KEYS.supervisor)}"
+role = "supervisor"
+
+[[api_keys]]
+name = "reporting"
+key_sha256 = "${sha(KEYS.reporting)}"
+role = "reporting"
+
+[[api_keys]]
+name = "agent"
+key_sha256 = "${sha(KEYS.agent)}"
+role = "agent"
+agent_id = "${KEY_AGENT_ID}"
 `,
   });
-  const config = loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
+  // [paths] teams keeps its default, config/teams.toml, resolved against the tree as working directory.
+  const teamsPath = join(tree.dir, 'config', 'teams.toml');
+  if (options.teams !== undefined) writeFileSync(teamsPath, options.teams);
+  const load = (): AppConfig => loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
+  const config = load();
   const storage = await openStorage(config.database, { lockWaitMs: config.engine.database.lock_wait_ms });
   const { db, database } = storage as Storage & { db: Kysely<Database>; database?: OpenDatabase };
   await storage.migrate();
@@ -115,7 +173,10 @@ rate_limit_per_minute = 5
   };
   const metrics = new Metrics({ processMetrics: false });
   const telephony = { state: 'connected' as ConnectionState };
-  const app = createHttpApp({ config, storage, log, telephony, now: () => clock.now, metrics });
+  const teams = new TeamsHolder(config.teams);
+  const surveyConfig = new SurveyConfigHolder(config);
+  const reloader = new ConfigReloader({ running: config, load, cwd: tree.dir, holder: surveyConfig, teams, log });
+  const app = createHttpApp({ config, storage, log, telephony, now: () => clock.now, metrics, teams, surveyConfig, ...(options.recordings ? { recordings: options.recordings } : {}) });
   // The server `cc-csat start` uses (JSON for parser errors, timeouts), on a free loopback port.
   const listening = await listenFirst(0, '127.0.0.1', '[http]');
   listening.serve(app);
@@ -135,6 +196,8 @@ rate_limit_per_minute = 5
     results,
     logs,
     clock,
+    teamsPath,
+    reloadConfig: () => reloader.reload('request'),
     async request(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
       const key = opts.key === undefined ? KEYS.all : opts.key;

@@ -9,7 +9,9 @@ import { claimCall, releaseClaim, renewClaims } from '../claims.js';
 import { keyUsageOfOthers, publishKeyUsage } from '../key-usage.js';
 import type { Migration } from '../migrate.js';
 import { insertOutcome, outcomesForCall } from '../outcomes.js';
-import { findRatingByCallId, insertRating, listRatings } from '../ratings.js';
+import { exportRatingsPage, findRatingByCallId, insertRating, listRatings } from '../ratings.js';
+import { finishExport, listExports, startExport } from '../exports.js';
+import { estimatedRowCounts } from '../row-counts.js';
 import { expiredRecordings, markRecordingDeleted } from '../recordings.js';
 import { markCallerSurveyed, pruneSurveyedCallers } from '../surveyed-callers.js';
 import type { Database } from '../schema.js';
@@ -22,6 +24,7 @@ import { describeOpenFailure } from './open-failure.js';
 import { probeWrite } from './probe.js';
 import { PostgresRollupStore, type RollupOptions } from './rollups.js';
 import { PostgresStatsStore } from './stats.js';
+import { RollupSurveyStatsStore } from '../survey-stats.js';
 
 export interface PostgresStorage extends Storage {
   readonly kind: 'postgres';
@@ -114,6 +117,7 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       insert: (rating) => storageCall(() => insertRating(db, rating)),
       findByCallId: (callId) => storageCall(() => findRatingByCallId(db, callId)),
       list: (filter, page) => storageCall(() => listRatings(db, filter, page)),
+      exportPage: (filter, after, limit) => storageCall(() => exportRatingsPage(db, filter, after, limit)),
     },
     answers: {
       record: (answer, rating) => storageCall(() => db.transaction().execute((trx) => insertAnswerAndRating(trx, answer, rating))),
@@ -145,6 +149,13 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
         }),
     },
     stats: new PostgresStatsStore(pool),
+    surveyStats: new RollupSurveyStatsStore(() => db, storageCall),
+    exportAudit: {
+      start: (record) => storageCall(() => startExport(db, record)),
+      finish: (id, outcome) => storageCall(() => finishExport(db, id, outcome)),
+      list: (limit, beforeId) => storageCall(() => listExports(db, limit, beforeId)),
+    },
+    rowCounts: { counts: () => storageCall(() => estimatedRowCounts(db)) },
     rollups: new PostgresRollupStore(db, options.rollups),
     leadership,
     migrate: (): Promise<Migration[]> => storageCall(() => migratePostgres(db)),

@@ -200,6 +200,9 @@ export function newBaseRows(localDay: RawBuilder<string>, watermark: number, bou
 
 export interface SettledRow {
   readonly bound: number;
+  /** The largest survey_answer and survey_outcome ids, settled the same way (../survey-rollups.ts folds up to them). */
+  readonly answer_bound: number;
+  readonly outcome_bound: number;
   readonly watermark: number | null;
   readonly zone: string | null;
   readonly rollups_empty: boolean;
@@ -211,15 +214,18 @@ export interface SettledRow {
 }
 
 /**
- * A run's starting point, in one round trip: the largest id (a settled bound when read under the SHARE
- * lock on cc_csat), the last run's watermark and zone, whether there are rollups at all, and the time
- * spans of the ratings a full and an incremental run would read (index probes: the created_at index,
- * and the primary key range after the watermark).
+ * A run's starting point, in one round trip: the largest id of cc_csat, survey_answer and
+ * survey_outcome (settled bounds when read under the SHARE lock on the three), the last run's
+ * watermark and zone, whether there are rollups at all, and the time spans of the ratings a full and
+ * an incremental run would read (index probes: the created_at index, and the primary key range after
+ * the watermark).
  */
 export function selectSettled(): RawBuilder<SettledRow> {
   return sql<SettledRow>`WITH
     settled AS MATERIALIZED (
       SELECT coalesce((SELECT max(id) FROM cc_csat), 0) AS bound,
+        coalesce((SELECT max(id) FROM survey_answer), 0) AS answer_bound,
+        coalesce((SELECT max(id) FROM survey_outcome), 0) AS outcome_bound,
         (SELECT value::bigint FROM result_state WHERE key = 'watermark') AS watermark,
         (SELECT value FROM result_state WHERE key = 'timezone') AS zone
     ),
@@ -232,7 +238,7 @@ export function selectSettled(): RawBuilder<SettledRow> {
       WHERE id > (SELECT watermark FROM settled) AND id <= (SELECT bound FROM settled)
       OFFSET 0
     )
-    SELECT s.bound, s.watermark, s.zone, NOT EXISTS (SELECT FROM csat_rollup) AS rollups_empty,
+    SELECT s.bound, s.answer_bound, s.outcome_bound, s.watermark, s.zone, NOT EXISTS (SELECT FROM csat_rollup) AS rollups_empty,
       (SELECT min(created_at) FROM cc_csat) AS first_at, (SELECT max(created_at) FROM cc_csat) AS last_at,
       (SELECT min(created_at) FROM new_ratings) AS first_new_at, (SELECT max(created_at) FROM new_ratings) AS last_new_at
     FROM settled AS s`;

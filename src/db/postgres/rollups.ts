@@ -7,8 +7,11 @@
 // pass 7 by for good. So a run first waits until every id up to some bound is settled, and folds only
 // ids in (watermark, bound]: LOCK TABLE cc_csat IN SHARE MODE is granted once every transaction that
 // inserted into cc_csat has ended, and max(id) read under it is such a bound (ids handed out later are
-// larger). The lock is taken in a savepoint that is rolled back at once: the rollback releases it, so
-// inserts wait for it only while it is being granted, never for the rest of the run. Taking it under
+// larger). survey_answer and survey_outcome are locked with it and their bounds read under the same
+// lock: the per-question and funnel rollups (../survey-rollups.ts) fold by id watermarks too, in the
+// same transaction, after the csat part. The lock is taken in a savepoint that is rolled back at once:
+// the rollback releases it, so inserts wait for it only while it is being granted, never for the rest
+// of the run. Taking it under
 // the run lock means no other run can move the watermark between the bound and the fold.
 //
 // Because the watermark is exact, an incremental run adds the new ratings to the rollups in one
@@ -22,8 +25,9 @@
 // until it commits.
 //
 // Round trips are part of an incremental run's cost, more so on a busy host (each one waits for both
-// processes to be scheduled): an incremental run makes six, the statements that need no parameters
-// sent together (see settle() and trySettling()).
+// processes to be scheduled): the csat part of an incremental run makes six, the statements that need
+// no parameters sent together (see settle() and trySettling()); the survey rollups add one, and three
+// more for each of their two tables that has new rows.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ZoneCalendar } from '../../results/zone.js';
@@ -36,6 +40,8 @@ import { loadAll, mayBulkLoad } from './rollup-bulk-load.js';
 import { foldNewRatings } from './rollup-fold-sql.js';
 import { localDayOf, type TimeSpan } from './rollup-local-day.js';
 import { analyze, rebuildAll, saveState, selectSettled } from './rollup-sql.js';
+import { refreshSurveyRollups, type SurveyBounds } from '../survey-rollups.js';
+import { postgresSurveyDialect } from './survey-rollup-dialect.js';
 
 export interface RollupOptions {
   /**
@@ -76,6 +82,8 @@ export class PostgresRollupStore implements RollupStore {
 interface Settled {
   /** Every id up to it is committed or never will be. */
   readonly bound: number;
+  /** The same for survey_answer and survey_outcome. */
+  readonly surveyBounds: SurveyBounds;
   /** Where the last run stopped, in which zone; null before the first run. */
   readonly watermark: number | null;
   readonly zone: string | null;
@@ -100,7 +108,15 @@ class Run {
   }
 
   async refresh(mode: RefreshMode, refreshedAt: string): Promise<RefreshReport> {
-    const { bound, watermark, zone, rollupsEmpty, allSpan, newSpan } = await this.settle();
+    const settled = await this.settle();
+    const { report, full } = await this.refreshCsat(mode, refreshedAt, settled);
+    // Same transaction: the per-question and funnel rollups commit with the csat ones, or neither does.
+    const survey = await refreshSurveyRollups(this.trx, postgresSurveyDialect(this.calendar), full, settled.surveyBounds);
+    return { ...report, ...survey };
+  }
+
+  private async refreshCsat(mode: RefreshMode, refreshedAt: string, settled: Settled): Promise<{ report: RefreshReport; full: boolean }> {
+    const { bound, watermark, zone, rollupsEmpty, allSpan, newSpan } = settled;
     // Only a first run, a changed timezone or a shrunk table needs everything rebuilt; any backlog of
     // new ratings goes the incremental way, whose cost follows the new ratings and the rows they touch.
     const needsFull = mode === 'full' || watermark === null || zone !== this.zone || bound < watermark;
@@ -114,15 +130,15 @@ class Run {
       const everyRowWritten = rollupsEmpty || (zone !== null && zone !== this.zone);
       const total = everyRowWritten && (await mayBulkLoad(this.trx)) ? await loadAll(this.trx, localDay, bound) : await this.rebuildAll(localDay, bound);
       await saveState(bound, this.zone, refreshedAt).execute(this.trx);
-      return { kind: 'full', newRatings: total, touchedDays: -1, watermark: bound, refreshedAt };
+      return { report: { kind: 'full', newRatings: total, touchedDays: -1, watermark: bound, refreshedAt }, full: true };
     }
     if (bound === watermark) {
       await saveState(bound, this.zone, refreshedAt).execute(this.trx);
-      return { kind: 'unchanged', newRatings: 0, touchedDays: 0, watermark: bound, refreshedAt };
+      return { report: { kind: 'unchanged', newRatings: 0, touchedDays: 0, watermark: bound, refreshedAt }, full: false };
     }
     const localDay = localDayOf(this.calendar, newSpan);
     const folded = (await foldNewRatings(localDay, this.zone, watermark, bound, refreshedAt).execute(this.trx)).rows[0]!;
-    return { kind: 'incremental', newRatings: folded.ratings, touchedDays: folded.days, watermark: bound, refreshedAt };
+    return { report: { kind: 'incremental', newRatings: folded.ratings, touchedDays: folded.days, watermark: bound, refreshedAt }, full: false };
   }
 
   /**
@@ -156,6 +172,7 @@ class Run {
         await sql.raw(RELEASE_SETTLE_LOCK).execute(this.trx);
         return {
           bound: settled.bound,
+          surveyBounds: { answers: settled.answer_bound, outcomes: settled.outcome_bound },
           watermark: settled.watermark,
           zone: settled.zone,
           rollupsEmpty: settled.rollups_empty,
@@ -167,7 +184,7 @@ class Run {
     }
     throw new StorageError(
       'locked',
-      `ratings were still being inserted after ${attempts} waits of ${waitMs} ms: a transaction holds an insert into cc_csat open (look for "idle in transaction" in pg_stat_activity); nothing was folded`,
+      `ratings were still being inserted after ${attempts} waits of ${waitMs} ms: a transaction holds an insert into cc_csat, survey_answer or survey_outcome open (look for "idle in transaction" in pg_stat_activity); nothing was folded`,
     );
   }
 
@@ -182,7 +199,7 @@ class Run {
   private async trySettling(before: string, waitMs: number): Promise<boolean> {
     try {
       // lock_timeout is local to the savepoint: its rollback undoes it.
-      await sql.raw(`${before} SAVEPOINT settle_ids; SELECT set_config('lock_timeout', '${waitMs}ms', true); LOCK TABLE cc_csat IN SHARE MODE`).execute(this.trx);
+      await sql.raw(`${before} SAVEPOINT settle_ids; SELECT set_config('lock_timeout', '${waitMs}ms', true); LOCK TABLE cc_csat, survey_answer, survey_outcome IN SHARE MODE`).execute(this.trx);
       return true;
     } catch (err) {
       if (codeOf(err) !== LOCK_NOT_AVAILABLE) throw err;

@@ -1,5 +1,6 @@
 // The result service's SQL on SQLite: folds new ratings into csat_rollup and csat_running by a
-// rowid watermark. SQLite has one writer at a time, so ids commit in order and the watermark is exact.
+// rowid watermark, then answers and outcomes into answer_rollup and outcome_rollup (../survey-rollups.ts).
+// SQLite has one writer at a time, so ids commit in order and the watermarks are exact.
 import { sql, type Kysely } from 'kysely';
 import type { ZoneCalendar } from '../../results/zone.js';
 import { addDays, monthStart, weekStart } from '../../results/zone.js';
@@ -17,6 +18,8 @@ import {
   refreshRunningFrom,
   stageBaseDays,
 } from './rollup-sql.js';
+import { readSurveyBounds, refreshSurveyRollups } from '../survey-rollups.js';
+import { sqliteSurveyDialect } from './survey-rollup-dialect.js';
 import type { WriteGate } from './write-gate.js';
 
 type State = { watermark?: string; timezone?: string; refreshed_at?: string };
@@ -26,13 +29,21 @@ export async function readResultState(db: Kysely<Database>): Promise<State> {
   return Object.fromEntries(rows.map((row) => [row.key, row.value])) as State;
 }
 
+export interface SqliteRollupOptions {
+  /** Answers or outcomes folded per statement (see survey-rollup-dialect.ts); tests make it small. */
+  readonly surveyRowsPerSlice?: number;
+}
+
 export class SqliteRollupStore implements RollupStore {
-  constructor(private readonly writes: WriteGate) {}
+  constructor(
+    private readonly writes: WriteGate,
+    private readonly options: SqliteRollupOptions = {},
+  ) {}
 
   refresh(mode: RefreshMode, zone: ZoneCalendar, refreshedAt: string): Promise<RefreshReport> {
     // One transaction (BEGIN IMMEDIATE): the watermark read and the rollup writes see one snapshot.
     // A lock held by another process (cc-csat aggregate) is waited for without blocking live calls.
-    return this.writes.transaction('result service run', (db) => new Run(db, zone).refresh(mode, refreshedAt));
+    return this.writes.transaction('result service run', (db) => new Run(db, zone, this.options).refresh(mode, refreshedAt));
   }
 }
 
@@ -40,9 +51,24 @@ class Run {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly zone: ZoneCalendar,
+    private readonly options: SqliteRollupOptions,
   ) {}
 
   async refresh(mode: RefreshMode, refreshedAt: string): Promise<RefreshReport> {
+    const { report, full } = await this.refreshCsat(mode, refreshedAt);
+    // A file migrated only part of the way (upgraded step by step) has no survey rollups yet.
+    if (!(await this.hasSurveyRollups())) return report;
+    // Same transaction: the per-question and funnel rollups commit with the csat ones, or neither does.
+    const survey = await refreshSurveyRollups(this.db, sqliteSurveyDialect(this.zone, this.options.surveyRowsPerSlice), full, await readSurveyBounds(this.db));
+    return { ...report, ...survey };
+  }
+
+  private async hasSurveyRollups(): Promise<boolean> {
+    const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('answer_rollup', 'outcome_rollup')`.execute(this.db);
+    return rows[0]?.n === 2;
+  }
+
+  private async refreshCsat(mode: RefreshMode, refreshedAt: string): Promise<{ report: RefreshReport; full: boolean }> {
     const db = this.db;
     const state = await readResultState(db);
     const maxId = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM cc_csat`.execute(db)).rows[0]?.id ?? 0;
@@ -55,16 +81,16 @@ class Run {
       await this.rebuildAll(maxId);
       await this.saveState(maxId, refreshedAt);
       const total = (await sql<{ n: number }>`SELECT count(*) AS n FROM cc_csat WHERE id <= ${maxId}`.execute(db)).rows[0]!.n;
-      return { kind: 'full', newRatings: total, touchedDays: -1, watermark: maxId, refreshedAt };
+      return { report: { kind: 'full', newRatings: total, touchedDays: -1, watermark: maxId, refreshedAt }, full: true };
     }
     if (maxId === watermark) {
       await this.saveState(maxId, refreshedAt);
-      return { kind: 'unchanged', newRatings: 0, touchedDays: 0, watermark: maxId, refreshedAt };
+      return { report: { kind: 'unchanged', newRatings: 0, touchedDays: 0, watermark: maxId, refreshedAt }, full: false };
     }
     const fresh = await this.touchedDays(watermark, maxId);
     await this.rebuildDays(fresh.days);
     await this.saveState(maxId, refreshedAt);
-    return { kind: 'incremental', newRatings: fresh.count, touchedDays: fresh.days.length, watermark: maxId, refreshedAt };
+    return { report: { kind: 'incremental', newRatings: fresh.count, touchedDays: fresh.days.length, watermark: maxId, refreshedAt }, full: false };
   }
 
   private async rebuildAll(maxId: number): Promise<void> {

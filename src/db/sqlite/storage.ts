@@ -1,13 +1,16 @@
 // Storage on one SQLite file: the default, and the two-command path. One engine per file.
-import type { Kysely } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import type { Logger } from '../../log.js';
 import type { Storage } from '../../storage/ports.js';
 import { answersForCalls, insertAnswerAndRating } from '../answers.js';
 import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR, type Migration } from '../migrate.js';
 import { insertOutcome, outcomesForCall } from '../outcomes.js';
-import { findRatingByCallId, insertRating, listRatings } from '../ratings.js';
+import { exportRatingsPage, findRatingByCallId, insertRating, listRatings } from '../ratings.js';
+import { finishExport, listExports, startExport } from '../exports.js';
+import { highestIdCounts } from '../row-counts.js';
 import { expiredRecordings, markRecordingDeleted } from '../recordings.js';
 import { markCallerSurveyed, pruneSurveyedCallers } from '../surveyed-callers.js';
+import { RollupSurveyStatsStore } from '../survey-stats.js';
 import type { Database } from '../schema.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { openDatabase, type OpenDatabase, type OpenOptions } from './open.js';
@@ -37,6 +40,10 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
   const database = openDatabase(path, { ...options, ...(checkpointing ? { walAutocheckpointPages: BACKGROUND_CHECKPOINT_SAFETY_PAGES } : {}) });
   const { db, writes } = database;
   let checkpointer: Checkpointer | undefined;
+  // Statistics read on the read-only connection (opened on first use): the writer's would queue behind
+  // a result-service run. Never destroyed: the connection is the database's to close.
+  let reads: Kysely<Database> | undefined;
+  const reader = () => (reads ??= new Kysely<Database>({ dialect: new SqliteDialect({ database: database.reader }) }));
   return {
     kind: 'sqlite',
     // One engine per file (one writer): its rate limits are its own.
@@ -49,6 +56,7 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       insert: (rating, what) => writes.write(what, (conn) => insertRating(conn, rating)),
       findByCallId: (callId) => findRatingByCallId(db, callId),
       list: (filter, page) => listRatings(db, filter, page),
+      exportPage: (filter, after, limit) => exportRatingsPage(db, filter, after, limit),
     },
     answers: {
       // One transaction for the answer and its rating: a headline answer never exists without its row.
@@ -85,6 +93,13 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
         }),
     },
     stats: new SqliteStatsStore(() => database.reader),
+    surveyStats: new RollupSurveyStatsStore(reader),
+    exportAudit: {
+      start: (record) => writes.write('export audit', (conn) => startExport(conn, record)),
+      finish: (id, outcome) => writes.write('export audit', (conn) => finishExport(conn, id, outcome)),
+      list: (limit, beforeId) => listExports(db, limit, beforeId),
+    },
+    rowCounts: { counts: () => highestIdCounts(db) },
     rollups: new SqliteRollupStore(writes),
     // One engine per file: it always runs the result service.
     leadership: { acquire: async () => true, release: async () => undefined },
