@@ -19,6 +19,8 @@ const benches: Array<[string, string[]]> = [
   ['real.bench.ts', []],
   // Skipped (one line) without CC_CSAT_CHROMIUM.
   ['dashboard.bench.ts', []],
+  // Per-question and funnel reads (answer_rollup, outcome_rollup) and their runs at 1,000,000 calls; PostgreSQL too with CC_CSAT_BENCH_POSTGRES_URL.
+  ['survey-stats.bench.ts', []],
 ];
 const names = benches.map(([file]) => file.replace(/\.bench\.ts$/, ''));
 const asked = process.argv.slice(2).flatMap((name) => (name === 'pg' ? names.filter((n) => n.endsWith('-pg')) : [name]));
