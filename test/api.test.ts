@@ -225,6 +225,7 @@ for (const { kind, skip } of DATABASES) {
         '/cc/csat/health',
         '/cc/csat/questions',
         '/cc/csat/queue/{queue_id}',
+        '/cc/csat/queues',
         '/cc/csat/responses',
         '/cc/csat/team/{team_id}',
         '/cc/csat/teams',

@@ -42,17 +42,6 @@ function answerOut(answer: Answer) {
   };
 }
 
-/** Answers grouped by call, each call's in the order given. */
-function byCall(answers: readonly Answer[]): Map<string, ReturnType<typeof answerOut>[]> {
-  const grouped = new Map<string, ReturnType<typeof answerOut>[]>();
-  for (const answer of answers) {
-    let list = grouped.get(answer.call_id);
-    if (!list) grouped.set(answer.call_id, (list = []));
-    list.push(answerOut(answer));
-  }
-  return grouped;
-}
-
 const LISTED_QUEUES = 20;
 
 function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {

@@ -11,6 +11,7 @@ import {
   QuestionsAnswer,
   QuestionsQuery,
   TeamList,
+  QueueList,
   TeamParams,
   TeamStats,
   ExportQuery,
@@ -141,6 +142,13 @@ export function buildOpenApi(version: string): Json {
           security: readSecurity,
           parameters: [...parameters(QueueParams, 'path'), ...parameters(StatsQuery, 'query')],
           responses: { '200': json(QueueStats, 'statistics'), '304': notModified, ...errors, '404': json(ErrorBody, 'queue unknown to config and never rated') },
+        },
+      },
+      '/cc/csat/queues': {
+        get: {
+          summary: "The configured queues (sorted, following reloads) and the calling key's name, scopes and agent binding",
+          security: readSecurity,
+          responses: { '200': json(QueueList, 'the queues and the key'), ...errors },
         },
       },
       '/cc/csat/teams': {

@@ -197,6 +197,14 @@ export const TeamList = z
   .object({ teams: z.array(z.object({ team_id: z.string(), name: z.string(), agents: z.array(z.string()) })) })
   .meta({ title: 'TeamList' });
 
+/** The dashboard's queue picker, and what the calling key may do (it hides what the key cannot use). */
+export const QueueList = z
+  .object({
+    queues: z.array(z.object({ queue_id: z.string(), csat_enabled: z.boolean() })),
+    key: z.object({ name: z.string(), scopes: z.array(z.string()), agent_id: z.string().nullable() }),
+  })
+  .meta({ title: 'QueueList' });
+
 const rangeFields = {
   period: z.enum(['day', 'week', 'month']),
   from: z.string(),
