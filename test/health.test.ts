@@ -94,6 +94,11 @@ for (const { kind, skip } of DATABASES) {
         assert.ok(res.body.issues.some((issue: { path: string }) => issue.path === field), JSON.stringify(res.body));
       }
       assert.equal((await api.request('GET', '/cc/csat/health', { key: null })).status, 401);
+      // It names every queue and team: an agent-bound key is refused, naming its agent.
+      const asAgent = await api.request('GET', '/cc/csat/health', { key: KEYS.agent });
+      assert.equal(asAgent.status, 403);
+      assert.match(asAgent.body.detail, /may only read agent "agent-001"/);
+      assert.equal(asAgent.body.queries, undefined);
       let last = 0;
       for (let i = 0; i < 7 && last !== 429; i++) last = (await api.request('GET', '/cc/csat/health', { key: KEYS.limited })).status;
       assert.equal(last, 429);

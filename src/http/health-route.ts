@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import { addDays, type ZoneCalendar } from '../results/zone.js';
 import type { RowCountStore, RowCounts, StatsRange, StatsStore, SurveyStatsStore } from '../storage/ports.js';
-import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
+import { agentBinding, notOwnAgent, requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { parse } from './parse-input.js';
 import type { TeamMembers } from './responses-route.js';
 import { HealthQuery } from './schemas.js';
@@ -90,6 +90,8 @@ export function healthRoutes(deps: HealthRouteDeps): Router {
   };
 
   router.get('/cc/csat/health', read, async (req, res) => {
+    // It names every queue and team and the whole contact center's size: not for a key bound to one agent.
+    if (agentBinding(res) !== undefined) throw notOwnAgent(res);
     const query = parse(HealthQuery, req.query, 'query');
     const run = await currentRun();
     const queries = run.queries.map((measured) => ({ name: measured.name, ms: round2(measured.ms), budget_ms: query.budget_ms, ok: measured.ms <= query.budget_ms }));
