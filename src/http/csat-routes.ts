@@ -30,7 +30,7 @@ export interface CsatRouteDeps {
 }
 
 /** An answer as the API shows it: the call's own ids and the row id are already in the enclosing item. */
-function answerOut(answer: Answer) {
+export function answerFields(answer: Answer) {
   return {
     question_id: answer.question_id,
     kind: answer.kind,
@@ -125,7 +125,7 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
     // Another agent's call is answered exactly as a call never rated: an agent key learns nothing of it.
     const owner = rating?.agent_id ?? answers[0]?.agent_id;
     if ((!rating && answers.length === 0) || (bound !== undefined && owner !== bound)) throw new HttpError(404, `no rating and no answer for call ${call_id}`);
-    const shown = answers.map(answerOut);
+    const shown = answers.map(answerFields);
     if (rating) {
       res.json({ ...rating, answers: shown });
       return;

@@ -7,6 +7,7 @@ import { addDays, type ZoneCalendar } from '../results/zone.js';
 import type { AnswerStore, RatingFilter, RatingStore } from '../storage/ports.js';
 import { agentBinding, notOwnAgent, requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { answerFields } from './csat-routes.js';
 import { HttpError } from './errors.js';
 import { parse } from './parse-input.js';
 import { ResponsesQuery } from './schemas.js';
@@ -35,16 +36,7 @@ export function recordingUrl(answer: Answer, recordingsOfCall: number): string |
 }
 
 function answerOut(answer: Answer, recordingsOfCall: number) {
-  return {
-    question_id: answer.question_id,
-    kind: answer.kind,
-    value: answer.value,
-    digits: answer.digits,
-    language: answer.language,
-    answered_at: answer.answered_at,
-    recording: answer.recording === null ? null : { name: answer.recording, duration_ms: answer.recording_ms ?? 0, format: answer.recording_format },
-    recording_url: recordingUrl(answer, recordingsOfCall),
-  };
+  return { ...answerFields(answer), recording_url: recordingUrl(answer, recordingsOfCall) };
 }
 
 /** Answers grouped by call, each call's in the order given. */
