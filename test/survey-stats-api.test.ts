@@ -71,7 +71,7 @@ function generate(prefix: string, count: number, firstDay: string, days: number,
     const queue_id = pick(QUEUES);
     const at = new Date(start + Math.floor(random() * days * 86_400_000)).toISOString();
     const outcome = i === 0 ? 'completed' : pick(['completed', 'completed', 'completed', 'abandoned', 'declined', 'no_input', 'invalid', 'failed', 'skipped'] as const);
-    const reason = outcome === 'skipped' ? pick(['sampled_out', 'excluded_agent']) : outcome === 'failed' ? pick(['ari_error', null]) : outcome === 'declined' ? pick(['pressed_decline', 'silence']) : null;
+    const reason = outcome === 'skipped' ? pick(['not_sampled', 'agent_excluded']) : outcome === 'failed' ? pick(['ari_application_replaced', null]) : outcome === 'declined' ? pick(['declined_by_key', 'no_answer_to_offer']) : null;
     const last_step = ['abandoned', 'no_input', 'invalid'].includes(outcome) ? pick(['q_csat', 'q_nps', 'consent']) : null;
     // A skipped caller with no agent (an unanswered queue call): counted for the queue, not for any agent.
     const unassigned = outcome === 'skipped' && random() < 0.3;

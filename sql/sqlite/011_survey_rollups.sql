@@ -26,7 +26,7 @@ CREATE INDEX answer_rollup_period_start ON answer_rollup (scope, period, period_
 
 -- How many surveys ended one way. detail: last_step for abandoned, no_input and invalid, otherwise
 -- reason ('' when NULL); consent '' when NULL. Outcomes without an agent are left out of agent
--- scope, those without a queue out of queue scope.
+-- scope; (since 013_outcome_rollup_labels) those without a queue are queue rows of queue ''.
 CREATE TABLE outcome_rollup (
   scope        TEXT    NOT NULL CHECK (scope IN ('agent', 'queue')),
   period       TEXT    NOT NULL CHECK (period IN ('day', 'week', 'month')),

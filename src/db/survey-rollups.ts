@@ -15,6 +15,7 @@
 // a pause between them where the database driver is synchronous (SQLite), so live calls keep the
 // event loop while a rebuild runs.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { outcomeDetail } from './outcome-detail.js';
 import type { Database } from './schema.js';
 
 /** When the rows of one slice were made (min and max of their timestamp). */
@@ -62,7 +63,11 @@ interface Source {
   readonly columns: RawBuilder<unknown>;
   /** The rollup's columns after scope, period, queue_id, agent_id and period_start, and the base rows' matching ones. */
   readonly keys: readonly string[];
-  /** Rows whose subject is unknown are left out of that subject's scope. */
+  /**
+   * Rows may have no agent or no queue (a call skipped before it reached one). Those without an agent
+   * are left out of agent scope; those without a queue are queue rows of queue '' (no queue id is
+   * empty: they are validated), so the whole contact center, the sum of queue rows, counts them.
+   */
   readonly nullableSubjects: boolean;
 }
 
@@ -82,10 +87,8 @@ const OUTCOMES: Source = {
   rollup: 'outcome_rollup',
   watermarkKey: 'outcome_watermark',
   timeColumn: 'started_at',
-  // Where the caller left matters for those who left; why it ended, for the others.
-  columns: sql.raw(`queue_id, agent_id, outcome,
-    CASE WHEN outcome IN ('abandoned', 'no_input', 'invalid') THEN coalesce(last_step, '') ELSE coalesce(reason, '') END AS detail,
-    coalesce(consent, '') AS consent`),
+  // Where the caller left matters for those who left; why it ended (as a label: outcome-detail.ts), for the others.
+  columns: sql`queue_id, agent_id, outcome, ${outcomeDetail()} AS detail, coalesce(consent, '') AS consent`,
   keys: ['outcome', 'detail', 'consent'],
   nullableSubjects: true,
 };
@@ -117,10 +120,26 @@ async function readWatermarks(db: Kysely<Database>): Promise<Map<string, number>
   return new Map(rows.map((row) => [row.key, Number(row.value)]));
 }
 
+/**
+ * Whether answer_rollup or outcome_rollup must be refilled from scratch even in an incremental run.
+ * A missing watermark is a table never built (the upgrade that added it, over stored answers); one
+ * above the largest id is a source table emptied or restored from an older backup.
+ */
+function needsRefill(watermark: number | undefined, bound: number): boolean {
+  return watermark === undefined || !Number.isFinite(watermark) || bound < watermark;
+}
+
+/** Whether an incremental run would refill either table from scratch (SQLite then builds aside: rollup-swap.ts). */
+export async function surveyRollupsNeedRefill(db: Kysely<Database>): Promise<boolean> {
+  const [watermarks, bounds] = await Promise.all([readWatermarks(db), readSurveyBounds(db)]);
+  return (
+    (bounds.answers > 0 && needsRefill(watermarks.get(ANSWERS.watermarkKey), bounds.answers)) ||
+    (bounds.outcomes > 0 && needsRefill(watermarks.get(OUTCOMES.watermarkKey), bounds.outcomes))
+  );
+}
+
 async function refreshOne(db: Kysely<Database>, dialect: SurveyRollupDialect, source: Source, rebuild: boolean, watermark: number | undefined, bound: number): Promise<number> {
-  // A missing watermark is a table never built (the upgrade that added it, over stored answers); one
-  // above the largest id is a source table emptied or restored from an older backup.
-  const fromScratch = rebuild || watermark === undefined || !Number.isFinite(watermark) || bound < watermark;
+  const fromScratch = rebuild || needsRefill(watermark, bound);
   if (bound === 0) {
     // No rows at all: an empty rollup, and no watermark kept (0 and none mean the same, and a
     // database without surveys keeps result_state as it was before these tables).
@@ -183,7 +202,7 @@ function foldStatement(dialect: SurveyRollupDialect, source: Source, after: numb
   const conflictKey = sql.raw(`scope, period, queue_id, agent_id, period_start, ${source.keys.join(', ')}`);
   // Into an empty table: in key order (each index entry lands next to the previous one), no conflicts.
   const addToExisting = intoEmpty ? sql`ORDER BY 1, 2, 3, 4, 5, 6, 7, 8` : sql`ON CONFLICT (${conflictKey}) DO UPDATE SET count = ${sql.table(source.rollup)}.count + excluded.count`;
-  const knownSubjects = source.nullableSubjects ? sql`(s.scope = 'agent' AND b.agent_id IS NOT NULL) OR (s.scope = 'queue' AND b.queue_id IS NOT NULL)` : sql`true`;
+  const knownSubjects = source.nullableSubjects ? sql`s.scope = 'queue' OR b.agent_id IS NOT NULL` : sql`true`;
   return sql`WITH
     src AS (
       SELECT ${source.columns}, ${sql.raw(source.timeColumn)} AS created_at
@@ -195,7 +214,7 @@ function foldStatement(dialect: SurveyRollupDialect, source: Source, after: numb
     )
     INSERT INTO ${sql.table(source.rollup)} (${columns})
     SELECT s.scope, p.period,
-      CASE WHEN s.scope = 'queue' THEN b.queue_id ELSE '' END AS q,
+      CASE WHEN s.scope = 'queue' THEN coalesce(b.queue_id, '') ELSE '' END AS q,
       CASE WHEN s.scope = 'agent' THEN b.agent_id ELSE '' END AS a,
       CASE p.period WHEN 'day' THEN ${day} WHEN 'week' THEN ${dialect.weekOf(day)} ELSE ${dialect.monthOf(day)} END AS ps,
       ${baseKeys}, sum(b.n)
