@@ -12,6 +12,14 @@ export function encodeCursor(position: RatingPosition): string {
 export function decodeCursor(cursor: string): RatingPosition | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (rest.length > 0 || !createdAt || !CREATED_AT.test(createdAt) || !id || !/^\d{1,15}$/.test(id)) return undefined;
+  if (rest.length > 0 || !createdAt || !isInstant(createdAt) || !id || !/^\d{1,15}$/.test(id)) return undefined;
   return { createdAt, id: Number(id) };
+}
+
+// The shape alone lets 2026-13-45T99:99:99.999Z through, which PostgreSQL refuses mid-query (a 500):
+// a timestamp this server wrote comes back unchanged from a round trip through Date.
+function isInstant(text: string): boolean {
+  if (!CREATED_AT.test(text)) return false;
+  const date = new Date(text);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === text;
 }

@@ -139,16 +139,27 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
     // the audit row answers 503 and nothing is exported).
     const auditId = await deps.audit.start({ keyName, format: query.format, filters, startedAt: deps.now().toISOString() });
 
-    res.status(200);
-    res.set({
-      'Content-Type': CONTENT_TYPES[query.format],
-      'Content-Disposition': `attachment; filename="csat-${range.from}-${range.to}.${query.format}"`,
-      'Cache-Control': 'no-store',
-    });
+    const finishAudit = async (status: 'completed' | 'aborted' | 'failed', rows: number): Promise<void> => {
+      try {
+        await deps.audit.finish(auditId, { status, rows, finishedAt: deps.now().toISOString() });
+      } catch (err) {
+        deps.log.warn({ err: err instanceof Error ? err.message : String(err), export_id: auditId, status, rows }, 'export ended but its audit row could not be updated; it reads "running"');
+      }
+    };
+    // Status and headers go out with the first byte, once the first page was read: until then a
+    // failure can still be told as such (a 503 with Retry-After for the database's trouble).
+    const startBody = (): void => {
+      res.status(200);
+      res.set({
+        'Content-Type': CONTENT_TYPES[query.format],
+        'Content-Disposition': `attachment; filename="csat-${range.from}-${range.to}.${query.format}"`,
+        'Cache-Control': 'no-store',
+      });
+      if (query.format === 'csv') res.write(csvHeader(query.include_comments));
+    };
     let rows = 0;
     let status: 'completed' | 'aborted' | 'failed' = 'completed';
     try {
-      if (query.format === 'csv') res.write(csvHeader(query.include_comments));
       let after: RatingPosition | undefined;
       while (!clientGone) {
         const page = await deps.ratings.exportPage(filter, after, pageSize);
@@ -158,6 +169,7 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
         const answers = byCall(page.length === 0 ? [] : await deps.answers.forCalls(page.map((rating) => rating.call_id)));
         const chunk = page.map((rating) => exportRecord(query.format, rating, answers.get(rating.call_id) ?? [], query.include_comments)).join('');
         if (clientGone) break;
+        if (!res.headersSent) startBody();
         if (chunk.length > 0 && !res.write(chunk)) await writable(res);
         rows += page.length;
         if (clientGone || page.length < pageSize) break;
@@ -173,16 +185,18 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
       // Completed only once the last byte went out: a client gone before then did not get it all.
       if (clientGone) status = 'aborted';
     } catch (err) {
+      if (!res.headersSent && !clientGone) {
+        // Nothing sent yet: recorded as failed first (a client that retries on the 503 and then
+        // lists /exports sees it so), then answered by the error handler like any read.
+        await finishAudit('failed', 0);
+        throw err;
+      }
       status = clientGone ? 'aborted' : 'failed';
       if (status === 'failed') deps.log.warn({ err: err instanceof Error ? err.message : String(err), export_id: auditId }, 'export failed mid-stream; the client gets a cut-off response');
       // Headers are gone: cutting the connection is the only way left to say "this is not all of it".
       res.destroy();
     }
-    try {
-      await deps.audit.finish(auditId, { status, rows, finishedAt: deps.now().toISOString() });
-    } catch (err) {
-      deps.log.warn({ err: err instanceof Error ? err.message : String(err), export_id: auditId, status, rows }, 'export ended but its audit row could not be updated; it reads "running"');
-    }
+    await finishAudit(status, rows);
   });
 
   router.get('/cc/csat/exports', admin, async (req, res) => {

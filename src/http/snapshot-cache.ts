@@ -29,10 +29,39 @@ export function answerOf(body: string, identity?: string): CachedAnswer {
   return { body: encoded, etag: `W/"${encoded.length.toString(16)}-${digest}"` };
 }
 
-export class SnapshotCache {
-  private readonly entries = new Map<string, { version: string; answer: CachedAnswer }>();
+export interface SnapshotCacheLimits {
+  /** Answers kept at most; default 1000. */
+  readonly maxEntries?: number;
+  /** Bytes kept at most (bodies and keys); default 32 MB. A larger answer is served, never kept. */
+  readonly maxBytes?: number;
+}
 
-  constructor(private readonly maxEntries = 1000) {}
+const DEFAULT_MAX_ENTRIES = 1000;
+// A count alone is no bound: a thousand year-long daily trends of every question is half a gigabyte.
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Roughly what an entry holds: its body, its ETag, and its key (UTF-16 in the Map). */
+const sizeOf = (key: string, answer: CachedAnswer): number => answer.body.length + answer.etag.length + 2 * key.length;
+
+export class SnapshotCache {
+  private readonly entries = new Map<string, { version: string; answer: CachedAnswer; size: number }>();
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private totalBytes = 0;
+
+  constructor(limits: SnapshotCacheLimits = {}) {
+    this.maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
+  }
+
+  /** Bytes the kept answers take, as counted against maxBytes. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
 
   get(key: string, version: string | null): CachedAnswer | undefined {
     if (version === null) return undefined;
@@ -46,9 +75,19 @@ export class SnapshotCache {
 
   set(key: string, version: string | null, answer: CachedAnswer): void {
     if (version === null) return;
+    this.remove(key);
+    const size = sizeOf(key, answer);
+    if (size > this.maxBytes) return;
+    this.entries.set(key, { version, answer, size });
+    this.totalBytes += size;
+    while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) this.remove(this.entries.keys().next().value!);
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
     this.entries.delete(key);
-    this.entries.set(key, { version, answer });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.totalBytes -= entry.size;
   }
 }
 

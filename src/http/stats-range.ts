@@ -22,8 +22,10 @@ export function statsRangeOf(query: StatsRangeQuery, options: { zone: ZoneCalend
   if (from > to) throw new HttpError(400, `invalid query: from ${from} is after to ${to}`, { issues: [{ path: 'from', message: 'from is after to' }] });
   const span = daysBetween(from, to) + 1;
   if (span > MAX_DAYS[query.period]) {
-    throw new HttpError(400, `invalid query: ${span} days is more than ${MAX_DAYS[query.period]} for period=${query.period}`, {
-      issues: [{ path: 'from', message: `range is at most ${MAX_DAYS[query.period]} days for period=${query.period}` }],
+    // Name what the client sent: days=800 is fixed in `days`, a from/to range in `from`.
+    const field = query.from === undefined && query.days !== undefined ? 'days' : 'from';
+    throw new HttpError(400, `invalid query: ${field}: ${span} days is more than ${MAX_DAYS[query.period]} for period=${query.period}`, {
+      issues: [{ path: field, message: `range is at most ${MAX_DAYS[query.period]} days for period=${query.period}` }],
     });
   }
   return alignRange(query.period, from, to);
