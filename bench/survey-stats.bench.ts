@@ -3,7 +3,8 @@
 // rating, three answers (csat, nps, ces) and a survey outcome; medians of REPEATS reads of the last
 // 30 days for one queue and for the whole contact center. Also what the rollups cost a run: a full
 // rebuild, an incremental run after 1,000 more calls, and the longest event-loop stall during the
-// rebuild (SQLite folds in slices for that). Prints a table; results in bench/results/survey-stats.json.
+// rebuild, and the longest wait of a rating stored every 10 ms during it (SQLite builds aside on a worker
+// thread and swaps the result in: src/db/sqlite/rollup-scratch.ts). Prints a table; results in bench/results/survey-stats.json.
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,7 +131,22 @@ async function measure(storage: Storage, addCalls: (count: number, options: Seed
     longestGap = Math.max(longestGap, now - lastTick);
     lastTick = now;
   }, 1);
+  // A rating every 10 ms meanwhile, as live calls would store them: the longest any of them waited.
+  let writing = true;
+  let longestWrite = 0;
+  let written = 0;
+  const writer = (async () => {
+    while (writing) {
+      const started = performance.now();
+      await storage.ratings.insert({ call_id: `live-${written}`, agent_id: 'agent-1', queue_id: QUEUE, score: 4, comment: null, created_at: '2026-11-20T18:59:00.000Z' }, 'bench live rating');
+      longestWrite = Math.max(longestWrite, performance.now() - started);
+      written++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
   const full = await time(() => service.run('full'));
+  writing = false;
+  await writer;
   clearInterval(ticker);
   const fullAgain = await time(() => service.run('full'));
   await addCalls(1_000, { days: 1 / 24, endMs: Date.parse('2026-11-20T18:30:00Z'), seed: 77, prefix: 'inc' });
@@ -158,6 +174,8 @@ async function measure(storage: Storage, addCalls: (count: number, options: Seed
     full_run_ms: full.ms,
     full_run_again_ms: fullAgain.ms,
     full_run_longest_event_loop_stall_ms: longestGap,
+    full_run_longest_rating_write_ms: longestWrite,
+    full_run_ratings_written_meanwhile: written,
     incremental_1000_calls_ms: incremental.ms,
     reads_median_ms: Object.fromEntries(reads.map(([name]) => [name, median(samples[name]!)])),
     rows_returned: rows,
@@ -209,7 +227,7 @@ function table(results: Record<string, Record<string, unknown>>): void {
     const rows = kinds.map((kind) => cell(String((results[kind]!['rows_returned'] as Reads)[name]), 15)).join('');
     console.log(`${name.padEnd(40)}${ms}${rows}`);
   }
-  for (const metric of ['full_run_ms', 'full_run_again_ms', 'full_run_longest_event_loop_stall_ms', 'incremental_1000_calls_ms']) {
+  for (const metric of ['full_run_ms', 'full_run_again_ms', 'full_run_longest_event_loop_stall_ms', 'full_run_longest_rating_write_ms', 'full_run_ratings_written_meanwhile', 'incremental_1000_calls_ms']) {
     console.log(`${metric.padEnd(40)}${kinds.map((kind) => cell(fmt(results[kind]![metric] as number), 12)).join('')}`);
   }
 }

@@ -73,8 +73,10 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
     }),
   });
   // First run at boot, before any call is taken: when it must be a full rebuild (first start on
-  // an existing database, a changed timezone) it holds the write lock for seconds per million
-  // ratings, which live surveys must never wait on. Then incremental runs on schedule.
+  // an existing database, a changed timezone, an upgrade that adds a rollup) its swap still holds
+  // SQLite's writer for a few seconds per million calls (the build itself runs aside on a worker
+  // thread: rollup-scratch.ts), which live surveys had better not wait on. Then incremental runs on
+  // schedule.
   await results.runIfLeader('incremental').catch((err: unknown) => log.error({ err }, 'initial result service run failed'));
   // From here on live calls depend on the event loop: no statement may wait for a lock inside SQLite.
   storage.serving();

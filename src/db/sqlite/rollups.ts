@@ -18,7 +18,9 @@ import {
   refreshRunningFrom,
   stageBaseDays,
 } from './rollup-sql.js';
-import { readSurveyBounds, refreshSurveyRollups } from '../survey-rollups.js';
+import { readSurveyBounds, refreshSurveyRollups, surveyRollupsNeedRefill } from '../survey-rollups.js';
+import { removeScratch } from './rollup-scratch.js';
+import { buildAndSwap } from './rollup-swap.js';
 import { sqliteSurveyDialect } from './survey-rollup-dialect.js';
 import type { WriteGate } from './write-gate.js';
 
@@ -32,6 +34,15 @@ export async function readResultState(db: Kysely<Database>): Promise<State> {
 export interface SqliteRollupOptions {
   /** Answers or outcomes folded per statement (see survey-rollup-dialect.ts); tests make it small. */
   readonly surveyRowsPerSlice?: number;
+  /**
+   * The database file: full builds then run on a worker thread into a scratch file beside it and are
+   * swapped in (rollup-swap.ts). Without it (an in-memory database) they run in the writer's transaction.
+   */
+  readonly livePath?: string;
+  /** How long a full build's swap waits for another process's write lock (as the write gate does). */
+  readonly lockWaitMs?: number;
+  /** Between a full build and its swap (tests: what is stored meanwhile must be folded in too). */
+  readonly beforeSwap?: () => Promise<void>;
 }
 
 export class SqliteRollupStore implements RollupStore {
@@ -40,11 +51,45 @@ export class SqliteRollupStore implements RollupStore {
     private readonly options: SqliteRollupOptions = {},
   ) {}
 
-  refresh(mode: RefreshMode, zone: ZoneCalendar, refreshedAt: string): Promise<RefreshReport> {
+  async refresh(mode: RefreshMode, zone: ZoneCalendar, refreshedAt: string): Promise<RefreshReport> {
+    const livePath = this.options.livePath;
+    if (livePath !== undefined && (await this.writes.write('result service check', (db) => wantsFullBuild(db, zone, mode)))) {
+      return this.buildAside(livePath, zone, refreshedAt);
+    }
     // One transaction (BEGIN IMMEDIATE): the watermark read and the rollup writes see one snapshot.
     // A lock held by another process (cc-csat aggregate) is waited for without blocking live calls.
-    return this.writes.transaction('result service run', (db) => new Run(db, zone, this.options).refresh(mode, refreshedAt));
+    return this.writes.transaction('result service run', (db) => refreshRollups(db, zone, this.options, mode, refreshedAt));
   }
+
+  private async buildAside(livePath: string, zone: ZoneCalendar, refreshedAt: string): Promise<RefreshReport> {
+    const scratchPath = `${livePath}.rollup-build`;
+    try {
+      const job = { livePath, scratchPath, timezone: zone.zone, refreshedAt, lockWaitMs: this.options.lockWaitMs ?? 5000 };
+      return await buildAndSwap(this.writes, job, this.options.beforeSwap);
+    } finally {
+      removeScratch(scratchPath);
+    }
+  }
+}
+
+/** One result-service run on `db`, inside the caller's transaction. */
+export function refreshRollups(db: Kysely<Database>, zone: ZoneCalendar, options: SqliteRollupOptions, mode: RefreshMode, refreshedAt: string): Promise<RefreshReport> {
+  return new Run(db, zone, options).refresh(mode, refreshedAt);
+}
+
+/** Whether this run rebuilds everything: asked to, a first run, a changed timezone, a reset table, or survey rollups to refill. */
+async function wantsFullBuild(db: Kysely<Database>, zone: ZoneCalendar, mode: RefreshMode): Promise<boolean> {
+  if (mode === 'full') return true;
+  const state = await readResultState(db);
+  const maxId = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM cc_csat`.execute(db)).rows[0]?.id ?? 0;
+  const watermark = state.watermark === undefined ? undefined : Number(state.watermark);
+  if (watermark === undefined || state.timezone !== zone.zone || maxId < watermark) return true;
+  return (await hasSurveyRollups(db)) && (await surveyRollupsNeedRefill(db));
+}
+
+async function hasSurveyRollups(db: Kysely<Database>): Promise<boolean> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('answer_rollup', 'outcome_rollup')`.execute(db);
+  return rows[0]?.n === 2;
 }
 
 class Run {
@@ -57,15 +102,10 @@ class Run {
   async refresh(mode: RefreshMode, refreshedAt: string): Promise<RefreshReport> {
     const { report, full } = await this.refreshCsat(mode, refreshedAt);
     // A file migrated only part of the way (upgraded step by step) has no survey rollups yet.
-    if (!(await this.hasSurveyRollups())) return report;
+    if (!(await hasSurveyRollups(this.db))) return report;
     // Same transaction: the per-question and funnel rollups commit with the csat ones, or neither does.
     const survey = await refreshSurveyRollups(this.db, sqliteSurveyDialect(this.zone, this.options.surveyRowsPerSlice), full, await readSurveyBounds(this.db));
     return { ...report, ...survey };
-  }
-
-  private async hasSurveyRollups(): Promise<boolean> {
-    const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('answer_rollup', 'outcome_rollup')`.execute(this.db);
-    return rows[0]?.n === 2;
   }
 
   private async refreshCsat(mode: RefreshMode, refreshedAt: string): Promise<{ report: RefreshReport; full: boolean }> {

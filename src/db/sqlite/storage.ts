@@ -100,7 +100,8 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       list: (limit, beforeId) => listExports(db, limit, beforeId),
     },
     rowCounts: { counts: () => highestIdCounts(db) },
-    rollups: new SqliteRollupStore(writes),
+    // A file's full builds run aside (worker thread, scratch file): ratings keep committing meanwhile.
+    rollups: new SqliteRollupStore(writes, path === ':memory:' ? {} : { livePath: path, lockWaitMs: options.lockWaitMs ?? 5000 }),
     // One engine per file: it always runs the result service.
     leadership: { acquire: async () => true, release: async () => undefined },
     migrate: (): Promise<Migration[]> => migrate(db, readMigrations(SQLITE_MIGRATIONS_DIR)),
