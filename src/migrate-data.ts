@@ -1,6 +1,7 @@
 // `cc-csat migrate-data`: copies an existing database (ratings and survey outcomes, ids kept) into an
 // empty one, typically a SQLite file into PostgreSQL when a contact center scales out; verifies the
-// copy and rebuilds the rollups there. Claims and rollups are not copied: claims belong to live
+// copy and rebuilds the rollups there. The export audit trail (csat_export) goes along: who took which
+// ratings out stays answerable after the move. Claims and rollups are not copied: claims belong to live
 // surveys, and the rollups (csat_rollup and the rest, answer_rollup, outcome_rollup) are rebuilt from
 // the copied ratings, answers and outcomes in the target's own SQL by one full result-service run.
 import { sql, type Kysely } from 'kysely';
@@ -17,6 +18,8 @@ export interface CopyReport {
   readonly ratings: number;
   readonly outcomes: number;
   readonly answers: number;
+  /** Rows of the export audit trail (GET /cc/csat/exports). */
+  readonly exports: number;
   /** Hashed caller numbers with when each was last surveyed (resurvey_after_hours). */
   readonly surveyedCallers: number;
   readonly rollups: RunReport;
@@ -31,7 +34,7 @@ export class MigrateDataError extends Error {
 }
 
 const BATCH_ROWS = 2_000;
-const COPIED_TABLES = ['cc_csat', 'survey_outcome', 'survey_answer'] as const;
+const COPIED_TABLES = ['cc_csat', 'survey_outcome', 'survey_answer', 'csat_export'] as const;
 
 export async function openEndpoint(target: DatabaseTarget, applicationName: string): Promise<Endpoint> {
   if (target.kind === 'postgres') {
@@ -115,5 +118,12 @@ export async function copyDatabase(from: Endpoint, to: Endpoint, options: { time
   // every recent caller again after the move. Keyed by the hash, not an id.
   const callers = await copySurveyedCallers(from.db, to.db);
   const rollups = await new ResultService({ rollups: to.rollups, timezone: options.timezone, log: options.log }).run('full');
-  return { ratings: counts['cc_csat']!, outcomes: counts['survey_outcome']!, answers: counts['survey_answer']!, surveyedCallers: callers, rollups };
+  return {
+    ratings: counts['cc_csat']!,
+    outcomes: counts['survey_outcome']!,
+    answers: counts['survey_answer']!,
+    exports: counts['csat_export']!,
+    surveyedCallers: callers,
+    rollups,
+  };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NewAnswer, NewRating } from '../src/db/schema.js';
 import { CallResponse, ResponsesPage } from '../src/http/schemas.js';
-import { DATABASES, startApi } from './helpers/api.js';
+import { DATABASES, KEYS, startApi } from './helpers/api.js';
 import { startHarness } from './helpers/harness.js';
 import { within } from './helpers/wait.js';
 
@@ -53,8 +53,8 @@ for (const { kind, skip } of DATABASES) {
         CallResponse.parse(got.body);
         assert.equal(got.body.score, 4);
         assert.deepEqual(got.body.answers, [
-          { question_id: 'ask', kind: 'csat', value: 4, digits: '2', language: 'en', answered_at: AT, recording: null },
-          { question_id: 'resolved', kind: 'yes_no', value: 1, digits: '1', language: 'en', answered_at: AT, recording: null },
+          { question_id: 'ask', kind: 'csat', value: 4, digits: '2', language: 'en', answered_at: AT, recording: null, recording_url: null },
+          { question_id: 'resolved', kind: 'yes_no', value: 1, digits: '1', language: 'en', answered_at: AT, recording: null, recording_url: null },
         ]);
       } finally {
         await api.close();
@@ -85,6 +85,47 @@ for (const { kind, skip } of DATABASES) {
         ResponsesPage.parse(page.body);
         const answersOf = Object.fromEntries(page.body.items.map((item: { call_id: string; answers: Array<{ question_id: string; value: number }> }) => [item.call_id, item.answers.map((a) => [a.question_id, a.value])]));
         assert.deepEqual(answersOf, { 'rated-1': [['ask', 5]], 'rated-api': [] });
+      } finally {
+        await api.close();
+      }
+    });
+
+    test('a spoken comment on GET /cc/csat/:call_id carries its recording_url as on /responses; listening to it needs csat:recordings', async () => {
+      const api = await startApi({ database: kind, now: new Date(AT) });
+      try {
+        const comment = (callId: string, question: string, name: string) =>
+          answer(callId, question, { kind: 'comment', value: null, digits: null, recording: name, recording_ms: 4_200, recording_format: 'wav' });
+        await api.storage.answers.record(answer('voice/1', 'ask', { value: 2, digits: '4' }), rating('voice/1', 2));
+        await api.storage.answers.record(comment('voice/1', 'why', 'csat-voice-1'));
+        // Two comments in one call: each link names its question.
+        await api.storage.answers.record(answer('voice-2', 'ask'), rating('voice-2'));
+        await api.storage.answers.record(comment('voice-2', 'why', 'csat-voice-2a'));
+        await api.storage.answers.record(comment('voice-2', 'more', 'csat-voice-2b'));
+
+        const urls = (body: { answers: Array<{ question_id: string; recording_url: string | null }> }) => body.answers.map((a) => [a.question_id, a.recording_url]);
+        const responses = await api.request('GET', '/cc/csat/responses', { key: KEYS.supervisor });
+        assert.equal(responses.status, 200);
+        const onResponses = new Map(responses.body.items.map((item: { call_id: string; answers: unknown[] }) => [item.call_id, item.answers]));
+        // supervisor has csat:recordings, reporting has not: /responses shows both the link, and so does the per-call route.
+        for (const key of [KEYS.supervisor, KEYS.reporting]) {
+          const one = await api.request('GET', '/cc/csat/voice%2F1', { key });
+          assert.equal(one.status, 200, JSON.stringify(one.body));
+          CallResponse.parse(one.body);
+          assert.deepEqual(urls(one.body), [['ask', null], ['why', '/cc/csat/voice%2F1/recording']]);
+          assert.deepEqual(one.body.answers, onResponses.get('voice/1'), 'the same answers as on /responses');
+          const two = await api.request('GET', '/cc/csat/voice-2', { key });
+          assert.deepEqual(urls(two.body), [['ask', null], ['why', '/cc/csat/voice-2/recording?question=why'], ['more', '/cc/csat/voice-2/recording?question=more']]);
+          assert.deepEqual(two.body.answers, onResponses.get('voice-2'));
+        }
+        const refused = await api.request('GET', '/cc/csat/voice%2F1/recording', { key: KEYS.reporting });
+        assert.equal(refused.status, 403);
+        assert.match(refused.body.detail, /csat:recordings/);
+
+        // Once the retention sweep deleted the audio, the answer stays and its link goes.
+        await api.db.updateTable('survey_answer').set({ recording_deleted_at: AT }).where('call_id', '=', 'voice/1').where('question_id', '=', 'why').execute();
+        const deleted = await api.request('GET', '/cc/csat/voice%2F1', { key: KEYS.supervisor });
+        assert.deepEqual(urls(deleted.body), [['ask', null], ['why', null]]);
+        assert.equal(deleted.body.answers[1].recording.name, 'csat-voice-1');
       } finally {
         await api.close();
       }

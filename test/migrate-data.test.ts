@@ -15,7 +15,7 @@ const AGENTS = ['ana', 'bo', 'cy'];
 const QUEUES = ['sales-queue', 'support-queue'];
 
 describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
-  test('SQLite into an empty PostgreSQL: every rating, answer and outcome with its id, rollups equal, new ratings continue; a second copy is refused', async () => {
+  test('SQLite into an empty PostgreSQL: every rating, answer, outcome and export audit row with its id, rollups equal, new rows continue; a second copy is refused', async () => {
     const tree = writeConfigTree({ engineExtra: '[results]\ntimezone = "Europe/Paris"' });
     const source = openSqliteStorage(tree.dbPath);
     await source.migrate();
@@ -46,30 +46,48 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
     // Callers surveyed lately (resurvey_after_hours): hashed numbers, kept across the move.
     const surveyedCallers = Array.from({ length: 3 }, (_, i) => ({ caller_hash: String(i).repeat(64), surveyed_at: new Date(start + i * 60_000).toISOString() }));
     await source.db.insertInto('survey_caller').values(surveyedCallers).execute();
+    // The export audit trail (GET /cc/csat/exports): finished and unfinished exports, a gap in the ids.
+    const exportIds: number[] = [];
+    for (const [i, format] of (['csv', 'ndjson', 'csv', 'ndjson'] as const).entries()) {
+      const startedAt = new Date(start + i * 3_600_000).toISOString();
+      const id = await source.exportAudit.start({ keyName: `key-${i}`, format, filters: { from: '2026-09-20', to: '2026-11-20', queue_id: QUEUES[i % 2], include_comments: i % 2 === 0 }, startedAt });
+      exportIds.push(id);
+      if (i < 3) await source.exportAudit.finish(id, { status: i === 1 ? 'aborted' : 'completed', rows: 100 * i, finishedAt: new Date(Date.parse(startedAt) + 1_234).toISOString() });
+    }
+    await source.db.deleteFrom('csat_export').where('id', '=', exportIds[1]!).execute();
     await new ResultService({ rollups: source.rollups, timezone: 'Europe/Paris', log: createLogger('silent') }).run('full');
     const database = await createPostgresDatabase('migrate_data');
     const target = await openPostgresStorage({ url: database.url, poolMax: 2 });
     try {
       const copied = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 120_000 });
       assert.equal(copied.code, 0, copied.stderr);
-      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\), 1667 survey outcome\(s\) and 3 surveyed caller\(s\) copied and verified/);
+      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\), 1667 survey outcome\(s\), 3 export audit row\(s\) and 3 surveyed caller\(s\) copied and verified/);
       assert.doesNotMatch(copied.stdout + copied.stderr, new RegExp(new URL(database.url).password), 'the password is not printed');
 
-      const all = async (db: typeof source.db, table: 'cc_csat' | 'survey_outcome' | 'survey_answer') => db.selectFrom(table).selectAll().orderBy('id').execute();
+      const all = async (db: typeof source.db, table: 'cc_csat' | 'survey_outcome' | 'survey_answer' | 'csat_export') => db.selectFrom(table).selectAll().orderBy('id').execute();
       assert.deepEqual(await all(target.db, 'cc_csat'), await all(source.db, 'cc_csat'));
       assert.deepEqual(await all(target.db, 'survey_outcome'), await all(source.db, 'survey_outcome'));
       assert.deepEqual(await all(target.db, 'survey_answer'), await all(source.db, 'survey_answer'));
+      assert.deepEqual(await all(target.db, 'csat_export'), await all(source.db, 'csat_export'));
+      // What GET /cc/csat/exports lists, read from each side.
+      const listed = await target.exportAudit.list(10);
+      assert.deepEqual(listed, await source.exportAudit.list(10));
+      assert.deepEqual(listed.map((row) => [row.id, row.status]), [[exportIds[3], 'running'], [exportIds[2], 'completed'], [exportIds[0], 'completed']]);
       const callers = await target.db.selectFrom('survey_caller').selectAll().orderBy('caller_hash').execute();
       assert.deepEqual(callers.map((row) => [row.caller_hash, new Date(row.surveyed_at).toISOString()]), surveyedCallers.map((row) => [row.caller_hash, row.surveyed_at]));
       const rollups = async (db: typeof source.db) => ({
         rollup: (await sql`SELECT scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_rollup ORDER BY 1, 2, 3, 4, 5`.execute(db)).rows,
         running: (await sql`SELECT queue_id, agent_id, day, count, sum FROM csat_running ORDER BY 1, 2, 3`.execute(db)).rows,
+        answers: (await sql`SELECT scope, period, queue_id, agent_id, question_id, kind, period_start, value, count FROM answer_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`.execute(db)).rows,
+        outcomes: (await sql`SELECT scope, period, queue_id, agent_id, period_start, outcome, detail, consent, count FROM outcome_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`.execute(db)).rows,
       });
       assert.deepEqual(await rollups(target.db), await rollups(source.db), 'rollups rebuilt in PostgreSQL equal the SQLite ones');
 
       const next = await target.ratings.insert({ call_id: 'after-copy', agent_id: 'ana', queue_id: 'sales-queue', score: 5, comment: null, created_at: new Date().toISOString() }, 'test');
       assert.equal(next.inserted, true, 'the identity continues after the copied ids');
       assert.ok(next.inserted && next.rating.id > 5_000);
+      const nextExport = await target.exportAudit.start({ keyName: 'after-copy', format: 'csv', filters: {}, startedAt: new Date().toISOString() });
+      assert.ok(nextExport > exportIds[3]!, 'the export audit identity continues after the copied ids');
 
       const again = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 60_000 });
       assert.equal(again.code, 1);

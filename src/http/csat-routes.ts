@@ -3,8 +3,8 @@ import { isUtf8 } from 'node:buffer';
 import express, { Router, type Request, type Response } from 'express';
 import { withCsatFigures } from '../results/survey-stats-shape.js';
 import type { ZoneCalendar } from '../results/zone.js';
-import type { Answer } from '../db/schema.js';
 import type { AnswerStore, RatingStore, StatsStore } from '../storage/ports.js';
+import { callAnswersOut } from './answer-output.js';
 import { agentBinding, notOwnAgent, requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { HttpError } from './errors.js';
 import { parse } from './parse-input.js';
@@ -27,19 +27,6 @@ export interface CsatRouteDeps {
   readonly now: () => Date;
   /** Called after a rating is stored through the API (metrics). */
   readonly onRatingStored?: (score: number) => void;
-}
-
-/** An answer as the API shows it: the call's own ids and the row id are already in the enclosing item. */
-export function answerFields(answer: Answer) {
-  return {
-    question_id: answer.question_id,
-    kind: answer.kind,
-    value: answer.value,
-    digits: answer.digits,
-    language: answer.language,
-    answered_at: answer.answered_at,
-    recording: answer.recording === null ? null : { name: answer.recording, duration_ms: answer.recording_ms ?? 0, format: answer.recording_format },
-  };
 }
 
 const LISTED_QUEUES = 20;
@@ -125,7 +112,7 @@ export function csatRoutes(deps: CsatRouteDeps): Router {
     // Another agent's call is answered exactly as a call never rated: an agent key learns nothing of it.
     const owner = rating?.agent_id ?? answers[0]?.agent_id;
     if ((!rating && answers.length === 0) || (bound !== undefined && owner !== bound)) throw new HttpError(404, `no rating and no answer for call ${call_id}`);
-    const shown = answers.map(answerFields);
+    const shown = callAnswersOut(answers);
     if (rating) {
       res.json({ ...rating, answers: shown });
       return;

@@ -4,11 +4,11 @@
 // pages, and a client that stops reading stops the reading.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Router, type Response } from 'express';
-import type { Answer } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
 import type { AnswerStore, ExportAuditStore, ExportRecord, RatingFilter, RatingPosition, RatingStore } from '../storage/ports.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
+import { answersByCall } from './answers-by-call.js';
 import { HttpError } from './errors.js';
 import { csvHeader, exportRecord } from './export-format.js';
 import { parse } from './parse-input.js';
@@ -68,16 +68,6 @@ function ended(res: Response): Promise<void> {
     res.once('finish', () => resolve());
     res.once('close', () => resolve());
   });
-}
-
-function byCall(answers: readonly Answer[]): Map<string, Answer[]> {
-  const grouped = new Map<string, Answer[]>();
-  for (const answer of answers) {
-    let list = grouped.get(answer.call_id);
-    if (!list) grouped.set(answer.call_id, (list = []));
-    list.push(answer);
-  }
-  return grouped;
 }
 
 function exportOut(record: ExportRecord) {
@@ -166,7 +156,7 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
         // SQLite reads run on the event loop: a turn for everything else between the two reads too.
         await nextTurn();
         if (clientGone) break;
-        const answers = byCall(page.length === 0 ? [] : await deps.answers.forCalls(page.map((rating) => rating.call_id)));
+        const answers = answersByCall(page.length === 0 ? [] : await deps.answers.forCalls(page.map((rating) => rating.call_id)));
         const chunk = page.map((rating) => exportRecord(query.format, rating, answers.get(rating.call_id) ?? [], query.include_comments)).join('');
         if (clientGone) break;
         if (!res.headersSent) startBody();

@@ -2,12 +2,12 @@
 // filtered by who took the call, when, what was answered, how the survey ended and whether the caller
 // left a comment. Pages by offset, or after a cursor (keyset) however deep.
 import { Router, type Response } from 'express';
-import type { Answer } from '../db/schema.js';
 import { addDays, type ZoneCalendar } from '../results/zone.js';
 import type { AnswerStore, RatingFilter, RatingStore } from '../storage/ports.js';
 import { agentBinding, notOwnAgent, requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { answerFields } from './csat-routes.js';
+import { callAnswersOut } from './answer-output.js';
+import { answersByCall } from './answers-by-call.js';
 import { HttpError } from './errors.js';
 import { parse } from './parse-input.js';
 import { ResponsesQuery } from './schemas.js';
@@ -26,33 +26,6 @@ export interface ResponsesRouteDeps {
   readonly teams: () => ReadonlyMap<string, TeamMembers>;
   readonly keyRing: KeyRing;
   readonly limiter: RateLimiter;
-}
-
-/** Where the recording of a spoken comment is served; the question is named when the call has several. */
-export function recordingUrl(answer: Answer, recordingsOfCall: number): string | null {
-  if (answer.recording === null || answer.recording_deleted_at !== null) return null;
-  const path = `/cc/csat/${encodeURIComponent(answer.call_id)}/recording`;
-  return recordingsOfCall > 1 ? `${path}?question=${encodeURIComponent(answer.question_id)}` : path;
-}
-
-function answerOut(answer: Answer, recordingsOfCall: number) {
-  return { ...answerFields(answer), recording_url: recordingUrl(answer, recordingsOfCall) };
-}
-
-/** Answers grouped by call, each call's in the order given. */
-function byCall(answers: readonly Answer[]): Map<string, Array<ReturnType<typeof answerOut>>> {
-  const grouped = new Map<string, Answer[]>();
-  for (const answer of answers) {
-    let list = grouped.get(answer.call_id);
-    if (!list) grouped.set(answer.call_id, (list = []));
-    list.push(answer);
-  }
-  return new Map(
-    [...grouped].map(([callId, list]) => {
-      const recordings = list.filter((answer) => answer.recording !== null).length;
-      return [callId, list.map((answer) => answerOut(answer, recordings))];
-    }),
-  );
 }
 
 /** The agents whose calls a subject covers: a team's members, or undefined (no team asked). */
@@ -106,8 +79,8 @@ export function responsesRoutes(deps: ResponsesRouteDeps): Router {
     const last = page.items.at(-1);
     const next_cursor = last && page.items.length === query.limit ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
     // One read for the whole page's answers (a page is at most `limit` calls).
-    const answers = byCall(await deps.answers.forCalls(page.items.map((item) => item.call_id)));
-    const items = page.items.map((item) => ({ ...item, answers: answers.get(item.call_id) ?? [] }));
+    const answers = answersByCall(await deps.answers.forCalls(page.items.map((item) => item.call_id)));
+    const items = page.items.map((item) => ({ ...item, answers: callAnswersOut(answers.get(item.call_id) ?? []) }));
     res.json({ items, total: page.total, limit: query.limit, offset: query.offset, next_cursor });
   });
 

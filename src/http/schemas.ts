@@ -83,7 +83,7 @@ export const AnswerOut = z
   })
   .meta({ title: 'Answer' });
 
-/** An answer in the drilldown: with a link to its recording (a spoken comment still kept). */
+/** An answer in the drilldown and GET /cc/csat/{call_id}: with a link to its recording (a spoken comment still kept). */
 const DrilldownAnswer = AnswerOut.extend({
   recording_url: z.string().nullable().meta({ description: 'GET it (scope csat:recordings) for the audio; null without a recording or once it was deleted' }),
 }).meta({ title: 'DrilldownAnswer' });
@@ -102,7 +102,7 @@ export const CallResponse = z
     score: z.number().int().min(1).max(5).nullable(),
     comment: z.string().nullable(),
     created_at: z.string().nullable(),
-    answers: z.array(AnswerOut),
+    answers: z.array(DrilldownAnswer),
   })
   .meta({ title: 'CallResponse' });
 
