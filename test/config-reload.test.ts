@@ -49,6 +49,12 @@ async function startEngine(options: { ivrs?: Record<string, string> } = {}): Pro
   try {
     const base = await engine.started();
     await sim.waitForClients(1);
+    // The WebSocket is up before the engine has resynced its channels and calls itself ready.
+    const readyBy = Date.now() + 10_000;
+    while ((await readyz(base)).status !== 200) {
+      if (Date.now() > readyBy) throw new Error(`timed out waiting for /readyz 200\n${engine.output()}`);
+      await sleep(50);
+    }
     return {
       sim,
       tree,
