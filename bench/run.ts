@@ -21,6 +21,8 @@ const benches: Array<[string, string[]]> = [
   ['dashboard.bench.ts', []],
   // Per-question and funnel reads (answer_rollup, outcome_rollup) and their runs at 1,000,000 calls; PostgreSQL too with CC_CSAT_BENCH_POSTGRES_URL.
   ['survey-stats.bench.ts', []],
+  // GET /cc/csat/health at 100,000 surveyed calls (issue 13); PostgreSQL too with CC_CSAT_BENCH_POSTGRES_URL.
+  ['health.bench.ts', []],
 ];
 const names = benches.map(([file]) => file.replace(/\.bench\.ts$/, ''));
 const asked = process.argv.slice(2).flatMap((name) => (name === 'pg' ? names.filter((n) => n.endsWith('-pg')) : [name]));
