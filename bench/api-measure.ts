@@ -8,11 +8,11 @@ import type { Server } from 'node:http';
 import { promisify } from 'node:util';
 import express from 'express';
 import type { AppConfig } from '../src/config/load.js';
-import { createHttpApp } from '../src/http/app.js';
+import { createHttpApp, type HttpStorage } from '../src/http/app.js';
 import { createLogger } from '../src/log.js';
 import { alignRange } from '../src/results/stats-shape.js';
 import { addDays } from '../src/results/zone.js';
-import type { Distribution, Storage } from '../src/storage/ports.js';
+import type { Distribution } from '../src/storage/ports.js';
 import { withCsatFigures } from '../src/results/survey-stats-shape.js';
 import { fmt, machine, median, percentile, writeResult } from './lib.js';
 
@@ -20,7 +20,7 @@ const run = promisify(execFile);
 
 export interface QueueApiBench {
   readonly config: AppConfig;
-  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'stats' | 'surveyStats' | 'exportAudit' | 'rowCounts' | 'probe'>;
+  readonly storage: HttpStorage;
   /** The same answer as GET /cc/csat/queue/:id?period=day&from=..&to=.., computed from cc_csat. */
   readonly onTheFly: (queueId: string, from: string, to: string) => Promise<unknown>;
   /** An API key with csat:read. */

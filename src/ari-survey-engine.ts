@@ -12,7 +12,7 @@ import type { Metrics } from './metrics.js';
 import type { Storage } from './storage/ports.js';
 import { Admission } from './survey/admission.js';
 import { SurveyClaims } from './survey/claims.js';
-import { SurveyController, type SurveyObserver } from './survey/controller.js';
+import { SurveyController, type SurveyControllerDeps, type SurveyObserver } from './survey/controller.js';
 import type { SurveyConfigSource } from './survey/survey-config.js';
 import type { TelephonyReadiness } from './telephony/port.js';
 import { ServerStates } from './telephony/server-states.js';
@@ -29,6 +29,8 @@ export interface AriSurveyEngineOptions {
   readonly surveyConfig?: SurveyConfigSource;
   /** AppConfig.callerHashKey, for queues with resurvey_after_hours. */
   readonly callerHashKey?: string | undefined;
+  /** AppConfig.alerts and the live teams: answers that fire a rule put its delivery in the outbox. */
+  readonly alerts?: SurveyControllerDeps['alerts'];
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly overrides?: AriSurveyEngineOverrides;
@@ -97,6 +99,7 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
     ...(options.surveyConfig && { surveyConfig: options.surveyConfig }),
     surveyedCallers: options.storage.surveyedCallers,
     callerHashKey: options.callerHashKey,
+    alerts: options.alerts,
     log,
     observer: bothObservers(metrics.surveyObserver(), overrides.observer),
   });

@@ -23,7 +23,9 @@ interface Command {
   readonly summary: string;
   /** The command's own options; --config and --help come with every command. */
   readonly options: OptionSpecs;
-  run(config: AppConfig, options: OptionValues, env: Env): Promise<number>;
+  /** Words after the command ("list", "show 12"), shown in usage lines; none when absent. */
+  readonly positionals?: string;
+  run(config: AppConfig, options: OptionValues, env: Env, positionals: readonly string[]): Promise<number>;
   /**
    * When set, run in place of `run` with engine.toml alone, shape-checked: for commands that talk to
    * a running engine, whose environment (not this shell's) holds the secrets the full check needs.
@@ -125,7 +127,7 @@ const commands: Record<string, Command> = {
     run: async (config) => {
       const enabled = [...config.queues.values()].filter((queue) => queue.after_call.csat_enabled).length;
       console.log(
-        `${config.engineFile}: OK: ${config.queues.size} queues (${enabled} with CSAT enabled), ${config.ivrs.size} IVRs (${[...config.ivrs.keys()].join(', ')}), ${config.teams.size} teams`,
+        `${config.engineFile}: OK: ${config.queues.size} queues (${enabled} with CSAT enabled), ${config.ivrs.size} IVRs (${[...config.ivrs.keys()].join(', ')}), ${config.teams.size} teams${config.alerts.rules.length > 0 ? `, ${config.alerts.rules.length} alert rules to ${config.alerts.destinations.size} destinations` : ''}`,
       );
       return 0;
     },
@@ -147,6 +149,32 @@ const commands: Record<string, Command> = {
         await storage.close();
       }
     },
+  },
+};
+
+commands['alerts'] = {
+  summary: 'the alert outbox: list deliveries, show one, retry one or every dead letter',
+  positionals: 'list|show ID|retry ID',
+  options: {
+    status: { type: 'string', value: 'STATUS', help: 'list: only pending, delivered or dead' },
+    limit: { type: 'string', value: 'N', help: 'list: at most N, newest first (default 50)' },
+    dead: { type: 'boolean', help: 'retry: every dead letter' },
+    json: { type: 'boolean', help: 'list, show: JSON' },
+  },
+  run: async (config, options, _env, positionals) => {
+    const { runAlertsCommand } = await import('./alerts/alerts-command.js');
+    const storage = await openStorage(config.database, { lockWaitMs: config.engine.database.lock_wait_ms, applicationName: 'cc-csat alerts' });
+    try {
+      await storage.migrate();
+      return await runAlertsCommand(
+        storage.alerts,
+        positionals,
+        { status: text(options, 'status'), limit: text(options, 'limit'), dead: options['dead'] === true, json: options['json'] === true },
+        { out: (line) => console.log(line), err: (line) => console.error(line) },
+      );
+    } finally {
+      await storage.close();
+    }
   },
 };
 
@@ -196,7 +224,7 @@ commands['migrate-data'] = {
         progress: (line) => process.stderr.write(`  ${line}\r`),
       });
       console.log(
-        `${source.description} -> ${target.description}: ${report.ratings} rating(s), ${report.answers} answer(s), ${report.outcomes} survey outcome(s), ${report.exports} export audit row(s) and ${report.surveyedCallers} surveyed caller(s) copied and verified; rollups rebuilt (${report.rollups.durationMs} ms)`,
+        `${source.description} -> ${target.description}: ${report.ratings} rating(s), ${report.answers} answer(s), ${report.outcomes} survey outcome(s), ${report.exports} export audit row(s), ${report.alerts} alert(s) and ${report.surveyedCallers} surveyed caller(s) copied and verified; rollups rebuilt (${report.rollups.durationMs} ms)`,
       );
       return 0;
     } catch (err) {
@@ -229,7 +257,7 @@ function usageLine(name: string, command: Command): string {
   const parts = Object.entries(allOptions(command))
     .filter(([option]) => option !== 'help')
     .map(([option, spec]) => (spec.required ? optionSyntax(option, spec) : `[${optionSyntax(option, spec)}]`));
-  return `usage: cc-csat ${name} ${parts.join(' ')}`;
+  return `usage: cc-csat ${name}${command.positionals ? ` ${command.positionals}` : ''} ${parts.join(' ')}`;
 }
 
 function helpText(name: string, command: Command): string {
@@ -237,7 +265,7 @@ function helpText(name: string, command: Command): string {
   return `${usageLine(name, command)}\n\n${command.summary}\n\n${options.join('\n')}`;
 }
 
-type Parsed = { ok: true; values: OptionValues } | { ok: false; problem: string };
+type Parsed = { ok: true; values: OptionValues; positionals: readonly string[] } | { ok: false; problem: string };
 
 /** Turns node's parseArgs errors into one short line naming the offending flag or argument. */
 function describeArgError(err: Error & { code?: string }, command: Command): string {
@@ -267,16 +295,17 @@ function parseOptions(command: Command, args: string[]): Parsed {
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, spec] of Object.entries(specs)) options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
   let values: OptionValues;
+  let positionals: string[];
   try {
     // No option is declared `multiple`, so no value is an array.
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as OptionValues;
+    ({ values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: command.positionals !== undefined }) as { values: OptionValues; positionals: string[] });
   } catch (err) {
     return { ok: false, problem: describeArgError(err as Error, command) };
   }
   // `--config=` parses as an empty value, which would silently mean the default file.
   const empty = Object.keys(specs).find((name) => values[name] === '');
   if (empty) return { ok: false, problem: `--${empty} needs a value` };
-  return { ok: true, values };
+  return { ok: true, values, positionals };
 }
 
 function commandNamed(name: string): Command | undefined {
@@ -326,5 +355,5 @@ export async function main(argv: string[], env: Env): Promise<number> {
   }
   const config = loadConfigOrReport(() => loadConfig({ configPath: text(parsed.values, 'config'), cwd: process.cwd(), env }));
   if (!config) return 1;
-  return command.run(config, parsed.values, env);
+  return command.run(config, parsed.values, env, parsed.positionals);
 }

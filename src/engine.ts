@@ -10,6 +10,8 @@ import { listenFirst, type ListeningServer } from './http/server.js';
 import { startLiveConfig } from './live-config.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
+import { AlertDelivery } from './alerts/delivery.js';
+import { AlertOutboxPurge } from './alerts/outbox-purge.js';
 import { RecordingRetention } from './results/recording-retention.js';
 import { ResultService } from './results/service.js';
 import { openStorage } from './storage/open.js';
@@ -91,6 +93,7 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
     ivrs: config.ivrs,
     surveyConfig: live.holder,
     callerHashKey: config.callerHashKey,
+    alerts: { config: config.alerts, teams: live.teams },
     log,
     metrics,
   });
@@ -137,6 +140,36 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
   const metricsServer = metricsListener?.server;
 
   results.start(engine.results.schedule);
+  // Alerts: every engine delivers from the shared outbox (rows are leased, so two never send the same
+  // one at once); the destinations and their secrets are engine.toml's, read at start only.
+  const alertDestinations = [...config.alerts.destinations.keys()];
+  metrics.watchAlertBacklog(() => storage.alerts.backlog(), alertDestinations);
+  const alertLog = log.child({ component: 'alerts' });
+  const alertDelivery = new AlertDelivery({
+    store: storage.alerts,
+    destinations: config.alerts.destinations,
+    owner: config.engineId,
+    maxAgeMs: config.alerts.maxAgeMs,
+    log: alertLog,
+    metrics: {
+      onDelivered: (destination) => metrics.alertsDelivered.inc({ destination }),
+      onRetried: (destination) => metrics.alertsRetried.inc({ destination }),
+      onDead: (destination) => metrics.alertsDead.inc({ destination }),
+      onBreakerOpened: (destination) => metrics.alertBreakerOpened.inc({ destination }),
+    },
+  });
+  const alertPurge = new AlertOutboxPurge({ store: storage.alerts, keepDeliveredMs: config.alerts.keepDeliveredMs, log: alertLog });
+  if (alertDestinations.length > 0) {
+    // What this engine id leased before it crashed (killed mid-POST) is nobody's now: sent again at
+    // once, not after the lease. Receivers drop the repeat by its Idempotency-Key.
+    const released = await storage.alerts.releaseLeases(config.engineId).catch((err: unknown) => {
+      alertLog.warn({ err }, 'could not release the alert leases of a previous run; they are sent again when their leases end');
+      return 0;
+    });
+    if (released > 0) alertLog.info({ released }, 'alert deliveries left in flight by a previous run are sent again');
+    alertDelivery.start();
+    alertPurge.start();
+  }
   // One line per server: which Asterisk each name stands for, as /readyz and the metrics name them.
   for (const { name, config: server } of config.ariServers) {
     log.info({ server: name, url: server.url, app: server.app, rest_transport: server.rest_transport }, 'ARI server configured');
@@ -159,6 +192,10 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
       await ari.stop();
       await claims.stop();
       await results.stop();
+      // After the surveys drained: deliveries in flight get their grace; rows left pending stay in the
+      // outbox for the next engine to start (or another engine on the same database).
+      await alertDelivery.stop();
+      await alertPurge.stop();
       for (const open of [server, metricsServer]) {
         if (!open) continue;
         const closed = new Promise<void>((done) => open.close(() => done()));

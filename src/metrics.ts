@@ -3,6 +3,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SurveyOutcomeKind } from './db/schema.js';
+import type { AlertBacklog } from './storage/ports.js';
 import { SKIP_REASON_LABELS, skipReasonLabel } from './survey/eligibility.js';
 import type { CombinedConnectionState, ConnectionState } from './telephony/port.js';
 
@@ -88,6 +89,30 @@ export class Metrics {
     help: 'When the queues and IVRs new callers are surveyed with were loaded (start or last good reload), Unix time',
     registers: [this.registry],
   });
+  readonly alertsDelivered = new Counter({
+    name: 'cc_csat_alerts_delivered_total',
+    help: 'Alert deliveries the receiver took (2xx), by destination ([[alerts.destination]] name)',
+    labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsRetried = new Counter({
+    name: 'cc_csat_alerts_retried_total',
+    help: 'Alert delivery attempts that failed and will be tried again (timeout, refused connection, 5xx, 429), by destination',
+    labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsDead = new Counter({
+    name: 'cc_csat_alerts_dead_total',
+    help: 'Alert deliveries given up on (refused for good, or [alerts] max_age_hours ran out): dead letters for cc-csat alerts retry, by destination',
+    labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+  readonly alertBreakerOpened = new Counter({
+    name: 'cc_csat_alert_breaker_opened_total',
+    help: 'Times a destination was left alone after failures in a row (its circuit breaker opened), by destination',
+    labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
   readonly resultRunErrors = new Counter({ name: 'cc_csat_results_run_errors_total', help: 'Result service runs that failed', registers: [this.registry] });
   readonly httpRequests = new Counter({
     name: 'cc_csat_http_requests_total',
@@ -102,6 +127,29 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+
+  /**
+   * cc_csat_alerts_outbox{status="pending"|"dead"}, read from the database at each scrape: the
+   * outbox is shared by every engine on a database, so each engine reports the same backlog.
+   */
+  watchAlertBacklog(read: () => Promise<AlertBacklog>, destinations: readonly string[]): void {
+    new Gauge({
+      name: 'cc_csat_alerts_outbox',
+      help: 'Alert deliveries in the outbox by status: pending (waiting or being retried) and dead (given up on); shared by the engines on one database',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        // A database that cannot answer leaves the last figures: /metrics itself must still answer.
+        const backlog = await read().catch(() => undefined);
+        if (!backlog) return;
+        this.set({ status: 'pending' }, backlog.pending);
+        this.set({ status: 'dead' }, backlog.dead);
+      },
+    });
+    for (const destination of destinations) {
+      for (const counter of [this.alertsDelivered, this.alertsRetried, this.alertsDead, this.alertBreakerOpened]) counter.inc({ destination }, 0);
+    }
+  }
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cc_csat_' });

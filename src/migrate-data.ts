@@ -1,8 +1,9 @@
 // `cc-csat migrate-data`: copies an existing database (ratings and survey outcomes, ids kept) into an
 // empty one, typically a SQLite file into PostgreSQL when a contact center scales out; verifies the
 // copy and rebuilds the rollups there. The export audit trail (csat_export) goes along: who took which
-// ratings out stays answerable after the move. Claims and rollups are not copied: claims belong to live
-// surveys, and the rollups (csat_rollup and the rest, answer_rollup, outcome_rollup) are rebuilt from
+// ratings out stays answerable after the move; so does the alert outbox (alert_outbox): an alert not
+// yet delivered is sent by the engines on the target, a dead letter can still be retried there.
+// Claims and rollups are not copied: claims belong to live surveys, and the rollups (csat_rollup and the rest, answer_rollup, outcome_rollup) are rebuilt from
 // the copied ratings, answers and outcomes in the target's own SQL by one full result-service run.
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseTarget } from './config/database-target.js';
@@ -20,6 +21,8 @@ export interface CopyReport {
   readonly answers: number;
   /** Rows of the export audit trail (GET /cc/csat/exports). */
   readonly exports: number;
+  /** Alert deliveries (pending ones are sent by the engines on the target; dead letters stay retryable). */
+  readonly alerts: number;
   /** Hashed caller numbers with when each was last surveyed (resurvey_after_hours). */
   readonly surveyedCallers: number;
   readonly rollups: RunReport;
@@ -34,7 +37,7 @@ export class MigrateDataError extends Error {
 }
 
 const BATCH_ROWS = 2_000;
-const COPIED_TABLES = ['cc_csat', 'survey_outcome', 'survey_answer', 'csat_export'] as const;
+const COPIED_TABLES = ['cc_csat', 'survey_outcome', 'survey_answer', 'csat_export', 'alert_outbox'] as const;
 
 export async function openEndpoint(target: DatabaseTarget, applicationName: string): Promise<Endpoint> {
   if (target.kind === 'postgres') {
@@ -123,6 +126,7 @@ export async function copyDatabase(from: Endpoint, to: Endpoint, options: { time
     outcomes: counts['survey_outcome']!,
     answers: counts['survey_answer']!,
     exports: counts['csat_export']!,
+    alerts: counts['alert_outbox']!,
     surveyedCallers: callers,
     rollups,
   };

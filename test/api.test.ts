@@ -219,6 +219,7 @@ for (const { kind, skip } of DATABASES) {
       assert.equal(res.body.openapi, '3.1.0');
       assert.deepEqual(Object.keys(res.body.paths).sort(), [
         '/cc/csat/agent/{agent_id}',
+        '/cc/csat/alerts',
         '/cc/csat/export',
         '/cc/csat/exports',
         '/cc/csat/funnel',

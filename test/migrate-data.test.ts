@@ -1,6 +1,7 @@
 // `cc-csat migrate-data`: a SQLite database copied into an empty PostgreSQL one, verified, its
 // rollups rebuilt there; refused into a database that already has ratings.
 import assert from 'node:assert/strict';
+import { insertAlerts } from '../src/db/alert-outbox.js';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { openPostgresStorage } from '../src/db/postgres/open.js';
@@ -55,13 +56,22 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
       if (i < 3) await source.exportAudit.finish(id, { status: i === 1 ? 'aborted' : 'completed', rows: 100 * i, finishedAt: new Date(Date.parse(startedAt) + 1_234).toISOString() });
     }
     await source.db.deleteFrom('csat_export').where('id', '=', exportIds[1]!).execute();
+    // The alert outbox: one delivered, one dead, one still pending (sent by the engines on the target).
+    await insertAlerts(source.db, ['delivered', 'dead', 'pending'].map((state, i) => ({
+      idempotencyKey: `alert.fired:low-csat:call-${i}:ask`, event: 'alert.fired', destination: 'supervisors', callId: `call-${i}`,
+      payload: JSON.stringify({ state }), createdAt: new Date(start + i * 60_000).toISOString(),
+    })));
+    const claimedAlerts = await source.alerts.claimDue('engine-a', new Date(start + 3_600_000).toISOString(), 3, 60_000);
+    await source.alerts.markDelivered(claimedAlerts[0]!.id, 'engine-a', new Date(start + 3_600_000).toISOString());
+    await source.alerts.markDead(claimedAlerts[1]!.id, 'engine-a', 'HTTP 410', new Date(start + 3_600_000).toISOString());
+    await source.alerts.markRetry(claimedAlerts[2]!.id, 'engine-a', new Date(start + 7_200_000).toISOString(), 'HTTP 503', new Date(start + 3_600_000).toISOString());
     await new ResultService({ rollups: source.rollups, timezone: 'Europe/Paris', log: createLogger('silent') }).run('full');
     const database = await createPostgresDatabase('migrate_data');
     const target = await openPostgresStorage({ url: database.url, poolMax: 2 });
     try {
       const copied = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 120_000 });
       assert.equal(copied.code, 0, copied.stderr);
-      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\), 1667 survey outcome\(s\), 3 export audit row\(s\) and 3 surveyed caller\(s\) copied and verified/);
+      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\), 1667 survey outcome\(s\), 3 export audit row\(s\), 3 alert\(s\) and 3 surveyed caller\(s\) copied and verified/);
       assert.doesNotMatch(copied.stdout + copied.stderr, new RegExp(new URL(database.url).password), 'the password is not printed');
 
       const all = async (db: typeof source.db, table: 'cc_csat' | 'survey_outcome' | 'survey_answer' | 'csat_export') => db.selectFrom(table).selectAll().orderBy('id').execute();
@@ -73,6 +83,8 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
       const listed = await target.exportAudit.list(10);
       assert.deepEqual(listed, await source.exportAudit.list(10));
       assert.deepEqual(listed.map((row) => [row.id, row.status]), [[exportIds[3], 'running'], [exportIds[2], 'completed'], [exportIds[0], 'completed']]);
+      assert.deepEqual(await target.alerts.list({ limit: 10 }), await source.alerts.list({ limit: 10 }), 'the alert outbox, row for row');
+      assert.deepEqual((await target.alerts.list({ limit: 10 })).map((row) => row.status), ['pending', 'dead', 'delivered']);
       const callers = await target.db.selectFrom('survey_caller').selectAll().orderBy('caller_hash').execute();
       assert.deepEqual(callers.map((row) => [row.caller_hash, new Date(row.surveyed_at).toISOString()]), surveyedCallers.map((row) => [row.caller_hash, row.surveyed_at]));
       const rollups = async (db: typeof source.db) => ({

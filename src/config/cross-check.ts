@@ -11,10 +11,21 @@ function unknownReference(kind: string, name: string, known: Iterable<string>): 
   return `unknown ${kind} "${name}" (${suffix}known: ${knownList.join(', ') || 'none'})`;
 }
 
+/** What a queue's link_fallback must find in engine.toml and its IVR. */
+export interface LinkTargets {
+  /** [[alerts.destination]] names. */
+  readonly destinations: ReadonlySet<string>;
+  /** [alerts] public_url is set: the links must be absolute. */
+  readonly publicUrl: boolean;
+  /** An IVR's headline question, which a rating by link answers; undefined when it has none. */
+  headlineOf(ivr: string): string | undefined;
+}
+
 export function checkQueues(
   file: string,
   queues: ReadonlyArray<readonly [index: number, queue: QueueConfig]>,
   ivrNames: ReadonlySet<string>,
+  links?: LinkTargets,
 ): string[] {
   const problems: string[] = [];
   const firstIndexByName = new Map<string, number>();
@@ -31,6 +42,17 @@ export function checkQueues(
     }
     if (csat_ivr !== undefined && !ivrNames.has(csat_ivr)) {
       problems.push(problem(file, ['queue', index, 'after_call', 'csat_ivr'], unknownReference('IVR', csat_ivr, ivrNames)));
+    }
+    const fallback = queue.link_fallback;
+    if (fallback && links) {
+      const at = ['queue', index, 'link_fallback'];
+      if (!links.destinations.has(fallback.destination)) {
+        problems.push(problem(file, [...at, 'destination'], `no [[alerts.destination]] "${fallback.destination}" in engine.toml${links.destinations.size > 0 ? ` (known: ${[...links.destinations].join(', ')})` : ''}`));
+      }
+      if (!links.publicUrl) problems.push(problem(file, at, 'needs [alerts] public_url in engine.toml: the links sent to callers must be absolute'));
+      if (csat_ivr !== undefined && ivrNames.has(csat_ivr) && links.headlineOf(csat_ivr) === undefined) {
+        problems.push(problem(file, at, `IVR "${csat_ivr}" has no headline csat question for a link to answer`));
+      }
     }
   });
   return problems;

@@ -6,8 +6,9 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { databaseTarget, type DatabaseTarget } from './database-target.js';
+import { alertsConfig, checkAlerts, type AlertsConfig } from './alerts.js';
 import { callerHashKey } from './caller-hash-key.js';
-import { checkEngine, checkIvr, checkQueues } from './cross-check.js';
+import { checkEngine, checkIvr, checkQueues, type LinkTargets } from './cross-check.js';
 import { headlineQuestion } from './questions.js';
 import { ConfigError, describeZodIssues } from './problems.js';
 import {
@@ -43,6 +44,8 @@ export interface AppConfig {
   readonly database: DatabaseTarget;
   /** The key caller numbers are hashed with ([survey] caller_hash_key_env); set whenever a queue needs it. */
   readonly callerHashKey: string | undefined;
+  /** [alerts]: rules, and destinations with their secrets. */
+  readonly alerts: AlertsConfig;
 }
 
 export interface AriServer {
@@ -171,16 +174,22 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
   const queuesShown = displayName(queuesPath, cwd);
   const queuesParsed = parseFile(QueuesFileSchema, queuesPath, queuesShown);
   const queues = new Map<string, QueueConfig>();
+  const links: LinkTargets = {
+    destinations: new Set(engine.alerts.destination.map((destination) => destination.name)),
+    publicUrl: engine.alerts.public_url !== undefined,
+    headlineOf: (name) => ivrs.get(name)?.headline,
+  };
   if (queuesParsed.ok) {
-    problems.push(...checkQueues(queuesShown, queuesParsed.value.queue.map((queue, index) => [index, queue] as const), ivrNames));
+    problems.push(...checkQueues(queuesShown, queuesParsed.value.queue.map((queue, index) => [index, queue] as const), ivrNames, links));
     for (const queue of queuesParsed.value.queue) if (!queues.has(queue.name)) queues.set(queue.name, queue);
   } else {
     problems.push(...queuesParsed.problems);
     // Cross-check the entries that are well-formed, so a duplicate or dangling IVR elsewhere shows in the same run.
-    problems.push(...checkQueues(queuesShown, wellFormedQueues(queuesPath), ivrNames));
+    problems.push(...checkQueues(queuesShown, wellFormedQueues(queuesPath), ivrNames, links));
   }
   const hashKey = callerHashKey(engineShown, engine, queuesShown, queuesParsed.ok ? queuesParsed.value.queue.map((queue, index) => [index, queue] as const) : wellFormedQueues(queuesPath), env);
   problems.push(...hashKey.problems);
+  problems.push(...checkAlerts(engineShown, engine, queuesParsed.ok ? new Set(queues.keys()) : undefined, env));
   const teamsPath = resolve(cwd, engine.paths.teams);
   // Optional: a contact center without teams has no file to write.
   const teamsParsed = existsSync(teamsPath) ? parseFile(TeamsFileSchema, teamsPath, displayName(teamsPath, cwd)) : ({ ok: true, value: { team: [] } } as const);
@@ -214,5 +223,6 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
     database,
     engineId: engine.engine.id ?? `${hostname()}:${engine.http.port}`,
     callerHashKey: hashKey.key,
+    alerts: alertsConfig(engine, env),
   });
 }

@@ -226,6 +226,80 @@ const EngineIdentitySchema = z.strictObject({
     .optional(),
 });
 
+// ---------------------------------------------------------------- [alerts] (engine.toml)
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+const alertName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64');
+// Header names a receiver may want (a tenant, a token scheme); never ones we set ourselves.
+const RESERVED_ALERT_HEADERS = ['content-type', 'content-length', 'host', 'x-csat-signature', 'x-csat-event', 'idempotency-key'];
+
+/** A webhook that alerts are POSTed to. The secret signs every delivery; it is read from the environment. */
+const AlertDestinationSchema = z.strictObject({
+  name: alertName,
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  secret_env: envName,
+  timeout_ms: z.number().int().min(100).max(60_000).default(5_000),
+  concurrency: z.number().int().min(1).max(64).default(4),
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'), z.string().max(1024))
+    .default({})
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        if (RESERVED_ALERT_HEADERS.includes(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by cc-csat on every delivery` });
+      }
+    }),
+});
+
+const ruleBase = {
+  name: alertName,
+  destination: alertName,
+  /** Queues the rule watches; every queue when absent. */
+  queues: z.array(nonEmpty).min(1).optional(),
+};
+
+const thresholdFields = {
+  kind: z.enum(['csat', 'nps', 'ces', 'yes_no', 'scale']).optional(),
+  question: nonEmpty.optional(),
+  at_most: z.number().int().optional(),
+  at_least: z.number().int().optional(),
+  equals: z.number().int().optional(),
+};
+
+function checkThreshold(rule: { name: string; kind?: string | undefined; question?: string | undefined; at_most?: number | undefined; at_least?: number | undefined; equals?: number | undefined }, ctx: z.RefinementCtx): void {
+  if ((rule.kind === undefined) === (rule.question === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['kind'], message: `alert rule "${rule.name}": set kind or question (one of them)` });
+  }
+  const bounds = [rule.at_most, rule.at_least, rule.equals].filter((bound) => bound !== undefined).length;
+  if (bounds !== 1) ctx.addIssue({ code: 'custom', path: ['at_most'], message: `alert rule "${rule.name}": set exactly one of at_most, at_least, equals` });
+}
+
+/** An answer at or past a threshold: `kind` (every question of that kind) or `question` (one question id). */
+const AnswerRuleSchema = z.strictObject({ ...ruleBase, type: z.literal('answer'), ...thresholdFields }).superRefine(checkThreshold);
+
+/**
+ * A caller who hung up during the survey (a question left unanswered) after a first answer at or past
+ * the threshold (csat <= 2, then gone): fired as the survey ends, with the answers given.
+ */
+const AbandonedRuleSchema = z.strictObject({ ...ruleBase, type: z.literal('abandoned'), ...thresholdFields }).superRefine(checkThreshold);
+
+/** A spoken comment left by the caller. */
+const CommentRuleSchema = z.strictObject({ ...ruleBase, type: z.literal('comment') });
+
+export const AlertRuleSchema = z.discriminatedUnion('type', [AnswerRuleSchema, CommentRuleSchema, AbandonedRuleSchema]);
+export type AlertRule = z.infer<typeof AlertRuleSchema>;
+export type AlertDestinationConfig = z.infer<typeof AlertDestinationSchema>;
+
+const AlertsSchema = z.strictObject({
+  /** How long a delivery is retried before it becomes a dead letter. */
+  max_age_hours: z.number().min(0.01).max(24 * 30).default(24),
+  /** Delivered rows are kept this long (cc-csat alerts show, GET /cc/csat/alerts), then deleted. */
+  keep_delivered_days: z.number().int().min(1).max(3650).default(30),
+  /** Where supervisors reach this engine's API (https://csat.example.com): recording links in alerts are absolute then. */
+  public_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  destination: z.array(AlertDestinationSchema).default([]),
+  rule: z.array(AlertRuleSchema).default([]),
+});
+
 export const EngineFileSchema = z.strictObject({
   engine: EngineIdentitySchema.prefault({}),
   http: HttpSchema.prefault({}),
@@ -249,6 +323,7 @@ export const EngineFileSchema = z.strictObject({
     })
     .prefault({}),
   api_keys: z.array(ApiKeySchema).default([]),
+  alerts: AlertsSchema.prefault({}),
   // /metrics is served on the API port unless a port of its own is set (e.g. to keep it off a public interface).
   metrics: z
     .strictObject({
@@ -302,8 +377,22 @@ export const QueueSchema = z.strictObject({
       if (twice) ctx.addIssue({ code: 'custom', path: ['languages'], message: `lists "${twice}" twice` });
     })
     .prefault({}),
+  // A rating link for callers who left before rating (README "Rating links"): sent through an
+  // [[alerts.destination]] (the contact center's SMS or email sender) as a survey.link event.
+  link_fallback: z
+    .strictObject({
+      destination: alertName,
+      // Which endings get a link; declined only if asked for (a caller who said no may mean it).
+      on: z
+        .array(z.enum(['abandoned', 'no_input', 'invalid', 'declined']))
+        .min(1, 'needs at least one ending')
+        .default(['abandoned', 'no_input']),
+      link_expiry_days: z.number().int().min(1).max(90).default(7),
+    })
+    .optional(),
 });
 export type QueueConfig = z.infer<typeof QueueSchema>;
+export type LinkFallbackConfig = NonNullable<QueueConfig['link_fallback']>;
 
 export const QueuesFileSchema = z.strictObject({
   queue: z.array(QueueSchema).default([]),

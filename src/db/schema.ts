@@ -1,5 +1,5 @@
 // One Database interface, one table type per table (kysely's convention).
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 export interface CcCsatTable {
   id: Generated<number>;
@@ -60,7 +60,12 @@ export interface SurveyAnswerTable {
   queue_id: string;
   ivr: string;
   answered_at: string;
+  /** Where the answer came from (sql/sqlite/015, sql/postgres/016): the IVR's keys or a rating link. */
+  source: ColumnType<AnswerSource, AnswerSource | undefined, AnswerSource>;
 }
+
+export const ANSWER_SOURCES = ['ivr', 'link'] as const;
+export type AnswerSource = (typeof ANSWER_SOURCES)[number];
 
 export interface SchemaMigrationsTable {
   version: number;
@@ -164,6 +169,52 @@ export interface CsatExportTable {
   finished_at: string | null;
 }
 
+/** One webhook delivery of an alert (sql/sqlite/014, sql/postgres/015): the alert outbox. */
+export interface AlertOutboxTable {
+  id: Generated<number>;
+  /** Sent as Idempotency-Key on every attempt; a row is never inserted twice under one key. */
+  idempotency_key: string;
+  event: string;
+  /** An [[alerts.destination]] name. */
+  destination: string;
+  call_id: string | null;
+  /** The JSON body, frozen when the alert fired. */
+  payload: string;
+  status: AlertStatus;
+  attempts: Generated<number>;
+  created_at: string;
+  next_attempt_at: string | null;
+  last_attempt_at: string | null;
+  delivered_at: string | null;
+  dead_at: string | null;
+  /** At most 200 characters, ours ('HTTP 500'), never a response body. */
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+}
+
+export type AlertStatus = 'pending' | 'delivered' | 'dead';
+
+/** A rating link sent to a caller who left before rating (sql/sqlite/015, sql/postgres/016). */
+export interface SurveyLinkTable {
+  id: Generated<number>;
+  /** SHA-256 (hex) of the token: the token itself is never stored. */
+  token_sha256: string;
+  call_id: string;
+  agent_id: string;
+  queue_id: string;
+  ivr: string;
+  /** The IVR's headline question: what a rating by link answers. */
+  question_id: string;
+  status: SurveyLinkStatus;
+  created_at: string;
+  expires_at: string;
+  sent_at: string | null;
+  completed_at: string | null;
+}
+
+export type SurveyLinkStatus = 'pending' | 'sent' | 'completed';
+
 export interface ResultStateTable {
   key: string;
   value: string;
@@ -184,6 +235,8 @@ export interface Database {
   survey_answer: SurveyAnswerTable;
   survey_caller: SurveyCallerTable;
   csat_export: CsatExportTable;
+  alert_outbox: AlertOutboxTable;
+  survey_link: SurveyLinkTable;
 }
 
 export type Rating = Selectable<CcCsatTable>;
@@ -192,3 +245,4 @@ export type SurveyOutcome = Selectable<SurveyOutcomeTable>;
 export type NewSurveyOutcome = Insertable<SurveyOutcomeTable>;
 export type Answer = Selectable<SurveyAnswerTable>;
 export type NewAnswer = Insertable<SurveyAnswerTable>;
+export type NewSurveyLink = Insertable<SurveyLinkTable>;

@@ -13,6 +13,7 @@ import { takesCalls } from '../telephony/server-states.js';
 import { KeyRing, RateLimiter } from './auth.js';
 import { csatRoutes } from './csat-routes.js';
 import { dashboardRoutes } from './dashboard-route.js';
+import { alertRoutes } from './alert-routes.js';
 import { exportRoutes } from './export-routes.js';
 import { healthRoutes } from './health-route.js';
 import { responsesRoutes } from './responses-route.js';
@@ -29,9 +30,12 @@ import { teamRoutes } from './team-routes.js';
 // A load balancer polling every second or two sees a change within this much more.
 const READINESS_PROBE_MAX_AGE_MS = 1000;
 
+/** The stores the API reads and writes: never a driver handle. */
+export type HttpStorage = Pick<Storage, 'ratings' | 'answers' | 'stats' | 'surveyStats' | 'exportAudit' | 'rowCounts' | 'probe' | 'alerts'>;
+
 export interface HttpDeps {
   readonly config: AppConfig;
-  readonly storage: Pick<Storage, 'ratings' | 'answers' | 'stats' | 'surveyStats' | 'exportAudit' | 'rowCounts' | 'probe'>;
+  readonly storage: HttpStorage;
   readonly log: Logger;
   /** The Asterisk servers' connection states (one server: `{ state }`). */
   readonly telephony: TelephonyReadiness;
@@ -104,6 +108,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   const teamMembers = () => teams.current();
   const knownQueues = deps.knownQueues ?? new Set(deps.config.queues.keys());
   app.use(responsesRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, zone, teams: teamMembers, keyRing, limiter }));
+  app.use(alertRoutes({ alerts: deps.storage.alerts, keyRing, limiter }));
   app.use(exportRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, audit: deps.storage.exportAudit, zone, teams: teamMembers, keyRing, limiter, now, log: deps.log }));
   app.use(
     healthRoutes({

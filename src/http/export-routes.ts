@@ -9,6 +9,7 @@ import { addDays, daysBetween, type ZoneCalendar } from '../results/zone.js';
 import type { AnswerStore, ExportAuditStore, ExportRecord, RatingFilter, RatingPosition, RatingStore } from '../storage/ports.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { answersByCall } from './answers-by-call.js';
+import { decodeIdCursor, encodeIdCursor } from './cursor.js';
 import { HttpError } from './errors.js';
 import { csvHeader, exportRecord } from './export-format.js';
 import { parse } from './parse-input.js';
@@ -83,17 +84,6 @@ function exportOut(record: ExportRecord) {
   };
 }
 
-const encodeExportCursor = (id: number): string => Buffer.from(`export:${id}`).toString('base64url');
-
-function decodeExportCursor(cursor: string): number {
-  const match = /^[A-Za-z0-9_-]+$/.test(cursor) ? /^export:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8')) : null;
-  if (!match) {
-    throw new HttpError(400, 'invalid query: cursor: not a valid cursor (pass next_cursor of the previous page as it is)', {
-      issues: [{ path: 'cursor', message: 'not a valid cursor' }],
-    });
-  }
-  return Number(match[1]);
-}
 
 export function exportRoutes(deps: ExportRouteDeps): Router {
   const router = Router({ caseSensitive: true });
@@ -191,10 +181,10 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
 
   router.get('/cc/csat/exports', admin, async (req, res) => {
     const query = parse(ExportsQuery, req.query, 'query');
-    const beforeId = query.cursor === undefined ? undefined : decodeExportCursor(query.cursor);
+    const beforeId = query.cursor === undefined ? undefined : decodeIdCursor('export', query.cursor);
     const records = await deps.audit.list(query.limit, beforeId);
     const last = records.at(-1);
-    res.json({ items: records.map(exportOut), next_cursor: last && records.length === query.limit ? encodeExportCursor(last.id) : null });
+    res.json({ items: records.map(exportOut), next_cursor: last && records.length === query.limit ? encodeIdCursor('export', last.id) : null });
   });
 
   return router;

@@ -15,6 +15,8 @@ import {
   TeamParams,
   TeamStats,
   ExportQuery,
+  AlertsPage,
+  AlertsQuery,
   ExportsPage,
   ExportsQuery,
   HealthQuery,
@@ -76,7 +78,7 @@ export function buildOpenApi(version: string): Json {
         'Post-call CSAT ratings and statistics. Statistics are read from rollups refreshed by the result service (see as_of). ' +
         'Every request needs X-API-Key. A key has scopes, given as a list or by a role: ' +
         'csat:read (statistics, ratings, answers), csat:write (POST a rating), csat:export (GET /cc/csat/export), ' +
-        'csat:recordings (GET /cc/csat/{call_id}/recording), csat:admin (GET /cc/csat/exports). ' +
+        'csat:recordings (GET /cc/csat/{call_id}/recording), csat:admin (GET /cc/csat/exports, GET /cc/csat/alerts). ' +
         'Roles: admin = every scope; supervisor = read, export, recordings; reporting = read, export; ' +
         'agent = read, recordings, bound to one agent_id: it reads only that agent (its statistics, calls, recordings, and ' +
         'questions or funnel with agent_id set to it); another agent, a queue, a team or the whole contact center is 403, ' +
@@ -213,6 +215,14 @@ export function buildOpenApi(version: string): Json {
           security: readSecurity,
           parameters: parameters(ExportsQuery, 'query'),
           responses: { '200': json(ExportsPage, 'a page of exports'), ...errors },
+        },
+      },
+      '/cc/csat/alerts': {
+        get: {
+          summary: 'The alert outbox, newest first: each delivery with its state, attempts, last error and the payload sent, and the backlog (pending, dead); needs csat:admin',
+          security: readSecurity,
+          parameters: parameters(AlertsQuery, 'query'),
+          responses: { '200': json(AlertsPage, 'a page of alert deliveries'), ...errors },
         },
       },
       '/cc/csat/health': {

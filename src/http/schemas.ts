@@ -346,6 +346,39 @@ export const ExportRecordOut = z
   })
   .meta({ title: 'ExportRecord' });
 
+export const AlertsQuery = z.strictObject({
+  status: z.enum(['pending', 'delivered', 'dead']).optional().meta({ description: 'only deliveries in this state' }),
+  limit: decimal(1, 200).default(50),
+  cursor: z.string().max(40, 'cursor is at most 40 characters').optional().meta({ description: 'next_cursor of the previous page' }),
+});
+
+export const AlertOut = z
+  .object({
+    id: z.number().int(),
+    status: z.enum(['pending', 'delivered', 'dead']).meta({ description: 'pending: waiting or being retried; delivered: a 2xx from the receiver; dead: given up on (cc-csat alerts retry sends it again)' }),
+    event: z.string(),
+    destination: z.string().meta({ description: 'the [[alerts.destination]] name' }),
+    call_id: z.string().nullable(),
+    idempotency_key: z.string().meta({ description: 'sent as Idempotency-Key on every attempt' }),
+    attempts: count,
+    created_at: z.string(),
+    next_attempt_at: z.string().nullable(),
+    last_attempt_at: z.string().nullable(),
+    delivered_at: z.string().nullable(),
+    dead_at: z.string().nullable(),
+    last_error: z.string().nullable().meta({ description: "ours, short: 'HTTP 500', 'timeout after 5000 ms'; never the receiver's body" }),
+    payload: z.record(z.string(), z.unknown()).meta({ description: 'the JSON body POSTed, as sent on every attempt' }),
+  })
+  .meta({ title: 'Alert' });
+
+export const AlertsPage = z
+  .object({
+    items: z.array(AlertOut),
+    next_cursor: z.string().nullable(),
+    backlog: z.object({ pending: count, dead: count }).meta({ description: 'the whole outbox, whatever the filter' }),
+  })
+  .meta({ title: 'AlertsPage' });
+
 export const ExportsPage = z
   .object({ items: z.array(ExportRecordOut), next_cursor: z.string().nullable() })
   .meta({ title: 'ExportsPage' });

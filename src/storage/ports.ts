@@ -5,7 +5,7 @@
 // and rejects with a StorageError (src/db/storage-error.ts) when the database could not take it,
 // with nothing written.
 import type { Migration } from '../db/migrate.js';
-import type { Answer, AnswerKind, NewAnswer, NewRating, NewSurveyOutcome, Rating, SurveyOutcome, SurveyOutcomeKind } from '../db/schema.js';
+import type { AlertStatus, Answer, NewSurveyLink, SurveyLinkStatus, AnswerKind, NewAnswer, NewRating, NewSurveyOutcome, Rating, SurveyOutcome, SurveyOutcomeKind } from '../db/schema.js';
 import type { ZoneCalendar } from '../results/zone.js';
 
 export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
@@ -74,6 +74,90 @@ export interface ExportAuditStore {
   list(limit: number, beforeId?: number): Promise<ExportRecord[]>;
 }
 
+/** One webhook delivery in the alert outbox (src/db/alert-outbox.ts). */
+export interface AlertRecord {
+  readonly id: number;
+  /** Sent as Idempotency-Key on every attempt. */
+  readonly idempotencyKey: string;
+  readonly event: string;
+  readonly destination: string;
+  readonly callId: string | null;
+  /** The JSON body: caller data, never for logs. */
+  readonly payload: string;
+  readonly status: AlertStatus;
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly nextAttemptAt: string | null;
+  readonly lastAttemptAt: string | null;
+  readonly deliveredAt: string | null;
+  readonly deadAt: string | null;
+  readonly lastError: string | null;
+  readonly leaseOwner: string | null;
+  readonly leaseUntil: string | null;
+}
+
+export interface AlertListFilter {
+  readonly status?: AlertStatus | undefined;
+  readonly limit: number;
+  readonly beforeId?: number | undefined;
+}
+
+export interface AlertCounts {
+  readonly pending: number;
+  readonly delivered: number;
+  readonly dead: number;
+}
+
+/** One delivery to queue: what src/alerts/rules.ts fires (its FiredAlert has this shape), stored with what fired it. */
+export interface NewAlert {
+  readonly idempotencyKey: string;
+  readonly event: string;
+  readonly destination: string;
+  readonly callId: string | null;
+  /** The JSON body, sent as is on every attempt. */
+  readonly payload: string;
+  /** ISO-8601 UTC with milliseconds; the first attempt is due then. */
+  readonly createdAt: string;
+}
+
+/** The outbox rows an operator must watch: waiting to be delivered, and given up on. */
+export interface AlertBacklog {
+  readonly pending: number;
+  readonly dead: number;
+}
+
+/**
+ * The alert outbox as the delivery worker and the operator see it. Times are ISO strings on the
+ * engine's clock. Rows are marked only by the engine holding their lease (`owner`): a slow engine
+ * whose lease ran out and whose row another engine took never overwrites that engine's outcome.
+ */
+export interface AlertOutboxStore {
+  /**
+   * Leases up to `limit` due pending rows nobody holds (of `destinations` only, when given) for
+   * `leaseMs` and returns them, oldest due first. Engines sharing a database never get the same row.
+   */
+  claimDue(owner: string, now: string, limit: number, leaseMs: number, destinations?: readonly string[]): Promise<AlertRecord[]>;
+  /** Each false when `owner` no longer holds the row. */
+  markDelivered(id: number, owner: string, at: string): Promise<boolean>;
+  markRetry(id: number, owner: string, nextAttemptAt: string, error: string, at: string): Promise<boolean>;
+  markDead(id: number, owner: string, error: string, at: string): Promise<boolean>;
+  /** Newest first. */
+  list(filter: AlertListFilter): Promise<AlertRecord[]>;
+  get(id: number): Promise<AlertRecord | undefined>;
+  /** A dead or pending row due again at `at`, attempts kept; false when there is none or it was delivered. */
+  retry(id: number, at: string): Promise<boolean>;
+  /** Every dead row due again at `at`; returns how many. */
+  retryDead(at: string): Promise<number>;
+  /** Every status counted (reads every row: for the CLI and tests, not for each scrape). */
+  counts(): Promise<AlertCounts>;
+  /** Pending and dead only, from their partial indexes (cheap: /metrics asks on every scrape). */
+  backlog(): Promise<AlertBacklog>;
+  /** Frees the pending rows `owner` leased (a restarted engine's, left by its crash); returns how many. */
+  releaseLeases(owner: string): Promise<number>;
+  /** Deletes up to `limit` rows delivered before `before`; returns how many. */
+  purgeDelivered(before: string, limit: number): Promise<number>;
+}
+
 /** How many rows the survey tables hold (health report); `estimated` when the database gave an estimate. */
 export interface RowCounts {
   readonly ratings: number;
@@ -95,10 +179,11 @@ export interface RecordAnswerResult {
 
 export interface AnswerStore {
   /**
-   * Commits the answer, and with `rating` (the survey's headline csat question) the call's cc_csat row
-   * in the same transaction: both or neither.
+   * Commits the answer, and with `rating` (the survey's headline csat question) the call's cc_csat row,
+   * and the alerts it fired into the outbox, in the same transaction: all or nothing. An alert whose
+   * idempotency key is already there (a retried write that had committed) is not added twice.
    */
-  record(answer: NewAnswer, rating?: NewRating): Promise<RecordAnswerResult>;
+  record(answer: NewAnswer, rating?: NewRating, alerts?: readonly NewAlert[]): Promise<RecordAnswerResult>;
   /** Every answer of these calls, by call, in the order given. */
   forCalls(callIds: readonly string[]): Promise<Answer[]>;
 }
@@ -134,8 +219,17 @@ export interface RecordingStore {
   markDeleted(id: number, atIso: string): Promise<void>;
 }
 
+/** What a survey's ending writes beside its outcome row, in the same transaction. */
+export interface OutcomeFollowUps {
+  /** Alerts the ending fired (an abandoned survey after a bad first answer), and a link's survey.link delivery. */
+  readonly alerts?: readonly NewAlert[];
+  /** A rating link for a caller who left before rating. */
+  readonly link?: NewSurveyLink | undefined;
+}
+
 export interface OutcomeStore {
-  insert(outcome: NewSurveyOutcome): Promise<void>;
+  /** The outcome row and its follow-ups: one transaction, all or nothing. */
+  insert(outcome: NewSurveyOutcome, followUps?: OutcomeFollowUps): Promise<void>;
   forCall(callId: string): Promise<SurveyOutcome[]>;
 }
 
@@ -384,6 +478,36 @@ export interface Leadership {
 
 // ------------------------------------------------------------------------------- the whole
 
+/** A rating link as the public endpoints see it (its token only as a hash). */
+export interface SurveyLink {
+  readonly callId: string;
+  readonly agentId: string;
+  readonly queueId: string;
+  readonly status: SurveyLinkStatus | 'expired';
+  readonly expiresAt: string;
+}
+
+export type LinkRatingResult =
+  | { readonly kind: 'rated'; readonly score: number }
+  /** No link with this token. */
+  | { readonly kind: 'unknown' }
+  /** Already used to rate. */
+  | { readonly kind: 'used' }
+  | { readonly kind: 'expired' }
+  /** The call was rated another way meanwhile (the IVR after all, the API): that rating stands. */
+  | { readonly kind: 'already_rated' };
+
+/** Rating links: read by the public endpoints, used once. */
+export interface SurveyLinkStore {
+  /** The link whose token hashes to `tokenSha256`, with `expired` as of `now`. */
+  find(tokenSha256: string, now: string): Promise<SurveyLink | undefined>;
+  /**
+   * Uses the link: the call's cc_csat row (score, feedback as its comment) and its headline answer
+   * (source 'link'), and the link completed, in one transaction; nothing when the result is not 'rated'.
+   */
+  rate(tokenSha256: string, rating: { readonly score: number; readonly feedback: string | null }, at: string): Promise<LinkRatingResult>;
+}
+
 export interface Storage {
   readonly kind: 'sqlite' | 'postgres';
   /** Several engines may share it (PostgreSQL): per-key rate limits are then shared through it. */
@@ -400,6 +524,8 @@ export interface Storage {
   readonly stats: StatsStore;
   readonly surveyStats: SurveyStatsStore;
   readonly exportAudit: ExportAuditStore;
+  readonly alerts: AlertOutboxStore;
+  readonly links: SurveyLinkStore;
   readonly rowCounts: RowCountStore;
   readonly rollups: RollupStore;
   readonly leadership: Leadership;

@@ -2,13 +2,17 @@
 // Every offered or declined survey leaves exactly one survey_outcome row; no caller is left in silence.
 // Who is surveyed is eligibility.ts, a running survey's answers are its session (session.ts), and how
 // it ended is outcomes.ts: this file sequences them for each caller and owns shutdown.
-import type { Ivr, QueueConfig } from '../config/schema.js';
+import { CallAlerts, teamOf } from '../alerts/call-alerts.js';
+import { linkFor } from '../links/link-fallback.js';
+import type { AlertsConfig } from '../config/alerts.js';
+import type { TeamsSource } from '../config/teams.js';
+import type { Ivr, LinkFallbackConfig, QueueConfig } from '../config/schema.js';
 import type { SurveyOutcomeKind } from '../db/schema.js';
 import type { StepContext } from '../ivr/context.js';
 import { DigitBuffer } from '../ivr/digits.js';
 import { runIvr, type RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
-import type { AnswerStore, OutcomeStore, RatingStore, SurveyedCallerStore } from '../storage/ports.js';
+import type { AnswerStore, OutcomeFollowUps, OutcomeStore, RatingStore, SurveyedCallerStore } from '../storage/ports.js';
 import { ChannelGoneError, ChannelTakenOverError, type CallChannel, type IncomingCall } from '../telephony/port.js';
 import type { Admission } from './admission.js';
 import type { SurveyClaims } from './claims.js';
@@ -40,6 +44,8 @@ export interface SurveyControllerDeps {
   /** resurvey_after_hours: when caller numbers were last surveyed, and the key they are hashed with. */
   readonly surveyedCallers?: SurveyedCallerStore;
   readonly callerHashKey?: string | undefined;
+  /** [alerts]: rules whose deliveries an answer puts in the outbox; the team in them from teams.toml. */
+  readonly alerts?: { readonly config: AlertsConfig; readonly teams?: TeamsSource | undefined } | undefined;
 }
 
 /** Hooks for metrics; all optional. */
@@ -219,13 +225,67 @@ export class SurveyController {
     }
     try {
       channel.admit();
-      await this.runSurvey({ channel, entry, identity: known, ivr, digits, startedAt, log, language: chooseLanguage(call.language, queue.after_call) });
+      await this.runSurvey({
+        channel,
+        entry,
+        identity: known,
+        ivr,
+        digits,
+        startedAt,
+        log,
+        language: chooseLanguage(call.language, queue.after_call),
+        linkFallback: queue.link_fallback,
+        callerNumber: call.callerNumber,
+      });
     } finally {
       await claims?.release(known.callId);
     }
   }
 
   /** max_duration counts from the moment the caller entered the app, waits for a claim included. */
+  /** This call's alert rules, or none when [alerts] has no rules. */
+  private callAlerts(identity: { readonly callId: string; readonly agentId: string; readonly queueId: string }, ivr: string): CallAlerts | undefined {
+    const alerts = this.deps.alerts;
+    if (!alerts || alerts.config.rules.length === 0) return undefined;
+    const teamId = alerts.teams ? teamOf(alerts.teams.current(), identity.agentId) : undefined;
+    return new CallAlerts(alerts.config, { callId: identity.callId, agentId: identity.agentId, queueId: identity.queueId, teamId, ivr });
+  }
+
+  /** What the ending writes with its outcome row: alerts it fired, a rating link. */
+  private endingFollowUps(ending: {
+    readonly identity: { readonly callId: string; readonly agentId: string; readonly queueId: string };
+    readonly ivr: Ivr;
+    readonly outcome: SurveyOutcomeKind;
+    readonly rated: boolean;
+    readonly hungUpInQuestion: boolean;
+    readonly callAlerts: CallAlerts | undefined;
+    readonly session: SurveySession;
+    readonly linkFallback: LinkFallbackConfig | undefined;
+    readonly callerNumber: string | undefined;
+    readonly log: Logger;
+  }): OutcomeFollowUps {
+    const at = this.now();
+    // A caller who hung up in the middle of the survey (a question unanswered) after a bad first
+    // answer: the supervisor hears of it with the outcome row. Not the outcome label: a stored
+    // headline rating makes the survey "completed" even when later questions were left.
+    const alerts = ending.hungUpInQuestion ? (ending.callAlerts?.abandoned(ending.session.answers, at) ?? []) : [];
+    const { identity, ivr, linkFallback } = ending;
+    const publicUrl = this.deps.alerts?.config.publicUrl;
+    if (!linkFallback || publicUrl === undefined || ivr.headline === undefined) return { alerts };
+    const teams = this.deps.alerts?.teams;
+    const link = linkFor(
+      linkFallback,
+      publicUrl,
+      { ...identity, teamId: teams ? teamOf(teams.current(), identity.agentId) : undefined, ivr: ivr.name, questionId: ivr.headline, callerNumber: ending.callerNumber },
+      { outcome: ending.outcome, rated: ending.rated },
+      at,
+    );
+    if (!link) return { alerts };
+    // The token and the caller number stay out of the log: the link's creation is logged by call id.
+    ending.log.info({ outcome: ending.outcome, destination: linkFallback.destination, expires_at: link.link.expires_at }, 'rating link created');
+    return { alerts: [...alerts, link.delivery], link: link.link };
+  }
+
   private surveyTimeLeftMs(ivr: Ivr, startedAt: Date): number {
     return Math.max(0, ivr.max_duration_ms - (this.now().getTime() - startedAt.getTime()));
   }
@@ -247,6 +307,9 @@ export class SurveyController {
     log: Logger;
     /** The caller's language (the channel's when the queue offers it) and the queue's default. */
     language: SurveyLanguage;
+    /** The queue's rating link for callers who leave before rating, and where it would go. */
+    linkFallback: LinkFallbackConfig | undefined;
+    callerNumber: string | undefined;
   }): Promise<void> {
     const { channel, entry, identity, ivr, digits, startedAt, log, language } = args;
     this.deps.observer?.surveyStarted?.();
@@ -260,8 +323,9 @@ export class SurveyController {
     if (this.forcedStop) survey.abort(this.forcedStop);
     entry.abort = (reason) => survey.abort(reason);
     const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), this.surveyTimeLeftMs(ivr, startedAt));
+    const callAlerts = this.callAlerts(identity, ivr.name);
     const session = new SurveySession(
-      { identity, ivr: ivr.name, answers: this.deps.answers, digits, log, now: this.now, observer: this.deps.observer, language: language.language },
+      { identity, ivr: ivr.name, answers: this.deps.answers, digits, log, now: this.now, observer: this.deps.observer, language: language.language, alerts: callAlerts },
       ivr.step[0]!.id,
     );
     const ctx: StepContext = {
@@ -297,6 +361,10 @@ export class SurveyController {
     channel.gone.removeEventListener('abort', onGone);
     delete entry.abort;
     const { rating, attempts } = session;
+    // A comment kept from a caller who hung up while speaking answered its question.
+    const inQuestion =
+      (session.currentStepType === 'collect' || session.currentStepType === 'consent' || session.currentStepType === 'record') &&
+      !session.answers.some((answer) => answer.question === session.currentStep);
     const { outcome, reason } = classifyEnd(
       end,
       {
@@ -305,10 +373,7 @@ export class SurveyController {
         skipped: session.skippedQuestions,
         consent: session.consentGiven,
         consentBy: session.consentBy,
-        // A comment kept from a caller who hung up while speaking answered its question.
-        inQuestion:
-          (session.currentStepType === 'collect' || session.currentStepType === 'consent' || session.currentStepType === 'record') &&
-          !session.answers.some((answer) => answer.question === session.currentStep),
+        inQuestion,
       },
       ivr,
     );
@@ -328,6 +393,7 @@ export class SurveyController {
       score: rating?.value,
       consent: session.consentGiven,
       wasLive: true,
+      followUps: this.endingFollowUps({ ...args, outcome, rated: rating !== undefined, hungUpInQuestion: hungUpInQuestion(end, inQuestion), callAlerts, session, log }),
     });
     log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.value }, 'survey ended');
   }
@@ -361,6 +427,10 @@ export class SurveyController {
 }
 
 /** How a caller who left before their survey began is recorded: hung up, or taken by another connection. */
+function hungUpInQuestion(end: RunEnd, inQuestion: boolean): boolean {
+  return end.kind === 'aborted' && end.reason instanceof ChannelGoneError && inQuestion;
+}
+
 function leftBeforeStart(reason: unknown): { outcome: SurveyOutcomeKind; reason: string } {
   // Not the caller's doing: the channel is still up, its events go to whoever took the ARI application.
   if (reason instanceof ChannelTakenOverError) return { outcome: 'failed', reason: 'ari_application_replaced' };

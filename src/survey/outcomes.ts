@@ -5,7 +5,7 @@ import type { SurveyOutcomeKind } from '../db/schema.js';
 import type { ConsentBy } from '../ivr/context.js';
 import type { RunEnd } from '../ivr/runner.js';
 import type { Logger } from '../log.js';
-import type { OutcomeStore } from '../storage/ports.js';
+import type { OutcomeFollowUps, OutcomeStore } from '../storage/ports.js';
 import { ChannelGoneError, ChannelTakenOverError, type CallChannel } from '../telephony/port.js';
 import type { CallIdentity } from './identify.js';
 
@@ -88,6 +88,8 @@ export interface OutcomeRow {
   readonly consent?: 'accepted' | 'declined' | undefined;
   /** Whether the IVR ran (a live survey ended), for the observer. */
   readonly wasLive: boolean;
+  /** Alerts the ending fired and a rating link: stored with the outcome row or not at all. */
+  readonly followUps?: OutcomeFollowUps | undefined;
 }
 
 export class OutcomeRecorder {
@@ -117,7 +119,7 @@ export class OutcomeRecorder {
         ended_at: this.deps.now().toISOString(),
         server: row.channel.server,
         consent: row.consent ?? null,
-      });
+      }, row.followUps);
     } catch (err) {
       this.deps.log.error({ err, channel_id: row.channel.id, server: row.channel.server, outcome: row.outcome }, 'could not record survey outcome');
     }

@@ -1,6 +1,8 @@
 // One caller's survey while it runs: the answers it collected (each stored the moment it is given,
 // before the survey moves on), the prompts offered, the step it is at. The IVR runner hands every
 // answer here; nothing else stores one.
+import type { CallAlerts } from '../alerts/call-alerts.js';
+import type { FiredAlert } from '../alerts/rules.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Step } from '../config/schema.js';
 import type { NewAnswer, NewRating, Rating } from '../db/schema.js';
@@ -27,6 +29,8 @@ export interface SurveySessionOptions {
   readonly observer?: SurveyObserver | undefined;
   /** The caller's language (an IETF-style code such as "en" or "fr"), recorded with every answer. */
   readonly language?: string | undefined;
+  /** Alert rules: what an answer fires goes to the outbox in the answer's own transaction. */
+  readonly alerts?: CallAlerts | undefined;
 }
 
 export class SurveySession implements RunSession {
@@ -108,9 +112,11 @@ export class SurveySession implements RunSession {
         ? { call_id: identity.callId, agent_id: identity.agentId, queue_id: identity.queueId, score: keyed.value, comment: null, created_at: answeredAt }
         : undefined;
     const logged = keyed ? { question: answer.question, digit: keyed.digit, value: keyed.value } : { question: answer.question, recording_ms: row.recording_ms };
+    // Fired now, against the answers before this one; stored with it or not at all.
+    const alerts = this.options.alerts?.fire(answer, this.answers, new Date(answeredAt)) ?? [];
     let result: RecordAnswerResult;
     try {
-      result = await this.store(row, rating);
+      result = await this.store(row, rating, alerts);
     } catch (err) {
       const reason = `${headline ? 'rating' : 'answer'} not stored: ${err instanceof Error ? err.message : String(err)}`;
       // With no row, this line is where the caller's answer survives: it carries the digit.
@@ -139,10 +145,10 @@ export class SurveySession implements RunSession {
    * failure that may pass (disk full for a moment, an I/O error) gets a few more tries while the
    * caller waits for "you pressed".
    */
-  private async store(answer: NewAnswer, rating: NewRating | undefined): Promise<RecordAnswerResult> {
+  private async store(answer: NewAnswer, rating: NewRating | undefined, alerts: readonly FiredAlert[]): Promise<RecordAnswerResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.options.answers.record(answer, rating);
+        const result = await this.options.answers.record(answer, rating, alerts);
         // A retry after a connection lost with its commit: the row standing is this very rating.
         if (rating && result.rating && !result.rating.inserted && attempt > 1 && sameRating(result.rating.existing, rating)) {
           return { ...result, rating: { inserted: true, rating: result.rating.existing } };

@@ -4,10 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** What a test waits for, built only when a wait fails (it may embed a process's output). */
 const waitingFor = (what: string | (() => string)): string => (typeof what === 'function' ? what() : what);
 
-/** Polls `predicate` every 10 ms; fails naming `what` after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
+/** Polls `predicate` every 10 ms (an async one: each answer awaited first); fails naming `what` after `timeoutMs`. */
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${waitingFor(what)}`);
     await sleep(10);
   }

@@ -4,7 +4,10 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Storage } from '../../storage/ports.js';
+import { alertBacklog, alertCounts, claimDueAlerts, releaseAlertLeases, purgeDeliveredAlerts, insertAlerts, getAlert, listAlerts, markAlertDead, markAlertDelivered, markAlertRetry, retryAlert, retryDeadAlerts } from '../alert-outbox.js';
 import { answersForCalls, insertAnswerAndRating } from '../answers.js';
+import { afterAlertDelivered, findSurveyLink, LinkRaceError, rateByLink } from '../survey-links.js';
+import { insertOutcomeAndFollowUps } from '../outcome-follow-ups.js';
 import { claimCall, releaseClaim, renewClaims } from '../claims.js';
 import { keyUsageOfOthers, publishKeyUsage } from '../key-usage.js';
 import type { Migration } from '../migrate.js';
@@ -120,7 +123,15 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       exportPage: (filter, after, limit) => storageCall(() => exportRatingsPage(db, filter, after, limit)),
     },
     answers: {
-      record: (answer, rating) => storageCall(() => db.transaction().execute((trx) => insertAnswerAndRating(trx, answer, rating))),
+      record: (answer, rating, alerts = []) =>
+        storageCall(() =>
+          db.transaction().execute(async (trx) => {
+            const result = await insertAnswerAndRating(trx, answer, rating);
+            // Only an answer this write stored fires its alerts: a duplicate was alerted on when it was new.
+            if (result.answerInserted) await insertAlerts(trx, alerts);
+            return result;
+          }),
+        ),
       forCalls: (callIds) => storageCall(() => answersForCalls(db, callIds)),
     },
     recordings: {
@@ -128,7 +139,12 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       markDeleted: (id, atIso) => storageCall(() => markRecordingDeleted(db, id, atIso)),
     },
     outcomes: {
-      insert: (outcome) => storageCall(() => insertOutcome(db, outcome)),
+      insert: (outcome, followUps = {}) =>
+        storageCall(() =>
+          (followUps.alerts?.length ?? 0) === 0 && !followUps.link
+            ? insertOutcome(db, outcome)
+            : db.transaction().execute((trx) => insertOutcomeAndFollowUps(trx, outcome, followUps)),
+        ),
       forCall: (callId) => storageCall(() => outcomesForCall(db, callId)),
     },
     claims: {
@@ -154,6 +170,41 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       start: (record) => storageCall(() => startExport(db, record)),
       finish: (id, outcome) => storageCall(() => finishExport(db, id, outcome)),
       list: (limit, beforeId) => storageCall(() => listExports(db, limit, beforeId)),
+    },
+    alerts: {
+      claimDue: (owner, now, limit, leaseMs, destinations) =>
+        storageCall(() => claimDueAlerts(db, { owner, now, limit, leaseMs, destinations, skipLocked: true })),
+      markDelivered: (id, owner, at) =>
+        storageCall(() =>
+          db.transaction().execute(async (trx) => {
+            const held = await markAlertDelivered(trx, id, owner, at);
+            if (held) await afterAlertDelivered(trx, id, at);
+            return held;
+          }),
+        ),
+      markRetry: (id, owner, next, error, at) => storageCall(() => markAlertRetry(db, id, owner, next, error, at)),
+      markDead: (id, owner, error, at) => storageCall(() => markAlertDead(db, id, owner, error, at)),
+      list: (filter) => storageCall(() => listAlerts(db, filter)),
+      get: (id) => storageCall(() => getAlert(db, id)),
+      retry: (id, at) => storageCall(() => retryAlert(db, id, at)),
+      retryDead: (at) => storageCall(() => retryDeadAlerts(db, at)),
+      counts: () => storageCall(() => alertCounts(db)),
+      releaseLeases: (owner) => storageCall(() => releaseAlertLeases(db, owner)),
+      backlog: () => storageCall(() => alertBacklog(db)),
+      purgeDelivered: (before, limit) => storageCall(() => purgeDeliveredAlerts(db, before, limit)),
+    },
+    links: {
+      find: (tokenSha256, now) => storageCall(() => findSurveyLink(db, tokenSha256, now)),
+      rate: (tokenSha256, rating, at) =>
+        storageCall(async () => {
+          try {
+            return await db.transaction().execute((trx) => rateByLink(trx, tokenSha256, rating, at));
+          } catch (err) {
+            // Two requests with the same token at once: the one that lost the race was rolled back.
+            if (err instanceof LinkRaceError) return { kind: 'used' as const };
+            throw err;
+          }
+        }),
     },
     rowCounts: { counts: () => storageCall(() => estimatedRowCounts(db)) },
     rollups: new PostgresRollupStore(db, options.rollups),

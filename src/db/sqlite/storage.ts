@@ -2,7 +2,10 @@
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Logger } from '../../log.js';
 import type { Storage } from '../../storage/ports.js';
+import { alertBacklog, alertCounts, claimDueAlerts, releaseAlertLeases, purgeDeliveredAlerts, insertAlerts, getAlert, listAlerts, markAlertDead, markAlertDelivered, markAlertRetry, retryAlert, retryDeadAlerts } from '../alert-outbox.js';
 import { answersForCalls, insertAnswerAndRating } from '../answers.js';
+import { afterAlertDelivered, findSurveyLink, LinkRaceError, rateByLink } from '../survey-links.js';
+import { insertOutcomeAndFollowUps } from '../outcome-follow-ups.js';
 import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR, type Migration } from '../migrate.js';
 import { insertOutcome, outcomesForCall } from '../outcomes.js';
 import { exportRatingsPage, findRatingByCallId, insertRating, listRatings } from '../ratings.js';
@@ -60,7 +63,13 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
     },
     answers: {
       // One transaction for the answer and its rating: a headline answer never exists without its row.
-      record: (answer, rating) => writes.transaction('IVR answer', (conn) => insertAnswerAndRating(conn, answer, rating)),
+      record: (answer, rating, alerts = []) =>
+        writes.transaction('IVR answer', async (conn) => {
+          const result = await insertAnswerAndRating(conn, answer, rating);
+          // Only an answer this write stored fires its alerts: a duplicate was alerted on when it was new.
+          if (result.answerInserted) await insertAlerts(conn, alerts);
+          return result;
+        }),
       forCalls: (callIds) => answersForCalls(db, callIds),
     },
     recordings: {
@@ -68,7 +77,10 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       markDeleted: (id, atIso) => writes.write('recording deleted', (conn) => markRecordingDeleted(conn, id, atIso)),
     },
     outcomes: {
-      insert: (outcome) => writes.write('survey outcome', (conn) => insertOutcome(conn, outcome)),
+      insert: (outcome, followUps = {}) =>
+        (followUps.alerts?.length ?? 0) === 0 && !followUps.link
+          ? writes.write('survey outcome', (conn) => insertOutcome(conn, outcome))
+          : writes.transaction('survey outcome', (conn) => insertOutcomeAndFollowUps(conn, outcome, followUps)),
       forCall: (callId) => outcomesForCall(db, callId),
     },
     // One engine per file, so no other engine can hold a call: the controller's own list of live
@@ -98,6 +110,32 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       start: (record) => writes.write('export audit', (conn) => startExport(conn, record)),
       finish: (id, outcome) => writes.write('export audit', (conn) => finishExport(conn, id, outcome)),
       list: (limit, beforeId) => listExports(db, limit, beforeId),
+    },
+    alerts: {
+      // One writer: two claims never interleave, so no SKIP LOCKED (SQLite has none).
+      claimDue: (owner, now, limit, leaseMs, destinations) =>
+        writes.write('alert claim', (conn) => claimDueAlerts(conn, { owner, now, limit, leaseMs, destinations, skipLocked: false })),
+      markDelivered: (id, owner, at) =>
+        writes.transaction('alert delivered', async (conn) => {
+          const held = await markAlertDelivered(conn, id, owner, at);
+          if (held) await afterAlertDelivered(conn, id, at);
+          return held;
+        }),
+      markRetry: (id, owner, next, error, at) => writes.write('alert retry', (conn) => markAlertRetry(conn, id, owner, next, error, at)),
+      markDead: (id, owner, error, at) => writes.write('alert dead', (conn) => markAlertDead(conn, id, owner, error, at)),
+      list: (filter) => listAlerts(db, filter),
+      get: (id) => getAlert(db, id),
+      retry: (id, at) => writes.write('alert retry', (conn) => retryAlert(conn, id, at)),
+      retryDead: (at) => writes.write('alert retry', (conn) => retryDeadAlerts(conn, at)),
+      counts: () => alertCounts(db),
+      releaseLeases: (owner) => writes.write('alert release', (conn) => releaseAlertLeases(conn, owner)),
+      backlog: () => alertBacklog(db),
+      purgeDelivered: (before, limit) => writes.write('alert purge', (conn) => purgeDeliveredAlerts(conn, before, limit)),
+    },
+    links: {
+      find: (tokenSha256, now) => findSurveyLink(db, tokenSha256, now),
+      // One writer: two uses of a link never interleave here.
+      rate: (tokenSha256, rating, at) => writes.transaction('link rating', (conn) => rateByLink(conn, tokenSha256, rating, at)),
     },
     rowCounts: { counts: () => highestIdCounts(db) },
     // A file's full builds run aside (worker thread, scratch file): ratings keep committing meanwhile.

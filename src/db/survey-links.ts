@@ -1,0 +1,80 @@
+// Repository for survey_link, the rating links sent to callers who left before rating: free
+// functions taking `db` first; transactions belong to the caller (the storages own them).
+import type { Kysely } from 'kysely';
+import { redactedLinkPayload, SURVEY_LINK } from '../links/link-fallback.js';
+import type { LinkRatingResult, SurveyLink } from '../storage/ports.js';
+import { insertAnswer } from './answers.js';
+import { insertRating } from './ratings.js';
+import type { Database, NewSurveyLink } from './schema.js';
+
+/** One link per call: a second ending of the same call (an adopted survey) keeps the first link. */
+export async function insertSurveyLink(db: Kysely<Database>, link: NewSurveyLink): Promise<void> {
+  await db.insertInto('survey_link').values(link).onConflict((conflict) => conflict.column('call_id').doNothing()).execute();
+}
+
+export async function findSurveyLink(db: Kysely<Database>, tokenSha256: string, now: string): Promise<SurveyLink | undefined> {
+  const row = await db.selectFrom('survey_link').select(['call_id', 'agent_id', 'queue_id', 'status', 'expires_at']).where('token_sha256', '=', tokenSha256).executeTakeFirst();
+  if (!row) return undefined;
+  const expired = row.status !== 'completed' && row.expires_at <= now;
+  return { callId: row.call_id, agentId: row.agent_id, queueId: row.queue_id, status: expired ? 'expired' : row.status, expiresAt: row.expires_at };
+}
+
+/**
+ * Rates by link inside the caller's transaction: the call's cc_csat row and headline answer (source
+ * 'link'), and the link completed. Writes nothing unless the result is 'rated'; a rating found
+ * standing (the call was rated meanwhile) throws nothing either: the caller rolls back on any
+ * result but 'rated' by checking it.
+ */
+export async function rateByLink(db: Kysely<Database>, tokenSha256: string, rating: { readonly score: number; readonly feedback: string | null }, at: string): Promise<LinkRatingResult> {
+  const link = await db.selectFrom('survey_link').selectAll().where('token_sha256', '=', tokenSha256).executeTakeFirst();
+  if (!link) return { kind: 'unknown' };
+  if (link.status === 'completed') return { kind: 'used' };
+  if (link.expires_at <= at) return { kind: 'expired' };
+  const stored = await insertRating(db, { call_id: link.call_id, agent_id: link.agent_id, queue_id: link.queue_id, score: rating.score, comment: rating.feedback, created_at: at });
+  if (!stored.inserted) return { kind: 'already_rated' };
+  await insertAnswer(db, {
+    call_id: link.call_id,
+    question_id: link.question_id,
+    kind: 'csat',
+    value: rating.score,
+    digits: null,
+    recording: null,
+    recording_ms: null,
+    recording_format: null,
+    recording_server: null,
+    language: null,
+    agent_id: link.agent_id,
+    queue_id: link.queue_id,
+    ivr: link.ivr,
+    answered_at: at,
+    source: 'link',
+  });
+  // Single use even when two requests race: only the one that moves the status completes the link.
+  const completed = await db
+    .updateTable('survey_link')
+    .set({ status: 'completed', completed_at: at })
+    .where('id', '=', link.id)
+    .where('status', '!=', 'completed')
+    .executeTakeFirst();
+  if (Number(completed.numUpdatedRows) !== 1) throw new LinkRaceError();
+  return { kind: 'rated', score: rating.score };
+}
+
+/** Another request used the link between this one's read and its update: roll back, answer "used". */
+export class LinkRaceError extends Error {
+  constructor() {
+    super('rating link used by another request at the same moment');
+    this.name = 'LinkRaceError';
+  }
+}
+
+/**
+ * After the outbox delivered alert `alertId`: a survey.link delivery marks its link sent and keeps
+ * only a redacted payload (the token and the caller number were the receiver's to see).
+ */
+export async function afterAlertDelivered(db: Kysely<Database>, alertId: number, at: string): Promise<void> {
+  const row = await db.selectFrom('alert_outbox').select(['event', 'call_id', 'payload']).where('id', '=', alertId).executeTakeFirst();
+  if (!row || row.event !== SURVEY_LINK || row.call_id === null) return;
+  await db.updateTable('alert_outbox').set({ payload: redactedLinkPayload(row.payload) }).where('id', '=', alertId).execute();
+  await db.updateTable('survey_link').set({ status: 'sent', sent_at: at }).where('call_id', '=', row.call_id).where('status', '=', 'pending').execute();
+}
