@@ -224,7 +224,7 @@ commands['migrate-data'] = {
         progress: (line) => process.stderr.write(`  ${line}\r`),
       });
       console.log(
-        `${source.description} -> ${target.description}: ${report.ratings} rating(s), ${report.answers} answer(s), ${report.outcomes} survey outcome(s), ${report.exports} export audit row(s), ${report.alerts} alert(s) and ${report.surveyedCallers} surveyed caller(s) copied and verified; rollups rebuilt (${report.rollups.durationMs} ms)`,
+        `${source.description} -> ${target.description}: ${report.ratings} rating(s), ${report.answers} answer(s), ${report.outcomes} survey outcome(s), ${report.exports} export audit row(s), ${report.alerts} alert(s), ${report.links} rating link(s) and ${report.surveyedCallers} surveyed caller(s) copied and verified; rollups rebuilt (${report.rollups.durationMs} ms)`,
       );
       return 0;
     } catch (err) {

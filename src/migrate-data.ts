@@ -2,7 +2,8 @@
 // empty one, typically a SQLite file into PostgreSQL when a contact center scales out; verifies the
 // copy and rebuilds the rollups there. The export audit trail (csat_export) goes along: who took which
 // ratings out stays answerable after the move; so does the alert outbox (alert_outbox): an alert not
-// yet delivered is sent by the engines on the target, a dead letter can still be retried there.
+// yet delivered is sent by the engines on the target, a dead letter can still be retried there; and
+// the rating links (survey_link): a link a caller received before the move still works after it.
 // Claims and rollups are not copied: claims belong to live surveys, and the rollups (csat_rollup and the rest, answer_rollup, outcome_rollup) are rebuilt from
 // the copied ratings, answers and outcomes in the target's own SQL by one full result-service run.
 import { sql, type Kysely } from 'kysely';
@@ -23,6 +24,8 @@ export interface CopyReport {
   readonly exports: number;
   /** Alert deliveries (pending ones are sent by the engines on the target; dead letters stay retryable). */
   readonly alerts: number;
+  /** Rating links: a link sent before the move still rates the call after it. */
+  readonly links: number;
   /** Hashed caller numbers with when each was last surveyed (resurvey_after_hours). */
   readonly surveyedCallers: number;
   readonly rollups: RunReport;
@@ -37,7 +40,7 @@ export class MigrateDataError extends Error {
 }
 
 const BATCH_ROWS = 2_000;
-const COPIED_TABLES = ['cc_csat', 'survey_outcome', 'survey_answer', 'csat_export', 'alert_outbox'] as const;
+const COPIED_TABLES = ['cc_csat', 'survey_outcome', 'survey_answer', 'csat_export', 'alert_outbox', 'survey_link'] as const;
 
 export async function openEndpoint(target: DatabaseTarget, applicationName: string): Promise<Endpoint> {
   if (target.kind === 'postgres') {
@@ -127,6 +130,7 @@ export async function copyDatabase(from: Endpoint, to: Endpoint, options: { time
     answers: counts['survey_answer']!,
     exports: counts['csat_export']!,
     alerts: counts['alert_outbox']!,
+    links: counts['survey_link']!,
     surveyedCallers: callers,
     rollups,
   };

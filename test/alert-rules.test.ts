@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { abandonedAlertsFor, alertsFor, type AlertAnswer, type AlertCall } from '../src/alerts/rules.js';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/problems.js';
-import { writeConfigTree } from './helpers/config-tree.js';
+import { TEST_IVR, writeConfigTree } from './helpers/config-tree.js';
 
 const ALERTS = `
 [alerts]
@@ -241,5 +241,44 @@ destination = "supervisors"
 `);
     assert.match(problems, /alert rule "vague": set kind or question \(one of them\)/);
     assert.match(problems, /alert rule "vague": set exactly one of at_most, at_least, equals/);
+  });
+});
+
+describe('rating link config ([queue.link_fallback] in queues.toml)', () => {
+  const queues = (fallback: string, ivr = 'survey') => `
+[[queue]]
+name = "sales-queue"
+[queue.after_call]
+csat_enabled = true
+csat_ivr = "${ivr}"
+[queue.link_fallback]
+${fallback}
+`;
+  const loadWith = (engineExtra: string, queuesText: string, ivrs?: Record<string, string>) => {
+    const tree = writeConfigTree({ engineExtra, queues: queuesText, ...(ivrs ? { ivrs } : {}) });
+    return loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: { ALERT_SECRET: 's3cret', QA_SECRET: 'qa-key' } });
+  };
+  const problems = (engineExtra: string, queuesText: string, ivrs?: Record<string, string>): string => {
+    try {
+      loadWith(engineExtra, queuesText, ivrs);
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      return err.message;
+    }
+    assert.fail('the config was accepted');
+  };
+
+  test('defaults: abandoned and no_input, 7 days', () => {
+    const config = loadWith(ALERTS, queues('destination = "qa"'));
+    assert.deepEqual(config.queues.get('sales-queue')!.link_fallback, { destination: 'qa', on: ['abandoned', 'no_input'], link_expiry_days: 7 });
+  });
+
+  test('a destination that does not exist, no public_url, an IVR without a headline question, a bad ending: each named', () => {
+    assert.match(problems(ALERTS, queues('destination = "sms"')), /config\/queues\.toml: queue\[0\]\.link_fallback\.destination: no \[\[alerts\.destination\]\] "sms" in engine\.toml \(known: supervisors, qa\)/);
+    assert.match(problems(ALERTS.replace('public_url = "https://csat.example.com/"', ''), queues('destination = "qa"')), /queue\[0\]\.link_fallback: needs \[alerts\] public_url in engine\.toml/);
+    const npsOnly = TEST_IVR.replace('type = "collect"', 'type = "collect"\nkind = "nps"').replace('digits = "12345"\nscores = { "1" = 5, "2" = 4, "3" = 3, "4" = 2, "5" = 1 }', '');
+    assert.match(problems(ALERTS, queues('destination = "qa"', 'nps-only'), { 'nps-only': npsOnly }), /queue\[0\]\.link_fallback: IVR "nps-only" has no headline csat question for a link to answer/);
+    assert.match(problems(ALERTS, queues('destination = "qa"\non = ["completed"]')), /queue\[0\]\.link_fallback\.on\[0\]: Invalid option: expected one of "abandoned"\|"no_input"\|"invalid"\|"declined"/);
+    assert.match(problems(ALERTS, queues('destination = "qa"\nlink_expiry_days = 0')), /link_expiry_days/);
   });
 });

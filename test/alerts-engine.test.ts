@@ -4,6 +4,7 @@
 // the middle of it) still end with every alert delivered, exactly the ones that should, on SQLite and
 // PostgreSQL.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +13,7 @@ import { verifySignature } from '../src/alerts/signing.js';
 import { AriSimulator, type SimChannel } from './ari-sim/simulator.js';
 import { DATABASES } from './helpers/api.js';
 import { runCli } from './helpers/cli.js';
-import { TEST_IVR, writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
+import { TEST_IVR, TEST_QUEUES, writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
 import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
 import { followScript } from './helpers/harness.js';
 import { createPostgresDatabase, type PostgresDatabase } from './helpers/postgres.js';
@@ -21,6 +22,7 @@ import { answer, startReceiver, type Behaviour, type Receipt, type Receiver } fr
 
 const SECRET = 'whsec-engine-alerts';
 const SECRET_ENV = { CSAT_ALERT_SECRET: SECRET };
+const READER_KEY = 'reader-key-alerts-engine';
 
 const TEAMS = `
 [[team]]
@@ -47,10 +49,10 @@ on_failure = "goodbye"
 id = "confirm"`,
 );
 
-function alertsToml(receiverUrl: string): string {
+function alertsToml(receiverUrl: string, publicUrl = 'https://csat.example.com/'): string {
   return `
 [alerts]
-public_url = "https://csat.example.com/"
+public_url = "${publicUrl}"
 
 [[alerts.destination]]
 name = "supervisors"
@@ -58,6 +60,16 @@ url = "${receiverUrl}"
 secret_env = "CSAT_ALERT_SECRET"
 timeout_ms = 1500
 headers = { "X-Tenant" = "acme" }
+
+[[alerts.destination]]
+name = "sms"
+url = "${receiverUrl}"
+secret_env = "CSAT_ALERT_SECRET"
+
+[[api_keys]]
+name = "reader"
+key_sha256 = "${createHash('sha256').update(READER_KEY).digest('hex')}"
+scopes = ["csat:read"]
 
 [[alerts.rule]]
 name = "low-csat"
@@ -85,16 +97,19 @@ interface Running {
   close(): Promise<void>;
 }
 
-async function startEngine(kind: 'sqlite' | 'postgres', receiverUrl: string, ivr = TEST_IVR): Promise<Running> {
+async function startEngine(kind: 'sqlite' | 'postgres', receiverUrl: string, ivr = TEST_IVR, options: { queues?: string } = {}): Promise<Running> {
   const postgres: PostgresDatabase | undefined = kind === 'postgres' ? await createPostgresDatabase('alerts-engine') : undefined;
   const sim = await new AriSimulator({ username: 'csat', password: 'secret' }).start();
-  // A fixed port: the engine id (host:port) is the same across a restart, as for a service restarted in place.
+  // A fixed port: the engine id (host:port) is the same across a restart, as for a service restarted
+  // in place; and the rating links point at this engine's own API.
+  const httpPort = await freePort();
   const tree = writeConfigTree({
     ariUrl: sim.url,
     logLevel: 'info',
-    httpPort: await freePort(),
+    httpPort,
     ivrs: { survey: ivr },
-    engineExtra: alertsToml(receiverUrl),
+    engineExtra: alertsToml(receiverUrl, `http://127.0.0.1:${httpPort}`),
+    ...(options.queues ? { queues: options.queues } : {}),
     ...(postgres ? { databaseUrl: postgres.url } : {}),
   });
   writeFileSync(join(tree.dir, 'config', 'teams.toml'), TEAMS);
@@ -154,12 +169,11 @@ async function call(running: Running, callId: string, keys: string, options: { h
 }
 
 /** The receipts, each checked: a valid signature under the secret, and the headers every delivery carries. */
-function checked(receipts: readonly Receipt[]): Array<{ key: string; body: any }> {
-  return receipts.map((receipt) => {
+function checked(receipts: readonly Receipt[], event = 'alert.fired'): Array<{ key: string; body: any }> {
+  return receipts.filter((receipt) => receipt.headers['x-csat-event'] === event).map((receipt) => {
     assert.ok(verifySignature(SECRET, receipt.body, receipt.headers['x-csat-signature'] as string | undefined, Date.now() / 1000), `a valid signature: ${receipt.headers['x-csat-signature']}`);
     assert.equal(receipt.headers['content-type'], 'application/json');
-    assert.equal(receipt.headers['x-csat-event'], 'alert.fired');
-    assert.equal(receipt.headers['x-tenant'], 'acme', 'the destination\'s own headers');
+    if (event === 'alert.fired') assert.equal(receipt.headers['x-tenant'], 'acme', 'the destination\'s own headers');
     const key = receipt.headers['idempotency-key'] as string;
     const body = JSON.parse(receipt.body);
     assert.equal(body.id, key, 'the body carries the idempotency key too');
@@ -184,6 +198,30 @@ async function outboxStatuses(running: Running): Promise<string[]> {
 async function receiverLater(behaviour: Behaviour): Promise<{ url: string; up(): Promise<Receiver> }> {
   const port = await freePort();
   return { url: `http://127.0.0.1:${port}/hooks/csat?tenant=t1`, up: () => startReceiver(behaviour, port) };
+}
+
+const LINK_QUEUES = `${TEST_QUEUES}
+[[queue]]
+name = "link-queue"
+[queue.after_call]
+csat_enabled = true
+csat_ivr = "survey"
+[queue.link_fallback]
+destination = "sms"
+link_expiry_days = 3
+`;
+
+/** A caller on link-queue: hangs up during the question, stays silent, or presses `key`. */
+async function linkCall(running: Running, callId: string, how: { hangUp?: true; key?: string; silent?: true }, callerNumber?: string): Promise<void> {
+  const { sim } = running;
+  const channel = sim.enterStasis({ args: [callId, 'agent-7', 'link-queue'], ...(callerNumber ? { callerNumber } : {}) });
+  const script = how.hangUp ? [{ whenPlaying: 'rate-keys', after: 20, hangup: true }] : how.key ? [{ whenPlaying: 'rate-keys', after: 20, press: how.key }] : [];
+  const stop = followScript(sim, channel, script);
+  try {
+    await within(channel.ended, 15_000, () => `call ${callId} to end\n${running.engine.output()}`);
+  } finally {
+    stop();
+  }
 }
 
 for (const database of DATABASES) {
@@ -279,6 +317,56 @@ for (const database of DATABASES) {
         assert.equal(first!.key, 'alert.fired:low-csat:call-in-flight:ask');
         assert.equal(second!.key, first!.key, 'the same Idempotency-Key: the receiver drops the repeat');
         assert.equal(second!.body.fired_at, first!.body.fired_at, 'the same body');
+      } finally {
+        await running.close();
+        await receiver.close();
+      }
+    });
+    test('rating links: a caller who hung up or stayed silent gets one by webhook; one click or the form rates the call', async () => {
+      const receiver = await startReceiver(answer(200));
+      const running = await startEngine(database.kind, receiver.url, TEST_IVR, { queues: LINK_QUEUES });
+      try {
+        await linkCall(running, 'call-gone', { hangUp: true }, '+33612345678');
+        await linkCall(running, 'call-silent', { silent: true }, '+33687654321');
+        await linkCall(running, 'call-rated', { key: '2' }, '+33600000000');
+        await linkCall(running, 'call-no-number', { hangUp: true });
+        await until(() => checked(receiver.receipts, 'survey.link').length >= 2, 10_000, () => `two links to arrive\n${running.engine.output()}`);
+        await sleep(300); // a link for the rated or the numberless call would land here
+        const links = checked(receiver.receipts, 'survey.link');
+        assert.deepEqual(links.map(({ key }) => key).sort(), ['survey.link:call-gone', 'survey.link:call-silent'], 'no link for a rated call, nor without a number');
+        const gone = links.find(({ key }) => key === 'survey.link:call-gone')!.body;
+        assert.equal(gone.caller_number, '+33612345678');
+        assert.equal(gone.outcome, 'abandoned');
+        assert.deepEqual(gone.call, { call_id: 'call-gone', agent_id: 'agent-7', queue_id: 'link-queue', team_id: 'north', ivr: 'survey' });
+        assert.equal(Date.parse(gone.expires_at) - Date.parse(gone.created_at), 3 * 86_400_000);
+        assert.deepEqual(Object.keys(gone.links.rate), ['1', '2', '3', '4', '5']);
+        assert.ok(gone.links.rate['4'].startsWith(`${running.base}/cc/csat/rate?token=`), gone.links.rate['4']);
+        assert.equal(links.find(({ key }) => key === 'survey.link:call-silent')!.body.outcome, 'no_input');
+
+        // Delivered: the link reads "sent"; the outbox keeps no token and no number.
+        const survey = gone.links.survey as string;
+        await until(async () => ((await (await fetch(survey, { headers: { accept: 'application/json' } })).json()) as any).status === 'sent', 10_000, 'the link to read sent');
+        const shown = await runCli(['alerts', 'list', '--json', '--config', running.tree.enginePath], { cwd: running.tree.dir, env: SECRET_ENV });
+        const linkRow = JSON.parse(shown.stdout).find((row: any) => row.idempotency_key === 'survey.link:call-gone');
+        const detail = await runCli(['alerts', 'show', String(linkRow.id), '--json', '--config', running.tree.enginePath], { cwd: running.tree.dir, env: SECRET_ENV });
+        assert.deepEqual([JSON.parse(detail.stdout).payload.links, JSON.parse(detail.stdout).payload.caller_number], ['[redacted]', '[redacted]']);
+
+        const clicked = await fetch(gone.links.rate['4']);
+        assert.equal(clicked.status, 200);
+        assert.match(await clicked.text(), /You rated us 4 out of 5/);
+        const rated = (await (await fetch(`${running.base}/cc/csat/call-gone`, { headers: { 'x-api-key': READER_KEY } })).json()) as any;
+        assert.deepEqual([rated.score, rated.agent_id, rated.queue_id], [4, 'agent-7', 'link-queue']);
+        assert.equal((await fetch(gone.links.rate['5'])).status, 410, 'single use');
+
+        const silent = links.find(({ key }) => key === 'survey.link:call-silent')!.body;
+        const submitted = await fetch(`${silent.links.survey}/submit`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'rating=1&feedback=nobody+answered' });
+        assert.equal(submitted.status, 200);
+        const second = (await (await fetch(`${running.base}/cc/csat/call-silent`, { headers: { 'x-api-key': READER_KEY } })).json()) as any;
+        assert.deepEqual([second.score, second.comment], [1, 'nobody answered']);
+
+        // No token, no caller number in anything the engine printed.
+        const output = running.engine.output();
+        for (const secret of [gone.links.rate['4'].split('token=')[1].split('&')[0], '+33612345678', '33612345678']) assert.equal(output.includes(secret), false, `engine output holds ${secret}`);
       } finally {
         await running.close();
         await receiver.close();

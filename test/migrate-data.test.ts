@@ -2,6 +2,8 @@
 // rollups rebuilt there; refused into a database that already has ratings.
 import assert from 'node:assert/strict';
 import { insertAlerts } from '../src/db/alert-outbox.js';
+import { insertSurveyLink } from '../src/db/survey-links.js';
+import { newLinkToken, tokenSha256 } from '../src/links/tokens.js';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { openPostgresStorage } from '../src/db/postgres/open.js';
@@ -61,6 +63,15 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
       idempotencyKey: `alert.fired:low-csat:call-${i}:ask`, event: 'alert.fired', destination: 'supervisors', callId: `call-${i}`,
       payload: JSON.stringify({ state }), createdAt: new Date(start + i * 60_000).toISOString(),
     })));
+    // Rating links: one used, one still waiting for its caller (it must still work after the move).
+    const waitingToken = newLinkToken();
+    for (const [i, token] of [newLinkToken(), waitingToken].entries()) {
+      await insertSurveyLink(source.db, {
+        token_sha256: tokenSha256(token), call_id: `link-call-${i}`, agent_id: 'ana', queue_id: 'sales-queue', ivr: 'survey', question_id: 'ask',
+        status: i === 0 ? 'completed' : 'sent', created_at: new Date(start).toISOString(), expires_at: '2099-01-01T00:00:00.000Z',
+        sent_at: new Date(start).toISOString(), completed_at: i === 0 ? new Date(start + 60_000).toISOString() : null,
+      });
+    }
     const claimedAlerts = await source.alerts.claimDue('engine-a', new Date(start + 3_600_000).toISOString(), 3, 60_000);
     await source.alerts.markDelivered(claimedAlerts[0]!.id, 'engine-a', new Date(start + 3_600_000).toISOString());
     await source.alerts.markDead(claimedAlerts[1]!.id, 'engine-a', 'HTTP 410', new Date(start + 3_600_000).toISOString());
@@ -71,7 +82,7 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
     try {
       const copied = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 120_000 });
       assert.equal(copied.code, 0, copied.stderr);
-      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\), 1667 survey outcome\(s\), 3 export audit row\(s\), 3 alert\(s\) and 3 surveyed caller\(s\) copied and verified/);
+      assert.match(copied.stdout, /4998 rating\(s\), 1500 answer\(s\), 1667 survey outcome\(s\), 3 export audit row\(s\), 3 alert\(s\), 2 rating link\(s\) and 3 surveyed caller\(s\) copied and verified/);
       assert.doesNotMatch(copied.stdout + copied.stderr, new RegExp(new URL(database.url).password), 'the password is not printed');
 
       const all = async (db: typeof source.db, table: 'cc_csat' | 'survey_outcome' | 'survey_answer' | 'csat_export') => db.selectFrom(table).selectAll().orderBy('id').execute();
@@ -85,6 +96,10 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
       assert.deepEqual(listed.map((row) => [row.id, row.status]), [[exportIds[3], 'running'], [exportIds[2], 'completed'], [exportIds[0], 'completed']]);
       assert.deepEqual(await target.alerts.list({ limit: 10 }), await source.alerts.list({ limit: 10 }), 'the alert outbox, row for row');
       assert.deepEqual((await target.alerts.list({ limit: 10 })).map((row) => row.status), ['pending', 'dead', 'delivered']);
+      const links = async (db: typeof source.db) => db.selectFrom('survey_link').selectAll().orderBy('id').execute();
+      assert.deepEqual(await links(target.db), await links(source.db), 'the rating links, row for row');
+      const rated = await target.links.rate(tokenSha256(waitingToken), { score: 3, feedback: null }, new Date().toISOString());
+      assert.equal(rated.kind, 'rated', 'a link sent before the move rates its call after it');
       const callers = await target.db.selectFrom('survey_caller').selectAll().orderBy('caller_hash').execute();
       assert.deepEqual(callers.map((row) => [row.caller_hash, new Date(row.surveyed_at).toISOString()]), surveyedCallers.map((row) => [row.caller_hash, row.surveyed_at]));
       const rollups = async (db: typeof source.db) => ({
@@ -103,8 +118,8 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
 
       const again = await runCli(['migrate-data', '--config', tree.enginePath, '--to', database.url], { cwd: tree.dir, timeoutMs: 60_000 });
       assert.equal(again.code, 1);
-      assert.match(again.stderr, /already has 4999 row\(s\) in cc_csat: migrate-data copies into an empty database only/);
-      assert.equal(Number((await sql<{ n: string }>`SELECT count(*) AS n FROM cc_csat`.execute(target.db)).rows[0]!.n), 4_999, 'nothing written');
+      assert.match(again.stderr, /already has 5000 row\(s\) in cc_csat: migrate-data copies into an empty database only/);
+      assert.equal(Number((await sql<{ n: string }>`SELECT count(*) AS n FROM cc_csat`.execute(target.db)).rows[0]!.n), 5_000, 'nothing written');
 
       const wrong = await runCli(['migrate-data', '--config', tree.enginePath, '--to', 'mysql://x/y'], { cwd: tree.dir });
       assert.equal(wrong.code, 2);

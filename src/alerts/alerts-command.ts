@@ -3,7 +3,7 @@
 // worker takes it within its poll (1 s). The payload holds caller data: show prints it, list does not.
 import type { AlertStatus } from '../db/schema.js';
 import type { AlertOutboxStore, AlertRecord } from '../storage/ports.js';
-import { alertOut } from './alert-output.js';
+import { alertOut, shownPayload } from './alert-output.js';
 
 export interface AlertsCommandOptions {
   readonly status?: string | undefined;
@@ -50,7 +50,7 @@ export async function runAlertsCommand(store: AlertOutboxStore, args: readonly s
         io.err(`cc-csat alerts: no alert ${id}`);
         return 1;
       }
-      io.out(JSON.stringify({ ...alertOut(row), payload: JSON.parse(row.payload) as unknown }, null, options.json ? undefined : 2));
+      io.out(JSON.stringify({ ...alertOut(row), payload: shownPayload(row) }, null, options.json ? undefined : 2));
       return 0;
     }
     case 'retry': {

@@ -31,7 +31,12 @@ export async function rateByLink(db: Kysely<Database>, tokenSha256: string, rati
   if (link.status === 'completed') return { kind: 'used' };
   if (link.expires_at <= at) return { kind: 'expired' };
   const stored = await insertRating(db, { call_id: link.call_id, agent_id: link.agent_id, queue_id: link.queue_id, score: rating.score, comment: rating.feedback, created_at: at });
-  if (!stored.inserted) return { kind: 'already_rated' };
+  if (!stored.inserted) {
+    // The insert waited for another request's commit (PostgreSQL): the same link used at the same
+    // moment is "used", a rating from elsewhere "already rated".
+    const now = await db.selectFrom('survey_link').select('status').where('id', '=', link.id).executeTakeFirst();
+    return now?.status === 'completed' ? { kind: 'used' } : { kind: 'already_rated' };
+  }
   await insertAnswer(db, {
     call_id: link.call_id,
     question_id: link.question_id,
@@ -57,7 +62,7 @@ export async function rateByLink(db: Kysely<Database>, tokenSha256: string, rati
     .where('status', '!=', 'completed')
     .executeTakeFirst();
   if (Number(completed.numUpdatedRows) !== 1) throw new LinkRaceError();
-  return { kind: 'rated', score: rating.score };
+  return { kind: 'rated', score: rating.score, callId: link.call_id, agentId: link.agent_id, queueId: link.queue_id };
 }
 
 /** Another request used the link between this one's read and its update: roll back, answer "used". */

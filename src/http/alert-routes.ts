@@ -1,7 +1,7 @@
 // GET /cc/csat/alerts (csat:admin): the alert outbox, newest first, with the backlog an operator
 // watches (pending and dead). The payloads are what receivers got: caller data, so admin keys only.
 import { Router } from 'express';
-import { alertOut } from '../alerts/alert-output.js';
+import { alertOut, shownPayload } from '../alerts/alert-output.js';
 import type { AlertOutboxStore } from '../storage/ports.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { decodeIdCursor, encodeIdCursor } from './cursor.js';
@@ -24,7 +24,7 @@ export function alertRoutes(deps: AlertRouteDeps): Router {
     const [rows, backlog] = await Promise.all([deps.alerts.list({ status: query.status, limit: query.limit, beforeId }), deps.alerts.backlog()]);
     const last = rows.at(-1);
     res.json({
-      items: rows.map((row) => ({ ...alertOut(row), payload: JSON.parse(row.payload) as unknown })),
+      items: rows.map((row) => ({ ...alertOut(row), payload: shownPayload(row) })),
       next_cursor: last && rows.length === query.limit ? encodeIdCursor('alert', last.id) : null,
       backlog,
     });

@@ -10,6 +10,8 @@ export function answerFields(answer: Answer) {
     digits: answer.digits,
     language: answer.language,
     answered_at: answer.answered_at,
+    // 'ivr' (keys on the call) or 'link' (a rating link the caller opened later).
+    source: answer.source,
     recording: answer.recording === null ? null : { name: answer.recording, duration_ms: answer.recording_ms ?? 0, format: answer.recording_format },
   };
 }

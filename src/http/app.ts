@@ -14,6 +14,7 @@ import { KeyRing, RateLimiter } from './auth.js';
 import { csatRoutes } from './csat-routes.js';
 import { dashboardRoutes } from './dashboard-route.js';
 import { alertRoutes } from './alert-routes.js';
+import { linkRoutes } from './link-routes.js';
 import { exportRoutes } from './export-routes.js';
 import { healthRoutes } from './health-route.js';
 import { responsesRoutes } from './responses-route.js';
@@ -31,7 +32,7 @@ import { teamRoutes } from './team-routes.js';
 const READINESS_PROBE_MAX_AGE_MS = 1000;
 
 /** The stores the API reads and writes: never a driver handle. */
-export type HttpStorage = Pick<Storage, 'ratings' | 'answers' | 'stats' | 'surveyStats' | 'exportAudit' | 'rowCounts' | 'probe' | 'alerts'>;
+export type HttpStorage = Pick<Storage, 'ratings' | 'answers' | 'stats' | 'surveyStats' | 'exportAudit' | 'rowCounts' | 'probe' | 'alerts' | 'links'>;
 
 export interface HttpDeps {
   readonly config: AppConfig;
@@ -109,6 +110,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   const knownQueues = deps.knownQueues ?? new Set(deps.config.queues.keys());
   app.use(responsesRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, zone, teams: teamMembers, keyRing, limiter }));
   app.use(alertRoutes({ alerts: deps.storage.alerts, keyRing, limiter }));
+  // Before csatRoutes: /cc/csat/rate and /cc/csat/survey/... are not calls' ratings. No API key.
+  app.use(linkRoutes({ links: deps.storage.links, now, log: deps.log, metrics: deps.metrics }));
   app.use(exportRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, audit: deps.storage.exportAudit, zone, teams: teamMembers, keyRing, limiter, now, log: deps.log }));
   app.use(
     healthRoutes({

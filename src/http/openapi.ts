@@ -16,6 +16,12 @@ import {
   TeamStats,
   ExportQuery,
   AlertsPage,
+  LinkRated,
+  LinkRateQuery,
+  LinkRefusal,
+  LinkState,
+  LinkSubmitBody,
+  LinkTokenParams,
   AlertsQuery,
   ExportsPage,
   ExportsQuery,
@@ -66,6 +72,18 @@ const errors = {
 };
 
 const notModified = { description: 'If-None-Match matched the ETag: the statistics have not changed since' };
+
+/** The public link routes' answers: no key, so no 401/403; 429 per client address. */
+function linkResponses(okStatus: string, ok: Json): Json {
+  return {
+    [okStatus]: ok,
+    '400': errors['400'],
+    '404': json(LinkRefusal, 'no such link'),
+    '409': json(LinkRefusal, 'the call was rated another way meanwhile'),
+    '410': json(LinkRefusal, 'the link was used or has expired'),
+    '429': { ...json(ErrorBody, 'too many requests from this address (30 a minute to rate or view, 10 to submit)'), headers: errors['429'].headers },
+  };
+}
 
 export function buildOpenApi(version: string): Json {
   const readSecurity = [{ apiKey: [] }];
@@ -215,6 +233,37 @@ export function buildOpenApi(version: string): Json {
           security: readSecurity,
           parameters: parameters(ExportsQuery, 'query'),
           responses: { '200': json(ExportsPage, 'a page of exports'), ...errors },
+        },
+      },
+      '/cc/csat/rate': {
+        get: {
+          summary: 'One-click rating from a rating link: records the rating at once (single use). No API key: the token is the credential. HTML unless JSON is asked for',
+          security: [],
+          parameters: parameters(LinkRateQuery, 'query'),
+          responses: linkResponses('200', json(LinkRated, 'rated; a browser gets a thank-you page')),
+        },
+      },
+      '/cc/csat/survey/{token}': {
+        get: {
+          summary: 'The rating form of a link (a score 1-5 and a comment); JSON: whether it is still usable. No API key',
+          security: [],
+          parameters: parameters(LinkTokenParams, 'path'),
+          responses: linkResponses('200', json(LinkState, 'usable; a browser gets the form')),
+        },
+      },
+      '/cc/csat/survey/{token}/submit': {
+        post: {
+          summary: "The form's answer: the rating and optional feedback (stored as the comment). JSON or urlencoded. No API key",
+          security: [],
+          parameters: parameters(LinkTokenParams, 'path'),
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: schemaOf(LinkSubmitBody, 'input') },
+              'application/x-www-form-urlencoded': { schema: schemaOf(LinkSubmitBody, 'input') },
+            },
+          },
+          responses: linkResponses('201', json(LinkRated, 'rated (a form post gets a thank-you page, 200)')),
         },
       },
       '/cc/csat/alerts': {

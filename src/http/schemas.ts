@@ -76,6 +76,7 @@ export const AnswerOut = z
     digits: z.string().nullable().meta({ description: 'the keys pressed' }),
     language: z.string().nullable(),
     answered_at: z.string().meta({ description: 'UTC ISO-8601 with milliseconds' }),
+    source: z.enum(['ivr', 'link']).meta({ description: 'ivr: keys on the call; link: a rating link the caller opened later' }),
     recording: z
       .object({ name: z.string(), duration_ms: z.number().int(), format: z.string().nullable() })
       .nullable()
@@ -407,3 +408,49 @@ export const HealthReport = z
     target_met: z.boolean().meta({ description: 'every query within budget_ms and all within total_budget_ms' }),
   })
   .meta({ title: 'HealthReport' });
+
+// ------------------------------------------------------------------ rating links (public, no key)
+
+const MAX_LINK_FEEDBACK = 1000;
+const LINK_RATING_RANGE = 'must be a whole number from 1 to 5';
+
+export const LinkRateQuery = z.object({
+  token: z.string().optional().meta({ description: 'the token of the link sent to the caller' }),
+  rating: z
+    .string()
+    .regex(/^[1-5]$/, 'must be a whole number from 1 to 5')
+    .transform(Number)
+    .meta({ type: 'integer', minimum: 1, maximum: 5 }),
+});
+
+export const LinkTokenParams = z.object({ token: z.string().meta({ description: 'the token of the link sent to the caller' }) });
+
+export const LinkSubmitBody = z.strictObject({
+  // A form posts "4", a JSON client 4.
+  rating: z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: (issue) => (issue.input === undefined ? 'is required' : LINK_RATING_RANGE) })
+      .int(LINK_RATING_RANGE)
+      .min(1, LINK_RATING_RANGE)
+      .max(5, LINK_RATING_RANGE),
+  ),
+  feedback: z.string().max(MAX_LINK_FEEDBACK, `must be at most ${MAX_LINK_FEEDBACK} characters`).optional().meta({ description: "the caller's words, stored as the rating's comment" }),
+});
+
+export const LinkState = z
+  .object({
+    status: z.enum(['pending', 'sent']).meta({ description: 'pending: created, not yet delivered to the sender; sent: delivered' }),
+    expires_at: z.string(),
+    scale: z.object({ min: z.literal(1), max: z.literal(5) }),
+  })
+  .meta({ title: 'LinkState' });
+
+export const LinkRated = z.object({ status: z.literal('rated'), rating: z.number().int() }).meta({ title: 'LinkRated' });
+
+export const LinkRefusal = z
+  .object({
+    detail: z.string(),
+    status: z.enum(['unknown', 'completed', 'expired', 'already_rated']).meta({ description: 'unknown (404), completed: used already (410), expired (410), already_rated: the call was rated another way (409)' }),
+  })
+  .meta({ title: 'LinkRefusal' });

@@ -488,7 +488,7 @@ export interface SurveyLink {
 }
 
 export type LinkRatingResult =
-  | { readonly kind: 'rated'; readonly score: number }
+  | { readonly kind: 'rated'; readonly score: number; readonly callId: string; readonly agentId: string; readonly queueId: string }
   /** No link with this token. */
   | { readonly kind: 'unknown' }
   /** Already used to rate. */
