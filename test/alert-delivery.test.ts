@@ -121,6 +121,24 @@ describe('alert signatures', () => {
 
 for (const { kind, skip } of DATABASES) {
   describe(`alert delivery on ${kind}`, { skip }, () => {
+    test('a rating link past its expiry is not sent: a dead letter saying so', async () => {
+      await withStorage(kind, 'alert link expired', async (storage, db) => {
+        const clock = new Clock();
+        const receiver = await startReceiver(answer(200));
+        try {
+          const expiresAt = new Date(clock.ms + 60_000).toISOString();
+          await insertAlerts(db, [alert('survey.link:call-x', 'sms', clock.iso(), { event: 'survey.link', payload: JSON.stringify({ event: 'survey.link', expires_at: expiresAt, links: {} }) })]);
+          clock.advance(60_000);
+          assert.equal(await rounds(worker(storage, clock, { sms: destination(receiver.url) }), 'a round'), 1);
+          assert.equal(receiver.receipts.length, 0, 'the caller gets no expired link');
+          const [row] = await storage.alerts.list({ limit: 10 });
+          assert.deepEqual([row!.status, row!.lastError], ['dead', 'rating link expired before delivery']);
+        } finally {
+          await receiver.close();
+        }
+      });
+    });
+
     test('a 200 receiver gets the frozen body, signed, with the idempotency key; the row is delivered', async () => {
       await withStorage(kind, 'alert 200', async (storage, db) => {
         const clock = new Clock();

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { insertAlerts, type NewAlert } from '../src/db/alert-outbox.js';
+import { insertSurveyLink } from '../src/db/survey-links.js';
+import { linkFor } from '../src/links/link-fallback.js';
 import { AlertsPage } from '../src/http/schemas.js';
 import { runAlertsCommand } from '../src/alerts/alerts-command.js';
 import { AlertOutboxPurge } from '../src/alerts/outbox-purge.js';
@@ -155,6 +157,45 @@ for (const { kind, skip } of DATABASES) {
       assert.equal(await api.storage.alerts.get(ids[0]!), undefined);
       assert.deepEqual(await api.storage.alerts.counts(), { pending: 3, delivered: 0, dead: 0 });
       assert.equal(await purgeAt('2027-03-01T00:00:00.000Z').sweep(), 0);
+    });
+  });
+}
+
+for (const { kind, skip } of DATABASES) {
+  describe(`rating-link deliveries in the outbox (${kind})`, { skip }, () => {
+    test('shown redacted while pending; an expired one is redacted by the sweep and never sent', async () => {
+      const api = await startApi({ database: kind });
+      try {
+        const link = linkFor(
+          { destination: 'sms', on: ['abandoned', 'no_input'], link_expiry_days: 1 },
+          'https://csat.example.com',
+          { callId: 'call-link', agentId: 'agent-7', queueId: 'sales-queue', teamId: undefined, ivr: 'survey', questionId: 'ask', callerNumber: '+33612345678' },
+          { outcome: 'abandoned', rated: false },
+          new Date('2026-11-29T10:00:00.000Z'),
+          'T'.repeat(43),
+        )!;
+        await insertSurveyLink(api.db, link.link);
+        await insertAlerts(api.db, [link.delivery]);
+        const listed = await api.request('GET', '/cc/csat/alerts', { key: KEYS.admin });
+        const shown = JSON.stringify(listed.body);
+        assert.equal(shown.includes('T'.repeat(43)), false, 'no token in the API');
+        assert.equal(shown.includes('33612345678'), false, 'no caller number in the API');
+        assert.equal(listed.body.items[0].payload.links, '[redacted]');
+        const cli = await alertsCli(api, ['show', String(listed.body.items[0].id)], { json: true });
+        assert.equal(cli.out.includes('T'.repeat(43)) || cli.out.includes('33612345678'), false, 'nor in cc-csat alerts show');
+        // Still sendable until it expires: the stored payload is whole.
+        const stored = (await api.storage.alerts.get(listed.body.items[0].id))!;
+        assert.ok(stored.payload.includes('33612345678'));
+
+        // A day and a bit later, undelivered: the sweep redacts it; the worker never sends it.
+        const later = new Date('2026-11-30T10:00:01.000Z');
+        assert.equal(await new AlertOutboxPurge({ store: api.storage.alerts, keepDeliveredMs: 30 * 86_400_000, log: silent, now: () => later }).sweep(), 0);
+        const redacted = (await api.storage.alerts.get(stored.id))!;
+        assert.equal(redacted.payload.includes('33612345678') || redacted.payload.includes('T'.repeat(43)), false, 'redacted once expired');
+        assert.equal(JSON.parse(redacted.payload).call.call_id, 'call-link', 'what the operator needs stays');
+      } finally {
+        await api.close();
+      }
     });
   });
 }

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { verifySignature } from '../src/alerts/signing.js';
 import { AriSimulator, type SimChannel } from './ari-sim/simulator.js';
@@ -288,8 +287,8 @@ for (const database of DATABASES) {
         receiver = await later.up();
         await running.restart();
         await until(() => receiver!.receipts.length >= 3, 30_000, () => `three alerts after the restart\n${running.engine.output()}`);
+        // Once every row is delivered nothing more can be sent: a row is claimed only while pending.
         await until(async () => (await outboxStatuses(running)).every((status) => status === 'delivered'), 10_000, 'every row delivered');
-        await sleep(300); // nothing more should come: a repeat would land here
         const keys = checked(receiver.receipts).map(({ key }) => key).sort();
         assert.deepEqual(keys, ['alert.fired:low-csat:call-down-0:ask', 'alert.fired:low-csat:call-down-1:ask', 'alert.fired:low-csat:call-down-2:ask']);
       } finally {
@@ -330,10 +329,14 @@ for (const database of DATABASES) {
         await linkCall(running, 'call-silent', { silent: true }, '+33687654321');
         await linkCall(running, 'call-rated', { key: '2' }, '+33600000000');
         await linkCall(running, 'call-no-number', { hangUp: true });
+        // Each ending writes its link (or none) with its outcome row, before "survey ended" is logged.
+        const calls = ['call-gone', 'call-silent', 'call-rated', 'call-no-number'];
+        await until(() => calls.every((id) => running.engine.logLines().some((line) => line['msg'] === 'survey ended' && line['call_id'] === id)), 10_000, 'the four surveys to end');
+        const queued = JSON.parse((await runCli(['alerts', 'list', '--json', '--config', running.tree.enginePath], { cwd: running.tree.dir, env: SECRET_ENV })).stdout) as Array<{ idempotency_key: string }>;
+        assert.deepEqual(queued.map((row) => row.idempotency_key).sort(), ['survey.link:call-gone', 'survey.link:call-silent'], 'no link for a rated call, nor without a number');
         await until(() => checked(receiver.receipts, 'survey.link').length >= 2, 10_000, () => `two links to arrive\n${running.engine.output()}`);
-        await sleep(300); // a link for the rated or the numberless call would land here
         const links = checked(receiver.receipts, 'survey.link');
-        assert.deepEqual(links.map(({ key }) => key).sort(), ['survey.link:call-gone', 'survey.link:call-silent'], 'no link for a rated call, nor without a number');
+        assert.deepEqual(links.map(({ key }) => key).sort(), ['survey.link:call-gone', 'survey.link:call-silent']);
         const gone = links.find(({ key }) => key === 'survey.link:call-gone')!.body;
         assert.equal(gone.caller_number, '+33612345678');
         assert.equal(gone.outcome, 'abandoned');

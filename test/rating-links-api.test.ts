@@ -2,7 +2,7 @@
 // is written as a survey's ending writes it (token hashed), then used the ways a caller can. The
 // clock is the harness's, so expiry is tested without waiting.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { insertSurveyLink } from '../src/db/survey-links.js';
 import { AddressLimiter } from '../src/http/address-limiter.js';
 import { newLinkToken, tokenSha256 } from '../src/links/tokens.js';
@@ -41,6 +41,10 @@ for (const { kind, skip } of DATABASES) {
     before(async () => {
       api = await startApi({ database: kind, now: NOW });
     });
+    // Each test in a minute of its own: the per-address limits count per minute of the engine's clock.
+    beforeEach(() => {
+      api.clock.now = new Date(api.clock.now.getTime() + 60_000);
+    });
     after(async () => {
       await api.close();
     });
@@ -72,7 +76,7 @@ for (const { kind, skip } of DATABASES) {
       const token = await newLink(api, 'call-form');
       const form = await get(api, `/cc/csat/survey/${token}`);
       assert.equal(form.status, 200);
-      assert.match(form.text, /<form method="post" action="[A-Za-z0-9_-]{43}\/submit">/);
+      assert.match(form.text, /<form method="post" action="\/cc\/csat\/survey\/[A-Za-z0-9_-]{43}\/submit">/);
       assert.equal((form.text.match(/name="rating"/g) ?? []).length, 5);
       const state = await get(api, `/cc/csat/survey/${token}`, 'application/json');
       assert.deepEqual(JSON.parse(state.text), { status: 'pending', expires_at: '2026-12-06T09:00:00.000Z', scale: { min: 1, max: 5 } });
@@ -145,6 +149,27 @@ for (const { kind, skip } of DATABASES) {
       assert.equal((await get(api, `/cc/csat/survey/${token}`, 'application/json')).status, 200, 'the link is still usable');
     });
 
+    test('a HEAD (a link previewer, a mail scanner) does not use the link', async () => {
+      const token = await newLink(api, 'call-head');
+      const head = await fetch(`${api.base}/cc/csat/rate?token=${token}&rating=1`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(await storedRating(api, 'call-head'), undefined);
+      assert.equal((await get(api, `/cc/csat/rate?token=${token}&rating=5`)).status, 200, 'the caller can still rate');
+      assert.deepEqual(await storedRating(api, 'call-head'), { score: 5, comment: null });
+    });
+
+    test('feedback with characters a comment may not hold is a 400 naming feedback, on both databases', async () => {
+      const token = await newLink(api, 'call-nul');
+      for (const feedback of ['a\u0000b', 'red \u001b[31m text']) {
+        const res = await api.request('POST', `/cc/csat/survey/${token}/submit`, { key: null, body: { rating: 3, feedback } });
+        assert.equal(res.status, 400, JSON.stringify(feedback));
+        assert.match(res.body.detail, /^invalid body: feedback: /);
+      }
+      const form = await fetch(`${api.base}/cc/csat/survey/${token}/submit`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'rating=3&feedback=a%00b' });
+      assert.equal(form.status, 400);
+      assert.equal(await storedRating(api, 'call-nul'), undefined);
+    });
+
     test('the token never reaches the logs', async () => {
       const token = await newLink(api, 'call-logs');
       await get(api, `/cc/csat/rate?token=${token}&rating=3`);
@@ -163,11 +188,14 @@ describe('rating links: one link used twice at the same moment (postgres)', { sk
     const api = await startApi({ database: 'postgres', now: NOW });
     try {
       const token = await newLink(api, 'call-race');
-      const answers = await Promise.all([1, 2, 3, 4].map((rating) => api.request('POST', `/cc/csat/survey/${token}/submit`, { key: null, body: { rating } })));
+      // Concurrent on purpose: the harness's "no transaction left open" check would see a sibling's.
+      const answers = await Promise.all([1, 2, 3, 4].map((rating) => api.request('POST', `/cc/csat/survey/${token}/submit`, { key: null, body: { rating }, duringOpenTransaction: true })));
       const statuses = answers.map((res) => res.status).sort();
       assert.deepEqual(statuses, [201, 410, 410, 410]);
       const rating = await storedRating(api, 'call-race');
       assert.equal(answers.find((res) => res.status === 201)!.body.rating, rating!.score);
+      // Checked once they are all done: none left a transaction open.
+      assert.equal((await api.request('GET', `/cc/csat/survey/${token}`, { key: null, headers: { accept: 'application/json' } })).status, 410);
     } finally {
       await api.close();
     }
@@ -205,5 +233,12 @@ describe('rate limits of the public link endpoints', () => {
     now = 60_000;
     assert.equal(limiter.take('192.168.1.1'), 0, 'a new minute');
     assert.equal(limiter.size, 1);
+    // One IPv6 host picks its addresses from a whole /64: they are one client.
+    assert.equal(limiter.take('2001:db8:0:1::5'), 0);
+    assert.equal(limiter.take('2001:db8:0:1:ffff::9'), 0);
+    assert.ok(limiter.take('2001:0db8:0000:0001:1234:5678:9abc:def0') > 0, 'the third address of the same /64 in the minute');
+    assert.equal(limiter.take('2001:db8:0:2::5'), 0, 'another /64 is another client');
+    assert.equal(limiter.take('::ffff:192.168.1.1'), 0, 'an IPv4-mapped address is its IPv4 (second request)');
+    assert.ok(limiter.take('192.168.1.1') > 0);
   });
 });

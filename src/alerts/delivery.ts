@@ -8,6 +8,7 @@
 // A dead receiver slows nothing else: each destination has its own in-flight limit and its own
 // circuit breaker, and rows are claimed per destination, only as many as it has free slots, so a
 // hanging webhook holds its own slots and nobody else's.
+import { linkDeliveryExpired } from '../links/link-fallback.js';
 import type { Logger } from '../log.js';
 import type { AlertOutboxStore, AlertRecord } from '../storage/ports.js';
 import { deliveryHeaders } from './signing.js';
@@ -285,6 +286,9 @@ export class AlertDelivery {
   }
 
   private async post(row: AlertRecord, destination: DeliveryDestination): Promise<Attempt> {
+    // A rating link past its expiry (a receiver down for longer than link_expiry_days, a dead letter
+    // retried late) is not sent: the caller would get a link that only says "expired".
+    if (linkDeliveryExpired(row.event, row.payload, this.now())) return { kind: 'refused', error: 'rating link expired before delivery' };
     const headers = deliveryHeaders(destination.secret, destination.headers, { event: row.event, idempotencyKey: row.idempotencyKey, body: row.payload }, Math.floor(this.now().getTime() / 1000));
     let response: Response;
     try {

@@ -1,6 +1,7 @@
 // Deletes delivered alerts older than [alerts] keep_delivered_days, in small batches, on every engine
 // (a DELETE of rows already gone deletes nothing, so engines sharing a database need no leader).
-// Pending and dead rows are never purged: those are the ones an operator still has to see.
+// Pending and dead rows are never purged: those are the ones an operator still has to see; but a
+// rating link's that expired undelivered loses its caller number and token.
 import type { Logger } from '../log.js';
 import type { AlertOutboxStore } from '../storage/ports.js';
 
@@ -11,7 +12,7 @@ const MAX_BATCHES = 20;
 const SWEEP_EVERY_MS = 3_600_000;
 
 export interface AlertOutboxPurgeOptions {
-  readonly store: Pick<AlertOutboxStore, 'purgeDelivered'>;
+  readonly store: Pick<AlertOutboxStore, 'purgeDelivered' | 'redactExpiredLinks'>;
   readonly keepDeliveredMs: number;
   readonly log: Pick<Logger, 'info' | 'warn'>;
   readonly now?: () => Date;
@@ -48,7 +49,17 @@ export class AlertOutboxPurge {
   }
 
   private async deleteOld(): Promise<number> {
-    const before = new Date(this.now().getTime() - this.options.keepDeliveredMs).toISOString();
+    const now = this.now();
+    // Rating links that expired undelivered (dead, or pending for a destination gone from the
+    // config): the caller number and the token go; the row stays for the operator.
+    let redacted = 0;
+    for (let batch = 0; batch < MAX_BATCHES; batch++) {
+      const count = await this.options.store.redactExpiredLinks(now.toISOString(), BATCH);
+      redacted += count;
+      if (count < BATCH) break;
+    }
+    if (redacted > 0) this.options.log.info({ redacted }, 'expired rating-link deliveries redacted');
+    const before = new Date(now.getTime() - this.options.keepDeliveredMs).toISOString();
     let deleted = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       const count = await this.options.store.purgeDelivered(before, BATCH);

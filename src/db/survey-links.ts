@@ -1,7 +1,7 @@
 // Repository for survey_link, the rating links sent to callers who left before rating: free
 // functions taking `db` first; transactions belong to the caller (the storages own them).
 import type { Kysely } from 'kysely';
-import { redactedLinkPayload, SURVEY_LINK } from '../links/link-fallback.js';
+import { REDACTED_LINKS_MARK, redactedLinkPayload, SURVEY_LINK } from '../links/link-fallback.js';
 import type { LinkRatingResult, SurveyLink } from '../storage/ports.js';
 import { insertAnswer } from './answers.js';
 import { insertRating } from './ratings.js';
@@ -21,9 +21,8 @@ export async function findSurveyLink(db: Kysely<Database>, tokenSha256: string, 
 
 /**
  * Rates by link inside the caller's transaction: the call's cc_csat row and headline answer (source
- * 'link'), and the link completed. Writes nothing unless the result is 'rated'; a rating found
- * standing (the call was rated meanwhile) throws nothing either: the caller rolls back on any
- * result but 'rated' by checking it.
+ * 'link'), and the link completed. Writes nothing unless the result is 'rated' (every other answer
+ * is found before the first write, or is the cc_csat insert that did nothing).
  */
 export async function rateByLink(db: Kysely<Database>, tokenSha256: string, rating: { readonly score: number; readonly feedback: string | null }, at: string): Promise<LinkRatingResult> {
   const link = await db.selectFrom('survey_link').selectAll().where('token_sha256', '=', tokenSha256).executeTakeFirst();
@@ -54,23 +53,10 @@ export async function rateByLink(db: Kysely<Database>, tokenSha256: string, rati
     answered_at: at,
     source: 'link',
   });
-  // Single use even when two requests race: only the one that moves the status completes the link.
-  const completed = await db
-    .updateTable('survey_link')
-    .set({ status: 'completed', completed_at: at })
-    .where('id', '=', link.id)
-    .where('status', '!=', 'completed')
-    .executeTakeFirst();
-  if (Number(completed.numUpdatedRows) !== 1) throw new LinkRaceError();
+  // Single use: the cc_csat row above is the call's only one, so a second use of the link (even at
+  // the same moment, on PostgreSQL) found it standing and answered "used" before reaching here.
+  await db.updateTable('survey_link').set({ status: 'completed', completed_at: at }).where('id', '=', link.id).execute();
   return { kind: 'rated', score: rating.score, callId: link.call_id, agentId: link.agent_id, queueId: link.queue_id };
-}
-
-/** Another request used the link between this one's read and its update: roll back, answer "used". */
-export class LinkRaceError extends Error {
-  constructor() {
-    super('rating link used by another request at the same moment');
-    this.name = 'LinkRaceError';
-  }
 }
 
 /**
@@ -82,4 +68,24 @@ export async function afterAlertDelivered(db: Kysely<Database>, alertId: number,
   if (!row || row.event !== SURVEY_LINK || row.call_id === null) return;
   await db.updateTable('alert_outbox').set({ payload: redactedLinkPayload(row.payload) }).where('id', '=', alertId).execute();
   await db.updateTable('survey_link').set({ status: 'sent', sent_at: at }).where('call_id', '=', row.call_id).where('status', '=', 'pending').execute();
+}
+
+/**
+ * Redacts up to `limit` survey.link deliveries that can no longer be of use, pending or dead, whose
+ * link expired before `now`: the caller number and the token are kept only while the link can still
+ * be sent. Returns how many.
+ */
+export async function redactExpiredLinkDeliveries(db: Kysely<Database>, now: string, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('alert_outbox')
+    .select(['id', 'payload'])
+    .where('event', '=', SURVEY_LINK)
+    .where('status', '!=', 'delivered')
+    .where('payload', 'not like', `%${REDACTED_LINKS_MARK}%`)
+    .where('call_id', 'in', (eb) => eb.selectFrom('survey_link').select('call_id').where('expires_at', '<=', now))
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  for (const row of rows) await db.updateTable('alert_outbox').set({ payload: redactedLinkPayload(row.payload) }).where('id', '=', row.id).execute();
+  return rows.length;
 }

@@ -1,6 +1,7 @@
 // Requests per client address per minute, for the public rating-link endpoints (no API key there).
-// Fixed one-minute windows, and at most `maxAddresses` addresses counted per window: beyond that the
-// rest share one count, so a flood from many addresses costs bounded memory (and limits itself).
+// Fixed one-minute windows, and at most `maxAddresses` clients counted per window: beyond that the
+// rest share one count, so a flood from many addresses costs bounded memory. An IPv6 client is its
+// /64 (one host has a whole /64 to pick addresses from); an IPv4-mapped IPv6 address is its IPv4.
 const OVERFLOW = '*';
 const WINDOW_MS = 60_000;
 
@@ -16,6 +17,7 @@ export class AddressLimiter {
 
   /** 0 when `address` may go ahead (the request is counted); else the seconds until it may retry. */
   take(address: string): number {
+    address = clientOf(address);
     const now = this.nowMs();
     const window = Math.floor(now / WINDOW_MS);
     if (window !== this.window) {
@@ -32,4 +34,19 @@ export class AddressLimiter {
   get size(): number {
     return this.counts.size;
   }
+}
+
+/** The client an address stands for: an IPv4 address, or an IPv6 address's /64. */
+export function clientOf(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

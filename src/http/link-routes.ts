@@ -85,8 +85,9 @@ function tokenOf(value: unknown): string | undefined {
 
 export function linkRoutes(deps: LinkRouteDeps): Router {
   const router = Router({ caseSensitive: true });
-  const rating = limited(deps.ratingLimiter ?? new AddressLimiter(LINK_RATING_PER_MINUTE));
-  const submit = limited(deps.submitLimiter ?? new AddressLimiter(LINK_SUBMIT_PER_MINUTE));
+  const clock = (): number => deps.now().getTime();
+  const rating = limited(deps.ratingLimiter ?? new AddressLimiter(LINK_RATING_PER_MINUTE, undefined, clock));
+  const submit = limited(deps.submitLimiter ?? new AddressLimiter(LINK_SUBMIT_PER_MINUTE, undefined, clock));
 
   const rate = async (req: Request, res: Response, token: string | undefined, score: number, feedback: string | null, createdStatus: number): Promise<void> => {
     if (!token) return refusal(req, res, { kind: 'unknown' });
@@ -99,6 +100,13 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
     if (wantsJson(req)) res.json({ status: 'rated', rating: score });
     else res.type('html').send(thankYouPage(score));
   };
+
+  // Link previewers and mail scanners probe with HEAD: it must not use the link (Express would
+  // otherwise run the GET handler for it).
+  router.head('/cc/csat/rate', rating, (_req, res) => {
+    privateHeaders(res);
+    res.status(200).type('html').end();
+  });
 
   router.get('/cc/csat/rate', rating, async (req, res) => {
     privateHeaders(res);

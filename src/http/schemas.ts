@@ -435,7 +435,16 @@ export const LinkSubmitBody = z.strictObject({
       .min(1, LINK_RATING_RANGE)
       .max(5, LINK_RATING_RANGE),
   ),
-  feedback: z.string().max(MAX_LINK_FEEDBACK, `must be at most ${MAX_LINK_FEEDBACK} characters`).optional().meta({ description: "the caller's words, stored as the rating's comment" }),
+  feedback: z
+    .string()
+    .max(MAX_LINK_FEEDBACK, `must be at most ${MAX_LINK_FEEDBACK} characters`)
+    .superRefine((value, ctx) => {
+      // The same characters as a comment: none PostgreSQL refuses (NUL), none that would reach an export or a terminal as control codes.
+      const forbidden = forbiddenCharacter(value, { multiline: true });
+      if (forbidden) ctx.addIssue({ code: 'custom', message: forbidden });
+    })
+    .optional()
+    .meta({ description: "the caller's words, stored as the rating's comment" }),
 });
 
 export const LinkState = z

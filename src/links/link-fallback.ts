@@ -8,6 +8,8 @@ import type { NewAlert } from '../storage/ports.js';
 import { newLinkToken, tokenSha256 } from './tokens.js';
 
 export const SURVEY_LINK = 'survey.link';
+/** E.164-like: an optional "+" and 6 to 15 digits. */
+const REACHABLE_NUMBER = /^\+?\d{6,15}$/;
 /** The headline csat scale a link offers, one URL per score. */
 const SCORES = [1, 2, 3, 4, 5] as const;
 
@@ -38,7 +40,8 @@ export interface SurveyLinkToSend {
 export function linkFor(config: LinkFallbackConfig, publicUrl: string, call: LinkCall, ending: LinkEnding, at: Date, token = newLinkToken()): SurveyLinkToSend | undefined {
   if (ending.rated || !config.on.includes(ending.outcome as (typeof config.on)[number])) return undefined;
   const callerNumber = call.callerNumber?.trim();
-  if (!callerNumber) return undefined;
+  // Only a number an SMS can reach: not "anonymous", "Restricted", nor an internal extension.
+  if (!callerNumber || !REACHABLE_NUMBER.test(callerNumber)) return undefined;
   const createdAt = at.toISOString();
   const expiresAt = new Date(at.getTime() + config.link_expiry_days * 86_400_000).toISOString();
   const survey = `${publicUrl}/cc/csat/survey/${token}`;
@@ -84,3 +87,17 @@ export function redactedLinkPayload(payload: string): string {
     return JSON.stringify({ event: SURVEY_LINK, redacted: true });
   }
 }
+
+/** A survey.link delivery whose link has expired: texting it to the caller now would be useless. */
+export function linkDeliveryExpired(event: string, payload: string, now: Date): boolean {
+  if (event !== SURVEY_LINK) return false;
+  try {
+    const expiresAt = Date.parse(String((JSON.parse(payload) as { expires_at?: unknown }).expires_at));
+    return Number.isFinite(expiresAt) && expiresAt <= now.getTime();
+  } catch {
+    return false;
+  }
+}
+
+/** What redactedLinkPayload leaves in place of the links: how the outbox tells a redacted row. */
+export const REDACTED_LINKS_MARK = '"links":"[redacted]"';

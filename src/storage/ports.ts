@@ -154,6 +154,8 @@ export interface AlertOutboxStore {
   backlog(): Promise<AlertBacklog>;
   /** Frees the pending rows `owner` leased (a restarted engine's, left by its crash); returns how many. */
   releaseLeases(owner: string): Promise<number>;
+  /** Redacts up to `limit` undelivered rating-link deliveries whose link expired before `now`; returns how many. */
+  redactExpiredLinks(now: string, limit: number): Promise<number>;
   /** Deletes up to `limit` rows delivered before `before`; returns how many. */
   purgeDelivered(before: string, limit: number): Promise<number>;
 }

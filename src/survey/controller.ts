@@ -270,17 +270,24 @@ export class SurveyController {
     // headline rating makes the survey "completed" even when later questions were left.
     const alerts = ending.hungUpInQuestion ? (ending.callAlerts?.abandoned(ending.session.answers, at) ?? []) : [];
     const { identity, ivr, linkFallback } = ending;
-    const publicUrl = this.deps.alerts?.config.publicUrl;
-    if (!linkFallback || publicUrl === undefined || ivr.headline === undefined) return { alerts };
+    if (!linkFallback || ivr.headline === undefined) return { alerts };
     const teams = this.deps.alerts?.teams;
+    const alertsConfig = this.deps.alerts?.config;
     const link = linkFor(
       linkFallback,
-      publicUrl,
+      alertsConfig?.publicUrl ?? '',
       { ...identity, teamId: teams ? teamOf(teams.current(), identity.agentId) : undefined, ivr: ivr.name, questionId: ivr.headline, callerNumber: ending.callerNumber },
       { outcome: ending.outcome, rated: ending.rated },
       at,
     );
     if (!link) return { alerts };
+    // queues.toml reloads; engine.toml's [alerts] does not: a reloaded queue may name a destination
+    // (or need a public_url) this engine did not start with. No link then, said in the log: a link
+    // queued for a destination no worker here delivers would wait in the outbox for nothing.
+    if (alertsConfig?.publicUrl === undefined || !alertsConfig.destinations.has(linkFallback.destination)) {
+      ending.log.warn({ destination: linkFallback.destination }, 'no rating link: its destination or [alerts] public_url is not in the engine.toml this engine started with; restart it to apply');
+      return { alerts };
+    }
     // The token and the caller number stay out of the log: the link's creation is logged by call id.
     ending.log.info({ outcome: ending.outcome, destination: linkFallback.destination, expires_at: link.link.expires_at }, 'rating link created');
     return { alerts: [...alerts, link.delivery], link: link.link };

@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Storage } from '../../storage/ports.js';
 import { alertBacklog, alertCounts, claimDueAlerts, releaseAlertLeases, purgeDeliveredAlerts, insertAlerts, getAlert, listAlerts, markAlertDead, markAlertDelivered, markAlertRetry, retryAlert, retryDeadAlerts } from '../alert-outbox.js';
 import { answersForCalls, insertAnswerAndRating } from '../answers.js';
-import { afterAlertDelivered, findSurveyLink, LinkRaceError, rateByLink } from '../survey-links.js';
+import { afterAlertDelivered, findSurveyLink, rateByLink, redactExpiredLinkDeliveries } from '../survey-links.js';
 import { insertOutcomeAndFollowUps } from '../outcome-follow-ups.js';
 import { claimCall, releaseClaim, renewClaims } from '../claims.js';
 import { keyUsageOfOthers, publishKeyUsage } from '../key-usage.js';
@@ -191,20 +191,12 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       counts: () => storageCall(() => alertCounts(db)),
       releaseLeases: (owner) => storageCall(() => releaseAlertLeases(db, owner)),
       backlog: () => storageCall(() => alertBacklog(db)),
+      redactExpiredLinks: (now, limit) => storageCall(() => db.transaction().execute((trx) => redactExpiredLinkDeliveries(trx, now, limit))),
       purgeDelivered: (before, limit) => storageCall(() => purgeDeliveredAlerts(db, before, limit)),
     },
     links: {
       find: (tokenSha256, now) => storageCall(() => findSurveyLink(db, tokenSha256, now)),
-      rate: (tokenSha256, rating, at) =>
-        storageCall(async () => {
-          try {
-            return await db.transaction().execute((trx) => rateByLink(trx, tokenSha256, rating, at));
-          } catch (err) {
-            // Two requests with the same token at once: the one that lost the race was rolled back.
-            if (err instanceof LinkRaceError) return { kind: 'used' as const };
-            throw err;
-          }
-        }),
+      rate: (tokenSha256, rating, at) => storageCall(() => db.transaction().execute((trx) => rateByLink(trx, tokenSha256, rating, at))),
     },
     rowCounts: { counts: () => storageCall(() => estimatedRowCounts(db)) },
     rollups: new PostgresRollupStore(db, options.rollups),

@@ -4,7 +4,7 @@ import type { Logger } from '../../log.js';
 import type { Storage } from '../../storage/ports.js';
 import { alertBacklog, alertCounts, claimDueAlerts, releaseAlertLeases, purgeDeliveredAlerts, insertAlerts, getAlert, listAlerts, markAlertDead, markAlertDelivered, markAlertRetry, retryAlert, retryDeadAlerts } from '../alert-outbox.js';
 import { answersForCalls, insertAnswerAndRating } from '../answers.js';
-import { afterAlertDelivered, findSurveyLink, LinkRaceError, rateByLink } from '../survey-links.js';
+import { afterAlertDelivered, findSurveyLink, rateByLink, redactExpiredLinkDeliveries } from '../survey-links.js';
 import { insertOutcomeAndFollowUps } from '../outcome-follow-ups.js';
 import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR, type Migration } from '../migrate.js';
 import { insertOutcome, outcomesForCall } from '../outcomes.js';
@@ -130,6 +130,7 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       counts: () => alertCounts(db),
       releaseLeases: (owner) => writes.write('alert release', (conn) => releaseAlertLeases(conn, owner)),
       backlog: () => alertBacklog(db),
+      redactExpiredLinks: (now, limit) => writes.transaction('alert redact', (conn) => redactExpiredLinkDeliveries(conn, now, limit)),
       purgeDelivered: (before, limit) => writes.write('alert purge', (conn) => purgeDeliveredAlerts(conn, before, limit)),
     },
     links: {
