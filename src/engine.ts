@@ -150,6 +150,7 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
     destinations: config.alerts.destinations,
     owner: config.engineId,
     maxAgeMs: config.alerts.maxAgeMs,
+    linkStillWanted: (callId) => storage.links.stillWanted(callId),
     log: alertLog,
     metrics: {
       onDelivered: (destination) => metrics.alertsDelivered.inc({ destination }),

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { AlertDelivery, type AlertDeliveryOptions, type DeliveryDestination } from '../src/alerts/delivery.js';
 import { sign, verifySignature } from '../src/alerts/signing.js';
 import { insertAlerts, type NewAlert } from '../src/db/alert-outbox.js';
+import { insertSurveyLink } from '../src/db/survey-links.js';
 import { openPostgresStorage } from '../src/db/postgres/open.js';
 import type { Database } from '../src/db/schema.js';
 import { openSqliteStorage } from '../src/db/sqlite/storage.js';
@@ -133,6 +134,28 @@ for (const { kind, skip } of DATABASES) {
           assert.equal(receiver.receipts.length, 0, 'the caller gets no expired link');
           const [row] = await storage.alerts.list({ limit: 10 });
           assert.deepEqual([row!.status, row!.lastError], ['dead', 'rating link expired before delivery']);
+        } finally {
+          await receiver.close();
+        }
+      });
+    });
+
+    test('a rating link for a call rated meanwhile is not sent (a dead letter retried late)', async () => {
+      await withStorage(kind, 'alert link rated', async (storage, db) => {
+        const clock = new Clock();
+        const receiver = await startReceiver(answer(200));
+        try {
+          const expiresAt = new Date(clock.ms + 86_400_000).toISOString();
+          for (const callId of ['call-rated', 'call-waiting']) {
+            await insertSurveyLink(db, { token_sha256: callId.padEnd(64, '0'), call_id: callId, agent_id: 'a', queue_id: 'q', ivr: 'survey', question_id: 'ask', status: 'pending', created_at: clock.iso(), expires_at: expiresAt });
+            await insertAlerts(db, [alert(`survey.link:${callId}`, 'sms', clock.iso(), { event: 'survey.link', callId, payload: JSON.stringify({ event: 'survey.link', expires_at: expiresAt }) })]);
+          }
+          await storage.ratings.insert({ call_id: 'call-rated', agent_id: 'a', queue_id: 'q', score: 5, comment: null, created_at: clock.iso() }, 'test');
+          const delivery = worker(storage, clock, { sms: destination(receiver.url) }, { linkStillWanted: (callId) => storage.links.stillWanted(callId) });
+          assert.equal(await rounds(delivery, 'a round'), 2);
+          assert.deepEqual(receiver.receipts.map((receipt) => receipt.headers['idempotency-key']), ['survey.link:call-waiting'], 'only the link still wanted');
+          const rows = Object.fromEntries((await storage.alerts.list({ limit: 10 })).map((row) => [row.callId, [row.status, row.lastError]]));
+          assert.deepEqual(rows, { 'call-rated': ['dead', 'rating link not sent: the call was rated meanwhile'], 'call-waiting': ['delivered', null] });
         } finally {
           await receiver.close();
         }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { abandonedAlertsFor, alertsFor, type AlertAnswer, type AlertCall } from '../src/alerts/rules.js';
+import { reachableNumber } from '../src/links/link-fallback.js';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/problems.js';
 import { TEST_IVR, writeConfigTree } from './helpers/config-tree.js';
@@ -280,5 +281,25 @@ ${fallback}
     assert.match(problems(ALERTS, queues('destination = "qa"', 'nps-only'), { 'nps-only': npsOnly }), /queue\[0\]\.link_fallback: IVR "nps-only" has no headline csat question for a link to answer/);
     assert.match(problems(ALERTS, queues('destination = "qa"\non = ["completed"]')), /queue\[0\]\.link_fallback\.on\[0\]: Invalid option: expected one of "abandoned"\|"no_input"\|"invalid"\|"declined"/);
     assert.match(problems(ALERTS, queues('destination = "qa"\nlink_expiry_days = 0')), /link_expiry_days/);
+    for (const [url, problem] of [
+      ['https://csat.example.com/?a=1#x', /alerts\.public_url: must not have a query/],
+      ['https://user:pw@csat.example.com', /alerts\.public_url: must not carry credentials/],
+      ['https://csat.example.com/a b', /alerts\.public_url: must not contain spaces/],
+    ] as const) {
+      assert.match(problems(ALERTS.replace('public_url = "https://csat.example.com/"', `public_url = "${url}"`), queues('destination = "qa"')), problem, url);
+    }
+    // A path prefix (behind a reverse proxy) is fine.
+    assert.equal(loadWith(ALERTS.replace('public_url = "https://csat.example.com/"', 'public_url = "https://example.com/csat/"'), queues('destination = "qa"')).alerts.publicUrl, 'https://example.com/csat');
+  });
+});
+
+describe('which caller numbers get a link', () => {
+  test('numbers an SMS reaches, as written or formatted; not anonymous ones or extensions', () => {
+    assert.equal(reachableNumber('+33612345678'), '+33612345678');
+    assert.equal(reachableNumber('+33 6 12 34 56 78'), '+33612345678');
+    assert.equal(reachableNumber('+1-555-123-4567'), '+15551234567');
+    assert.equal(reachableNumber('(555) 123-4567'), '5551234567');
+    assert.equal(reachableNumber('0033612345678'), '0033612345678');
+    for (const none of [undefined, '', 'anonymous', 'Restricted', 'unknown', '1001', '+12345', '1'.repeat(16)]) assert.equal(reachableNumber(none), undefined, String(none));
   });
 });

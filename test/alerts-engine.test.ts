@@ -366,6 +366,9 @@ for (const database of DATABASES) {
         assert.equal(submitted.status, 200);
         const second = (await (await fetch(`${running.base}/cc/csat/call-silent`, { headers: { 'x-api-key': READER_KEY } })).json()) as any;
         assert.deepEqual([second.score, second.comment], [1, 'nobody answered']);
+        // A score of 1 by link goes through the alert rules like one by keys; the 4 by one click did not.
+        await until(() => checked(receiver.receipts).some(({ key }) => key === 'alert.fired:low-csat:call-silent:ask'), 10_000, 'the low score by link to alert');
+        assert.deepEqual(checked(receiver.receipts).map(({ key }) => key), ['alert.fired:low-csat:call-silent:ask']);
 
         // No token, no caller number in anything the engine printed.
         const output = running.engine.output();

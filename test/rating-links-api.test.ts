@@ -76,7 +76,7 @@ for (const { kind, skip } of DATABASES) {
       const token = await newLink(api, 'call-form');
       const form = await get(api, `/cc/csat/survey/${token}`);
       assert.equal(form.status, 200);
-      assert.match(form.text, /<form method="post" action="\/cc\/csat\/survey\/[A-Za-z0-9_-]{43}\/submit">/);
+      assert.match(form.text, /<form method="post" action="\/cc\/csat\/survey\/[A-Za-z0-9_-]{43}\/submit">/, 'no public_url here: the absolute path');
       assert.equal((form.text.match(/name="rating"/g) ?? []).length, 5);
       const state = await get(api, `/cc/csat/survey/${token}`, 'application/json');
       assert.deepEqual(JSON.parse(state.text), { status: 'pending', expires_at: '2026-12-06T09:00:00.000Z', scale: { min: 1, max: 5 } });
@@ -105,6 +105,9 @@ for (const { kind, skip } of DATABASES) {
         assert.match(res.text, /not valid/);
       }
       assert.equal((await get(api, `/cc/csat/survey/${'A'.repeat(43)}`)).status, 404);
+      const cut = await get(api, '/cc/csat/survey');
+      assert.equal(cut.status, 404, 'a link cut before its token');
+      assert.match(cut.text, /not valid/);
 
       const expired = await newLink(api, 'call-expired', { expiresAt: '2026-11-29T09:59:59.999Z' });
       const late = await get(api, `/cc/csat/rate?token=${expired}&rating=3`);
@@ -116,6 +119,9 @@ for (const { kind, skip } of DATABASES) {
       // Rated meanwhile another way (the API here; the IVR the same): that rating stands.
       const raced = await newLink(api, 'call-rated');
       assert.equal((await api.request('POST', '/cc/csat/call-rated', { body: { agent_id: 'agent-001', queue_id: 'sales-queue', score: 1 } })).status, 201);
+      const shown = await get(api, `/cc/csat/survey/${raced}`);
+      assert.equal(shown.status, 409, 'no form to fill in for a call already rated');
+      assert.match(shown.text, /already been rated/);
       const res = await api.request('POST', `/cc/csat/survey/${raced}/submit`, { key: null, body: { rating: 5, feedback: 'late' } });
       assert.deepEqual([res.status, res.body.status], [409, 'already_rated']);
       assert.deepEqual(await storedRating(api, 'call-rated'), { score: 1, comment: null });
@@ -145,6 +151,14 @@ for (const { kind, skip } of DATABASES) {
       }
       const malformed = await api.request('POST', `/cc/csat/survey/${token}/submit`, { key: null, rawBody: '{"rating":', headers: { 'content-type': 'application/json' } });
       assert.equal(malformed.status, 400);
+      // A browser gets its mistakes as a page, not as JSON.
+      const page = await get(api, `/cc/csat/rate?token=${token}&rating=9`);
+      assert.equal(page.status, 400);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      assert.match(page.text, /rating: must be a whole number from 1 to 5/);
+      const big = await fetch(`${api.base}/cc/csat/survey/${token}/submit`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `rating=3&feedback=${'x'.repeat(20_000)}` });
+      assert.equal(big.status, 413);
+      assert.match(await big.text(), /<h1>Something is not right<\/h1>/);
       assert.equal(await storedRating(api, 'call-mistakes'), undefined);
       assert.equal((await get(api, `/cc/csat/survey/${token}`, 'application/json')).status, 200, 'the link is still usable');
     });
@@ -225,11 +239,14 @@ describe('rate limits of the public link endpoints', () => {
   test('the counts are bounded however many addresses come, and start again each minute', () => {
     let now = 0;
     const limiter = new AddressLimiter(2, 100, () => now);
+    assert.equal(limiter.take('192.168.1.1'), 0);
+    assert.equal(limiter.take('192.168.1.1'), 0);
+    assert.ok(limiter.take('192.168.1.1') > 0, 'its third request in the minute is limited');
     for (let i = 0; i < 10_000; i++) limiter.take(`10.0.${i >> 8}.${i & 255}`);
-    assert.ok(limiter.size <= 101, `${limiter.size} addresses held`);
-    assert.equal(limiter.take('10.0.0.0'), 0, 'a counted address keeps its own count');
-    assert.ok(limiter.take('10.0.0.0') > 0, 'its third request in the minute is limited');
-    assert.ok(limiter.take('192.168.1.1') > 0, 'new addresses past the bound share one count, already spent');
+    assert.ok(limiter.size <= 100, `${limiter.size} addresses held`);
+    assert.equal(limiter.take('172.16.0.1'), 0, 'a newcomer after a flood of addresses still gets its turn');
+    assert.equal(limiter.take('172.16.0.1'), 0);
+    assert.ok(limiter.take('172.16.0.1') > 0, 'and its own limit');
     now = 60_000;
     assert.equal(limiter.take('192.168.1.1'), 0, 'a new minute');
     assert.equal(limiter.size, 1);

@@ -8,7 +8,7 @@
 // A dead receiver slows nothing else: each destination has its own in-flight limit and its own
 // circuit breaker, and rows are claimed per destination, only as many as it has free slots, so a
 // hanging webhook holds its own slots and nobody else's.
-import { linkDeliveryExpired } from '../links/link-fallback.js';
+import { linkDeliveryExpired, SURVEY_LINK } from '../links/link-fallback.js';
 import type { Logger } from '../log.js';
 import type { AlertOutboxStore, AlertRecord } from '../storage/ports.js';
 import { deliveryHeaders } from './signing.js';
@@ -50,6 +50,8 @@ export interface AlertDeliveryOptions {
   readonly random?: () => number;
   readonly log: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly metrics?: AlertDeliveryMetrics;
+  /** Whether a rating link is still worth texting (the call not rated meanwhile); none: always. */
+  readonly linkStillWanted?: (callId: string) => Promise<boolean>;
 }
 
 const DEFAULT_MAX_AGE_MS = 24 * 3_600_000;
@@ -289,6 +291,14 @@ export class AlertDelivery {
     // A rating link past its expiry (a receiver down for longer than link_expiry_days, a dead letter
     // retried late) is not sent: the caller would get a link that only says "expired".
     if (linkDeliveryExpired(row.event, row.payload, this.now())) return { kind: 'refused', error: 'rating link expired before delivery' };
+    // A link retried late (a dead letter sent again) for a call rated meanwhile would only say "already rated".
+    if (row.event === SURVEY_LINK && row.callId !== null && this.options.linkStillWanted) {
+      try {
+        if (!(await this.options.linkStillWanted(row.callId))) return { kind: 'refused', error: 'rating link not sent: the call was rated meanwhile' };
+      } catch (err) {
+        return { kind: 'failed', error: `could not check the link: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    }
     const headers = deliveryHeaders(destination.secret, destination.headers, { event: row.event, idempotencyKey: row.idempotencyKey, body: row.payload }, Math.floor(this.now().getTime() / 1000));
     let response: Response;
     try {

@@ -295,7 +295,17 @@ const AlertsSchema = z.strictObject({
   /** Delivered rows are kept this long (cc-csat alerts show, GET /cc/csat/alerts), then deleted. */
   keep_delivered_days: z.number().int().min(1).max(3650).default(30),
   /** Where supervisors reach this engine's API (https://csat.example.com): recording links in alerts are absolute then. */
-  public_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  public_url: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .superRefine((value, ctx) => {
+      // Links are built by appending /cc/csat/...: a query or fragment would swallow the path, and
+      // credentials would be texted to callers.
+      const url = new URL(value);
+      if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not have a query (?...) or fragment (#...): links are built by appending /cc/csat/...' });
+      if (url.username !== '' || url.password !== '') ctx.addIssue({ code: 'custom', message: 'must not carry credentials: it is sent to callers in their links' });
+      if (/\s/.test(value)) ctx.addIssue({ code: 'custom', message: 'must not contain spaces' });
+    })
+    .optional(),
   destination: z.array(AlertDestinationSchema).default([]),
   rule: z.array(AlertRuleSchema).default([]),
 });

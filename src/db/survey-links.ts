@@ -2,7 +2,8 @@
 // functions taking `db` first; transactions belong to the caller (the storages own them).
 import type { Kysely } from 'kysely';
 import { REDACTED_LINKS_MARK, redactedLinkPayload, SURVEY_LINK } from '../links/link-fallback.js';
-import type { LinkRatingResult, SurveyLink } from '../storage/ports.js';
+import type { LinkedAnswer, LinkRatingResult, NewAlert, SurveyLink } from '../storage/ports.js';
+import { insertAlerts } from './alert-outbox.js';
 import { insertAnswer } from './answers.js';
 import { insertRating } from './ratings.js';
 import type { Database, NewSurveyLink } from './schema.js';
@@ -15,8 +16,23 @@ export async function insertSurveyLink(db: Kysely<Database>, link: NewSurveyLink
 export async function findSurveyLink(db: Kysely<Database>, tokenSha256: string, now: string): Promise<SurveyLink | undefined> {
   const row = await db.selectFrom('survey_link').select(['call_id', 'agent_id', 'queue_id', 'status', 'expires_at']).where('token_sha256', '=', tokenSha256).executeTakeFirst();
   if (!row) return undefined;
-  const expired = row.status !== 'completed' && row.expires_at <= now;
-  return { callId: row.call_id, agentId: row.agent_id, queueId: row.queue_id, status: expired ? 'expired' : row.status, expiresAt: row.expires_at };
+  const link = { callId: row.call_id, agentId: row.agent_id, queueId: row.queue_id, expiresAt: row.expires_at };
+  if (row.status === 'completed') return { ...link, status: 'completed' };
+  if (row.expires_at <= now) return { ...link, status: 'expired' };
+  // Rated another way meanwhile (the IVR after all, the API): no form to fill in for nothing.
+  if (await callRated(db, row.call_id)) return { ...link, status: 'already_rated' };
+  return { ...link, status: row.status };
+}
+
+async function callRated(db: Kysely<Database>, callId: string): Promise<boolean> {
+  return (await db.selectFrom('cc_csat').select('id').where('call_id', '=', callId).executeTakeFirst()) !== undefined;
+}
+
+/** Whether a survey.link delivery is still worth sending: the call is not rated and its link not used. */
+export async function linkStillWanted(db: Kysely<Database>, callId: string): Promise<boolean> {
+  if (await callRated(db, callId)) return false;
+  const link = await db.selectFrom('survey_link').select('status').where('call_id', '=', callId).executeTakeFirst();
+  return link !== undefined && link.status !== 'completed';
 }
 
 /**
@@ -24,7 +40,13 @@ export async function findSurveyLink(db: Kysely<Database>, tokenSha256: string, 
  * 'link'), and the link completed. Writes nothing unless the result is 'rated' (every other answer
  * is found before the first write, or is the cc_csat insert that did nothing).
  */
-export async function rateByLink(db: Kysely<Database>, tokenSha256: string, rating: { readonly score: number; readonly feedback: string | null }, at: string): Promise<LinkRatingResult> {
+export async function rateByLink(
+  db: Kysely<Database>,
+  tokenSha256: string,
+  rating: { readonly score: number; readonly feedback: string | null },
+  at: string,
+  fire?: (rated: LinkedAnswer) => readonly NewAlert[],
+): Promise<LinkRatingResult> {
   const link = await db.selectFrom('survey_link').selectAll().where('token_sha256', '=', tokenSha256).executeTakeFirst();
   if (!link) return { kind: 'unknown' };
   if (link.status === 'completed') return { kind: 'used' };
@@ -53,6 +75,8 @@ export async function rateByLink(db: Kysely<Database>, tokenSha256: string, rati
     answered_at: at,
     source: 'link',
   });
+  // The alert rules see a link's answer as they see the IVR's: a low score by link alerts too.
+  await insertAlerts(db, fire?.({ callId: link.call_id, agentId: link.agent_id, queueId: link.queue_id, ivr: link.ivr, questionId: link.question_id, score: rating.score }) ?? []);
   // Single use: the cc_csat row above is the call's only one, so a second use of the link (even at
   // the same moment, on PostgreSQL) found it standing and answered "used" before reaching here.
   await db.updateTable('survey_link').set({ status: 'completed', completed_at: at }).where('id', '=', link.id).execute();

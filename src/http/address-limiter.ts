@@ -1,8 +1,8 @@
 // Requests per client address per minute, for the public rating-link endpoints (no API key there).
 // Fixed one-minute windows, and at most `maxAddresses` clients counted per window: beyond that the
-// rest share one count, so a flood from many addresses costs bounded memory. An IPv6 client is its
+// oldest count is forgotten, so a flood from many addresses costs bounded memory and never locks
+// out a client it has not seen (it can only evade its own limit). An IPv6 client is its
 // /64 (one host has a whole /64 to pick addresses from); an IPv4-mapped IPv6 address is its IPv4.
-const OVERFLOW = '*';
 const WINDOW_MS = 60_000;
 
 export class AddressLimiter {
@@ -24,13 +24,17 @@ export class AddressLimiter {
       this.window = window;
       this.counts.clear();
     }
-    const key = this.counts.has(address) || this.counts.size < this.maxAddresses ? address : OVERFLOW;
-    const used = (this.counts.get(key) ?? 0) + 1;
-    this.counts.set(key, used);
+    if (!this.counts.has(address) && this.counts.size >= this.maxAddresses) {
+      // Full: the client first seen longest ago in this window is forgotten (Map keeps insertion
+      // order). A flood of new addresses costs the flooder its own counts, never a newcomer its turn.
+      this.counts.delete(this.counts.keys().next().value!);
+    }
+    const used = (this.counts.get(address) ?? 0) + 1;
+    this.counts.set(address, used);
     return used > this.perMinute ? Math.max(1, Math.ceil(((window + 1) * WINDOW_MS - now) / 1000)) : 0;
   }
 
-  /** Addresses counted in this window (bounded by maxAddresses + 1). */
+  /** Clients counted in this window (at most maxAddresses). */
   get size(): number {
     return this.counts.size;
   }

@@ -111,7 +111,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(responsesRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, zone, teams: teamMembers, keyRing, limiter }));
   app.use(alertRoutes({ alerts: deps.storage.alerts, keyRing, limiter }));
   // Before csatRoutes: /cc/csat/rate and /cc/csat/survey/... are not calls' ratings. No API key.
-  app.use(linkRoutes({ links: deps.storage.links, now, log: deps.log, metrics: deps.metrics }));
+  app.use(linkRoutes({ links: deps.storage.links, now, log: deps.log, metrics: deps.metrics, alerts: { config: deps.config.alerts, teams }, publicUrl: deps.config.alerts.publicUrl }));
   app.use(exportRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, audit: deps.storage.exportAudit, zone, teams: teamMembers, keyRing, limiter, now, log: deps.log }));
   app.use(
     healthRoutes({

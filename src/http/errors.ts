@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { asStorageError } from '../db/storage-error.js';
 import type { Logger } from '../log.js';
@@ -62,19 +62,32 @@ function clientMistake(err: unknown): { status: number; detail: string } | undef
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) return;
-    if (err instanceof HttpError) return sendError(res, err.status, err.message, err.extra);
-    const mistake = clientMistake(err);
-    if (mistake) {
-      log.debug({ status: mistake.status, detail: mistake.detail, method: req.method }, 'request refused');
-      return sendError(res, mistake.status, mistake.detail);
-    }
-    const storage = asStorageError(err);
-    if (storage) {
-      log.warn({ err: storage.message, method: req.method, route: req.route?.path }, 'request failed: database unavailable; nothing written');
-      if (storage.retryAfterSeconds !== undefined) res.set('Retry-After', String(storage.retryAfterSeconds));
-      return sendError(res, 503, storage.message);
-    }
-    log.error({ err, method: req.method, route: req.route?.path }, 'request failed');
-    sendError(res, 500, 'internal error');
+    const answer = errorAnswer(err, req, log);
+    if (answer.retryAfterSeconds !== undefined) res.set('Retry-After', String(answer.retryAfterSeconds));
+    sendError(res, answer.status, answer.detail, answer.extra);
   };
+}
+
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly detail: string;
+  readonly extra?: Record<string, unknown>;
+  readonly retryAfterSeconds?: number | undefined;
+}
+
+/** What an error becomes for the client (and the one log line it is worth); errorHandler sends it as JSON. */
+export function errorAnswer(err: unknown, req: Request, log: Logger): ErrorAnswer {
+  if (err instanceof HttpError) return { status: err.status, detail: err.message, extra: err.extra };
+  const mistake = clientMistake(err);
+  if (mistake) {
+    log.debug({ status: mistake.status, detail: mistake.detail, method: req.method }, 'request refused');
+    return mistake;
+  }
+  const storage = asStorageError(err);
+  if (storage) {
+    log.warn({ err: storage.message, method: req.method, route: req.route?.path }, 'request failed: database unavailable; nothing written');
+    return { status: 503, detail: storage.message, retryAfterSeconds: storage.retryAfterSeconds };
+  }
+  log.error({ err, method: req.method, route: req.route?.path }, 'request failed');
+  return { status: 500, detail: 'internal error' };
 }

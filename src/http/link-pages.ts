@@ -23,13 +23,13 @@ export function messagePage(title: string, message: string): string {
   return page(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>`);
 }
 
-/** The survey form: a score from 1 to 5 and an optional comment, posted to `/cc/csat/survey/<token>/submit`. */
-export function surveyFormPage(token: string): string {
+/** The survey form: a score from 1 to 5 and an optional comment, posted to `action`. */
+export function surveyFormPage(action: string): string {
   const scores = [1, 2, 3, 4, 5].map((score) => `<label class="score"><input type="radio" name="rating" value="${score}" required> ${score}</label>`).join('');
   return page(
     'How did we do?',
     `<h1>How did we do?</h1><p>1 is very poor, 5 is excellent.</p>
-<form method="post" action="/cc/csat/survey/${escapeHtml(token)}/submit"><fieldset>${scores}</fieldset>
+<form method="post" action="${escapeHtml(action)}"><fieldset>${scores}</fieldset>
 <label for="feedback">Anything to add? (optional)</label><textarea id="feedback" name="feedback" maxlength="1000"></textarea>
 <button type="submit">Send</button></form>`,
   );

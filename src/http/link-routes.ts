@@ -3,13 +3,17 @@
 // POST .../submit). Pages for browsers, JSON for clients that ask for it. The token never reaches a
 // log line or a metric label (routes are labelled by pattern), and only its hash is looked up.
 import { isUtf8 } from 'node:buffer';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { TOKEN_PATTERN, tokenSha256 } from '../links/tokens.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { LinkRatingResult, SurveyLinkStore } from '../storage/ports.js';
+import type { LinkedAnswer, LinkRatingResult, SurveyLinkStore } from '../storage/ports.js';
+import { teamOf } from '../alerts/call-alerts.js';
+import { alertsFor } from '../alerts/rules.js';
+import type { AlertsConfig } from '../config/alerts.js';
+import type { TeamsSource } from '../config/teams.js';
 import { AddressLimiter } from './address-limiter.js';
-import { HttpError } from './errors.js';
+import { errorAnswer, HttpError } from './errors.js';
 import { messagePage, surveyFormPage, thankYouPage } from './link-pages.js';
 import { parse } from './parse-input.js';
 import { LinkRateQuery, LinkSubmitBody } from './schemas.js';
@@ -23,6 +27,10 @@ export interface LinkRouteDeps {
   readonly now: () => Date;
   readonly log: Logger;
   readonly metrics?: Metrics | undefined;
+  /** The alert rules a rating by link goes through, like an IVR answer; the team in them from teams.toml. */
+  readonly alerts?: { readonly config: AlertsConfig; readonly teams?: TeamsSource | undefined } | undefined;
+  /** [alerts] public_url: the form posts back to it (a path prefix behind a proxy included). */
+  readonly publicUrl?: string | undefined;
   readonly ratingLimiter?: AddressLimiter;
   readonly submitLimiter?: AddressLimiter;
 }
@@ -91,7 +99,20 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
 
   const rate = async (req: Request, res: Response, token: string | undefined, score: number, feedback: string | null, createdStatus: number): Promise<void> => {
     if (!token) return refusal(req, res, { kind: 'unknown' });
-    const result = await deps.links.rate(tokenSha256(token), { score, feedback }, deps.now().toISOString());
+    const at = deps.now();
+    const alerts = deps.alerts;
+    const fire =
+      alerts && alerts.config.rules.length > 0
+        ? (rated: LinkedAnswer) =>
+            alertsFor(
+              alerts.config,
+              { callId: rated.callId, agentId: rated.agentId, queueId: rated.queueId, teamId: alerts.teams ? teamOf(alerts.teams.current(), rated.agentId) : undefined, ivr: rated.ivr },
+              { questionId: rated.questionId, kind: 'csat', value: rated.score },
+              [],
+              at,
+            )
+        : undefined;
+    const result = await deps.links.rate(tokenSha256(token), { score, feedback }, at.toISOString(), fire);
     if (result.kind !== 'rated') return refusal(req, res, result);
     // After the commit: the link is used, the rating stored.
     deps.metrics?.ratings.inc({ score: String(score), source: 'link' });
@@ -114,6 +135,12 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
     await rate(req, res, tokenOf(query.token), query.rating, null, 200);
   });
 
+  // Without a token: a link cut short, not the rating of a call named "survey".
+  router.get('/cc/csat/survey', rating, (req, res) => {
+    privateHeaders(res);
+    refusal(req, res, { kind: 'unknown' });
+  });
+
   router.get('/cc/csat/survey/:token', rating, async (req, res) => {
     privateHeaders(res);
     const token = tokenOf(req.params['token']);
@@ -121,8 +148,9 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
     if (!link) return refusal(req, res, { kind: 'unknown' });
     if (link.status === 'completed') return refusal(req, res, { kind: 'used' });
     if (link.status === 'expired') return refusal(req, res, { kind: 'expired' });
+    if (link.status === 'already_rated') return refusal(req, res, { kind: 'already_rated' });
     if (wantsJson(req)) res.json({ status: link.status, expires_at: link.expiresAt, scale: { min: 1, max: 5 } });
-    else res.type('html').send(surveyFormPage(token!));
+    else res.type('html').send(surveyFormPage(`${deps.publicUrl ?? ''}/cc/csat/survey/${token!}/submit`));
   });
 
   router.post('/cc/csat/survey/:token/submit', submit, formBody, jsonBody, async (req, res) => {
@@ -132,6 +160,19 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
     // A form post gets its thank-you page (200); an API client its 201.
     await rate(req, res, tokenOf(req.params['token']), body.rating, feedback, wantsJson(req) ? 201 : 200);
   });
+
+  // A browser gets a page for every failure too (a bad rating, a body too large, the database busy),
+  // in words for a caller, not ours; a JSON client the API's usual {detail}.
+  // Mounted on the link paths only: errors of the API's other routes pass through this router too.
+  router.use(['/cc/csat/rate', '/cc/csat/survey'], ((err, req, res, next) => {
+    if (res.headersSent || wantsJson(req)) return next(err);
+    const failure = errorAnswer(err, req, deps.log);
+    privateHeaders(res);
+    if (failure.retryAfterSeconds !== undefined) res.set('Retry-After', String(failure.retryAfterSeconds));
+    res.status(failure.status).type('html');
+    if (failure.status >= 500) res.send(messagePage('Please try again', 'We could not record your answer just now. Please try again in a minute.'));
+    else res.send(messagePage('Something is not right', `We could not read that: ${failure.detail}.`));
+  }) as ErrorRequestHandler);
 
   return router;
 }

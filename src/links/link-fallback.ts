@@ -39,9 +39,8 @@ export interface SurveyLinkToSend {
 /** The link this ending gets, or undefined (rated, an ending not in `on`, no caller number). */
 export function linkFor(config: LinkFallbackConfig, publicUrl: string, call: LinkCall, ending: LinkEnding, at: Date, token = newLinkToken()): SurveyLinkToSend | undefined {
   if (ending.rated || !config.on.includes(ending.outcome as (typeof config.on)[number])) return undefined;
-  const callerNumber = call.callerNumber?.trim();
-  // Only a number an SMS can reach: not "anonymous", "Restricted", nor an internal extension.
-  if (!callerNumber || !REACHABLE_NUMBER.test(callerNumber)) return undefined;
+  const callerNumber = reachableNumber(call.callerNumber);
+  if (!callerNumber) return undefined;
   const createdAt = at.toISOString();
   const expiresAt = new Date(at.getTime() + config.link_expiry_days * 86_400_000).toISOString();
   const survey = `${publicUrl}/cc/csat/survey/${token}`;
@@ -86,6 +85,15 @@ export function redactedLinkPayload(payload: string): string {
   } catch {
     return JSON.stringify({ event: SURVEY_LINK, redacted: true });
   }
+}
+
+/**
+ * The caller number as an SMS sender takes it (spaces, dashes, dots and brackets dropped), or
+ * undefined when it cannot be one: "anonymous", "Restricted", an internal extension.
+ */
+export function reachableNumber(raw: string | undefined): string | undefined {
+  const number = raw?.replace(/[\s().-]/g, '');
+  return number && REACHABLE_NUMBER.test(number) ? number : undefined;
 }
 
 /** A survey.link delivery whose link has expired: texting it to the caller now would be useless. */

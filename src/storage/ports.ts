@@ -485,7 +485,7 @@ export interface SurveyLink {
   readonly callId: string;
   readonly agentId: string;
   readonly queueId: string;
-  readonly status: SurveyLinkStatus | 'expired';
+  readonly status: SurveyLinkStatus | 'expired' | 'already_rated';
   readonly expiresAt: string;
 }
 
@@ -499,15 +499,27 @@ export type LinkRatingResult =
   /** The call was rated another way meanwhile (the IVR after all, the API): that rating stands. */
   | { readonly kind: 'already_rated' };
 
+/** The answer a link gave, for the alert rules (`fire` turns it into outbox rows, stored with it). */
+export interface LinkedAnswer {
+  readonly callId: string;
+  readonly agentId: string;
+  readonly queueId: string;
+  readonly ivr: string;
+  readonly questionId: string;
+  readonly score: number;
+}
+
 /** Rating links: read by the public endpoints, used once. */
 export interface SurveyLinkStore {
-  /** The link whose token hashes to `tokenSha256`, with `expired` as of `now`. */
+  /** The link whose token hashes to `tokenSha256`: `expired` as of `now`, `already_rated` when the call was rated another way. */
   find(tokenSha256: string, now: string): Promise<SurveyLink | undefined>;
+  /** Whether the call's survey.link delivery is still worth sending (not rated, link not used). */
+  stillWanted(callId: string): Promise<boolean>;
   /**
    * Uses the link: the call's cc_csat row (score, feedback as its comment) and its headline answer
    * (source 'link'), and the link completed, in one transaction; nothing when the result is not 'rated'.
    */
-  rate(tokenSha256: string, rating: { readonly score: number; readonly feedback: string | null }, at: string): Promise<LinkRatingResult>;
+  rate(tokenSha256: string, rating: { readonly score: number; readonly feedback: string | null }, at: string, fire?: (rated: LinkedAnswer) => readonly NewAlert[]): Promise<LinkRatingResult>;
 }
 
 export interface Storage {

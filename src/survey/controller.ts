@@ -3,7 +3,7 @@
 // Who is surveyed is eligibility.ts, a running survey's answers are its session (session.ts), and how
 // it ended is outcomes.ts: this file sequences them for each caller and owns shutdown.
 import { CallAlerts, teamOf } from '../alerts/call-alerts.js';
-import { linkFor } from '../links/link-fallback.js';
+import { linkFor, reachableNumber } from '../links/link-fallback.js';
 import type { AlertsConfig } from '../config/alerts.js';
 import type { TeamsSource } from '../config/teams.js';
 import type { Ivr, LinkFallbackConfig, QueueConfig } from '../config/schema.js';
@@ -280,7 +280,13 @@ export class SurveyController {
       { outcome: ending.outcome, rated: ending.rated },
       at,
     );
-    if (!link) return { alerts };
+    if (!link) {
+      // Said (without the number), so an operator can tell why a caller who left got no link.
+      if (!ending.rated && (linkFallback.on as readonly string[]).includes(ending.outcome) && reachableNumber(ending.callerNumber) === undefined) {
+        ending.log.info({ outcome: ending.outcome }, 'no rating link: the caller number cannot receive one (none, anonymous, or not 6 to 15 digits)');
+      }
+      return { alerts };
+    }
     // queues.toml reloads; engine.toml's [alerts] does not: a reloaded queue may name a destination
     // (or need a public_url) this engine did not start with. No link then, said in the log: a link
     // queued for a destination no worker here delivers would wait in the outbox for nothing.

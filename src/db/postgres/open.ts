@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Storage } from '../../storage/ports.js';
 import { alertBacklog, alertCounts, claimDueAlerts, releaseAlertLeases, purgeDeliveredAlerts, insertAlerts, getAlert, listAlerts, markAlertDead, markAlertDelivered, markAlertRetry, retryAlert, retryDeadAlerts } from '../alert-outbox.js';
 import { answersForCalls, insertAnswerAndRating } from '../answers.js';
-import { afterAlertDelivered, findSurveyLink, rateByLink, redactExpiredLinkDeliveries } from '../survey-links.js';
+import { afterAlertDelivered, findSurveyLink, linkStillWanted, rateByLink, redactExpiredLinkDeliveries } from '../survey-links.js';
 import { insertOutcomeAndFollowUps } from '../outcome-follow-ups.js';
 import { claimCall, releaseClaim, renewClaims } from '../claims.js';
 import { keyUsageOfOthers, publishKeyUsage } from '../key-usage.js';
@@ -195,8 +195,9 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
       purgeDelivered: (before, limit) => storageCall(() => purgeDeliveredAlerts(db, before, limit)),
     },
     links: {
+      stillWanted: (callId) => storageCall(() => linkStillWanted(db, callId)),
       find: (tokenSha256, now) => storageCall(() => findSurveyLink(db, tokenSha256, now)),
-      rate: (tokenSha256, rating, at) => storageCall(() => db.transaction().execute((trx) => rateByLink(trx, tokenSha256, rating, at))),
+      rate: (tokenSha256, rating, at, fire) => storageCall(() => db.transaction().execute((trx) => rateByLink(trx, tokenSha256, rating, at, fire))),
     },
     rowCounts: { counts: () => storageCall(() => estimatedRowCounts(db)) },
     rollups: new PostgresRollupStore(db, options.rollups),

@@ -4,7 +4,7 @@ import type { Logger } from '../../log.js';
 import type { Storage } from '../../storage/ports.js';
 import { alertBacklog, alertCounts, claimDueAlerts, releaseAlertLeases, purgeDeliveredAlerts, insertAlerts, getAlert, listAlerts, markAlertDead, markAlertDelivered, markAlertRetry, retryAlert, retryDeadAlerts } from '../alert-outbox.js';
 import { answersForCalls, insertAnswerAndRating } from '../answers.js';
-import { afterAlertDelivered, findSurveyLink, rateByLink, redactExpiredLinkDeliveries } from '../survey-links.js';
+import { afterAlertDelivered, findSurveyLink, linkStillWanted, rateByLink, redactExpiredLinkDeliveries } from '../survey-links.js';
 import { insertOutcomeAndFollowUps } from '../outcome-follow-ups.js';
 import { migrate, readMigrations, SQLITE_MIGRATIONS_DIR, type Migration } from '../migrate.js';
 import { insertOutcome, outcomesForCall } from '../outcomes.js';
@@ -134,9 +134,10 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
       purgeDelivered: (before, limit) => writes.write('alert purge', (conn) => purgeDeliveredAlerts(conn, before, limit)),
     },
     links: {
+      stillWanted: (callId) => linkStillWanted(db, callId),
       find: (tokenSha256, now) => findSurveyLink(db, tokenSha256, now),
       // One writer: two uses of a link never interleave here.
-      rate: (tokenSha256, rating, at) => writes.transaction('link rating', (conn) => rateByLink(conn, tokenSha256, rating, at)),
+      rate: (tokenSha256, rating, at, fire) => writes.transaction('link rating', (conn) => rateByLink(conn, tokenSha256, rating, at, fire)),
     },
     rowCounts: { counts: () => highestIdCounts(db) },
     // A file's full builds run aside (worker thread, scratch file): ratings keep committing meanwhile.
