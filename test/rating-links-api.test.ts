@@ -259,3 +259,39 @@ describe('rate limits of the public link endpoints', () => {
     assert.ok(limiter.take('192.168.1.1') > 0);
   });
 });
+
+for (const { kind, skip } of DATABASES) {
+  describe(`per-question statistics by source (${kind})`, { skip }, () => {
+    test('/cc/csat/questions?source=link counts the ratings given by link, source=ivr those by keys, none both', async () => {
+      const api = await startApi({ database: kind, now: NOW });
+      try {
+        // Two callers rated by keys (5 and 4), two by link (1 and 2), all on the headline question "ask".
+        for (const [callId, value] of [['call-keys-1', 5], ['call-keys-2', 4]] as const) {
+          await api.storage.answers.record(
+            { call_id: callId, question_id: 'ask', kind: 'csat', value, digits: String(value), recording: null, recording_ms: null, recording_format: null, recording_server: null, language: null, agent_id: 'agent-001', queue_id: 'sales-queue', ivr: 'survey', answered_at: '2026-11-29T09:00:00.000Z' },
+            { call_id: callId, agent_id: 'agent-001', queue_id: 'sales-queue', score: value, comment: null, created_at: '2026-11-29T09:00:00.000Z' },
+          );
+        }
+        for (const [callId, score] of [['call-link-1', 1], ['call-link-2', 2]] as const) {
+          const token = await newLink(api, callId);
+          assert.equal((await api.request('POST', `/cc/csat/survey/${token}/submit`, { key: null, body: { rating: score } })).status, 201);
+        }
+        await api.results.run('incremental');
+        const counts = async (query: string) => {
+          const res = await api.request('GET', `/cc/csat/questions?queue_id=sales-queue&days=7${query}`, { key: KEYS.reader });
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          const ask = res.body.questions.find((question: any) => question.question_id === 'ask');
+          return { source: res.body.source, count: ask?.count ?? 0, average: ask?.average ?? null };
+        };
+        assert.deepEqual(await counts(''), { source: undefined, count: 4, average: 3 });
+        assert.deepEqual(await counts('&source=link'), { source: 'link', count: 2, average: 1.5 });
+        assert.deepEqual(await counts('&source=ivr'), { source: 'ivr', count: 2, average: 4.5 });
+        const wrong = await api.request('GET', '/cc/csat/questions?source=sms', { key: KEYS.reader });
+        assert.equal(wrong.status, 400);
+        assert.match(wrong.body.detail, /source/);
+      } finally {
+        await api.close();
+      }
+    });
+  });
+}

@@ -98,6 +98,8 @@ export interface AnswerRollupTable {
   kind: AnswerKind;
   period_start: string;
   value: number;
+  /** survey_answer.source (sql/sqlite/016, sql/postgres/017). */
+  source: AnswerSource;
   count: number;
 }
 

@@ -77,8 +77,9 @@ const ANSWERS: Source = {
   watermarkKey: 'answer_watermark',
   timeColumn: 'answered_at',
   // A spoken comment has no value: it is counted, with value 0.
-  columns: sql.raw('queue_id, agent_id, question_id, kind, coalesce(value, 0) AS value'),
-  keys: ['question_id', 'kind', 'value'],
+  columns: sql.raw('queue_id, agent_id, question_id, kind, coalesce(value, 0) AS value, source'),
+  // source last: a question's rows of one period stay together whatever their source.
+  keys: ['question_id', 'kind', 'value', 'source'],
   nullableSubjects: false,
 };
 
@@ -201,7 +202,8 @@ function foldStatement(dialect: SurveyRollupDialect, source: Source, after: numb
   const columns = sql.raw(`scope, period, queue_id, agent_id, period_start, ${source.keys.join(', ')}, count`);
   const conflictKey = sql.raw(`scope, period, queue_id, agent_id, period_start, ${source.keys.join(', ')}`);
   // Into an empty table: in key order (each index entry lands next to the previous one), no conflicts.
-  const addToExisting = intoEmpty ? sql`ORDER BY 1, 2, 3, 4, 5, 6, 7, 8` : sql`ON CONFLICT (${conflictKey}) DO UPDATE SET count = ${sql.table(source.rollup)}.count + excluded.count`;
+  const keyOrder = sql.raw(Array.from({ length: 5 + source.keys.length }, (_, i) => String(i + 1)).join(', '));
+  const addToExisting = intoEmpty ? sql`ORDER BY ${keyOrder}` : sql`ON CONFLICT (${conflictKey}) DO UPDATE SET count = ${sql.table(source.rollup)}.count + excluded.count`;
   const knownSubjects = source.nullableSubjects ? sql`s.scope = 'queue' OR b.agent_id IS NOT NULL` : sql`true`;
   return sql`WITH
     src AS (

@@ -6,7 +6,7 @@
 // or queues it covers.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { AgentCsatRow, AnswerRollupRow, OutcomeRollupRow, StatsRange, SurveyStatsStore, SurveySubject } from '../storage/ports.js';
-import type { Database } from './schema.js';
+import type { AnswerSource, Database } from './schema.js';
 
 /** The rows of `subject`: queue rows of one queue, agent rows of some agents, or every queue's rows. */
 function subjectFilter(subject: SurveySubject): RawBuilder<unknown> {
@@ -27,9 +27,9 @@ export class RollupSurveyStatsStore implements SurveyStatsStore {
     private readonly call: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
   ) {}
 
-  async answerRows(subject: SurveySubject, range: StatsRange, questionId?: string): Promise<AnswerRollupRow[]> {
+  async answerRows(subject: SurveySubject, range: StatsRange, questionId?: string, source?: AnswerSource): Promise<AnswerRollupRow[]> {
     if (subject.agentIds?.length === 0) return [];
-    const question = questionId === undefined ? sql`` : sql` AND question_id = ${questionId}`;
+    const question = sql`${questionId === undefined ? sql`` : sql` AND question_id = ${questionId}`}${source === undefined ? sql`` : sql` AND source = ${source}`}`;
     const { rows } = await this.call(() =>
       sql<AnswerRollupRow>`SELECT period_start, question_id, kind, value, sum(count) AS count
         FROM answer_rollup

@@ -144,7 +144,14 @@ const oneSubject = <S extends z.ZodType<{ queue_id?: string | undefined; agent_i
 /** The funnel of one queue, agent or team, or (with none) the whole contact center. */
 export const FunnelQuery = oneSubject(statsQueryRules(z.strictObject({ ...statsQueryFields, ...subjectFields })));
 export const QuestionsQuery = oneSubject(
-  statsQueryRules(z.strictObject({ ...statsQueryFields, ...subjectFields, question_id: questionId.optional().meta({ description: 'only this question' }) })),
+  statsQueryRules(
+    z.strictObject({
+      ...statsQueryFields,
+      ...subjectFields,
+      question_id: questionId.optional().meta({ description: 'only this question' }),
+      source: z.enum(['ivr', 'link']).optional().meta({ description: 'only answers given this way: ivr (keys on the call) or link (a rating link opened later)' }),
+    }),
+  ),
 );
 
 const Distribution = z
@@ -231,7 +238,9 @@ export const QuestionStats = z
   })
   .meta({ title: 'QuestionStats' });
 
-export const QuestionsAnswer = z.object({ ...subjectOut, ...rangeFields, questions: z.array(QuestionStats) }).meta({ title: 'Questions' });
+export const QuestionsAnswer = z
+  .object({ ...subjectOut, source: z.enum(['ivr', 'link']).optional().meta({ description: 'the source asked for, when one was' }), ...rangeFields, questions: z.array(QuestionStats) })
+  .meta({ title: 'Questions' });
 
 export const FunnelAnswer = z
   .object({

@@ -91,9 +91,9 @@ export function surveyStatsRoutes(deps: SurveyStatsRouteDeps): Router {
     const range = statsRangeOf(query, { zone: deps.zone, now: deps.now(), defaultDays: deps.defaultDays });
     const { ranges, tag } = currentScales();
     // The configured scales are part of the answer: a reload that changes one must not serve the cached one.
-    await answerFromSnapshot(res, statsKey('questions', query.question_id ?? '', range, tag, ...who.key), async (asOf) => {
-      const rows = who.empty ? [] : await deps.surveyStats.answerRows(who.subject, range, query.question_id);
-      return { ...who.echo, period: range.period, from: range.from, to: range.to, as_of: asOf, questions: questionStats(rows, range, ranges) };
+    await answerFromSnapshot(res, statsKey('questions', query.question_id ?? '', range, tag, query.source ?? '', ...who.key), async (asOf) => {
+      const rows = who.empty ? [] : await deps.surveyStats.answerRows(who.subject, range, query.question_id, query.source);
+      return { ...who.echo, ...(query.source !== undefined && { source: query.source }), period: range.period, from: range.from, to: range.to, as_of: asOf, questions: questionStats(rows, range, ranges) };
     });
   });
 

@@ -5,7 +5,7 @@
 // and rejects with a StorageError (src/db/storage-error.ts) when the database could not take it,
 // with nothing written.
 import type { Migration } from '../db/migrate.js';
-import type { AlertStatus, Answer, NewSurveyLink, SurveyLinkStatus, AnswerKind, NewAnswer, NewRating, NewSurveyOutcome, Rating, SurveyOutcome, SurveyOutcomeKind } from '../db/schema.js';
+import type { AlertStatus, Answer, AnswerSource, NewSurveyLink, SurveyLinkStatus, AnswerKind, NewAnswer, NewRating, NewSurveyOutcome, Rating, SurveyOutcome, SurveyOutcomeKind } from '../db/schema.js';
 import type { ZoneCalendar } from '../results/zone.js';
 
 export type InsertRatingResult = { inserted: true; rating: Rating } | { inserted: false; existing: Rating };
@@ -435,7 +435,8 @@ export interface AgentCsatRow {
  * Same snapshot rules as StatsStore.
  */
 export interface SurveyStatsStore {
-  answerRows(subject: SurveySubject, range: StatsRange, questionId?: string): Promise<AnswerRollupRow[]>;
+  /** `source`: only answers from there ('ivr' keys on the call, 'link' a rating link); all when absent. */
+  answerRows(subject: SurveySubject, range: StatsRange, questionId?: string, source?: AnswerSource): Promise<AnswerRollupRow[]>;
   outcomeRows(subject: SurveySubject, range: StatsRange): Promise<OutcomeRollupRow[]>;
   /** The agents' own rows (not summed): a team's total, trend and ranking are computed from them. */
   agentCsatRows(agentIds: readonly string[], range: StatsRange): Promise<AgentCsatRow[]>;
