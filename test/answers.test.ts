@@ -53,8 +53,8 @@ for (const { kind, skip } of DATABASES) {
         CallResponse.parse(got.body);
         assert.equal(got.body.score, 4);
         assert.deepEqual(got.body.answers, [
-          { question_id: 'ask', kind: 'csat', value: 4, digits: '2', language: 'en', answered_at: AT, source: 'ivr', recording: null, recording_url: null },
-          { question_id: 'resolved', kind: 'yes_no', value: 1, digits: '1', language: 'en', answered_at: AT, source: 'ivr', recording: null, recording_url: null },
+          { question_id: 'ask', kind: 'csat', value: 4, digits: '2', language: 'en', answered_at: AT, source: 'ivr', message: null, recording: null, recording_url: null },
+          { question_id: 'resolved', kind: 'yes_no', value: 1, digits: '1', language: 'en', answered_at: AT, source: 'ivr', message: null, recording: null, recording_url: null },
         ]);
       } finally {
         await api.close();

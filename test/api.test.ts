@@ -235,6 +235,7 @@ for (const { kind, skip } of DATABASES) {
         '/cc/csat/teams',
         '/cc/csat/{call_id}',
         '/cc/csat/{call_id}/recording',
+        '/cc/feedback',
       ]);
       const input = res.body.paths['/cc/csat/{call_id}'].post.requestBody.content['application/json'].schema;
       assert.deepEqual([input.properties.score.minimum, input.properties.score.maximum, input.additionalProperties], [1, 5, false]);

@@ -601,7 +601,7 @@ test('at most 8 recordings stream at once (each holds an Asterisk HTTP session):
   const key = 'stream-reader-key';
   const keyRing = new KeyRing([{ name: 'reader', key_sha256: createHash('sha256').update(key).digest('hex'), scopes: ['csat:recordings'] }], 10_000);
   const bodies: PassThrough[] = [];
-  const answer = { id: 1, call_id: 'c', question_id: 'comment', kind: 'comment', value: null, digits: null, recording: 'csat-c', recording_ms: 1000, recording_format: 'wav', recording_server: 'asterisk', recording_deleted_at: null, language: null, agent_id: 'a', queue_id: 'q', ivr: 'i', answered_at: '2026-11-28T00:00:00.000Z', source: 'ivr' as const };
+  const answer = { id: 1, call_id: 'c', question_id: 'comment', kind: 'comment', value: null, digits: null, recording: 'csat-c', recording_ms: 1000, recording_format: 'wav', recording_server: 'asterisk', recording_deleted_at: null, language: null, agent_id: 'a', queue_id: 'q', ivr: 'i', answered_at: '2026-11-28T00:00:00.000Z', source: 'ivr' as const, message: null };
   const app = express();
   app.use(
     recordingRoutes({

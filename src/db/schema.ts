@@ -62,9 +62,15 @@ export interface SurveyAnswerTable {
   answered_at: string;
   /** Where the answer came from (sql/sqlite/015, sql/postgres/016): the IVR's keys or a rating link. */
   source: ColumnType<AnswerSource, AnswerSource | undefined, AnswerSource>;
+  /** Feedback from another channel: the customer's words (sql/sqlite/017, sql/postgres/018); NULL otherwise. */
+  message: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-export const ANSWER_SOURCES = ['ivr', 'link'] as const;
+/** The channels POST /cc/feedback takes: each is the source of its answers. */
+export const FEEDBACK_CHANNELS = ['chat', 'email', 'bot', 'sms', 'web', 'social'] as const;
+export type FeedbackChannel = (typeof FEEDBACK_CHANNELS)[number];
+/** Where an answer came from: keys on the call, a rating link, or another channel's feedback. */
+export const ANSWER_SOURCES = ['ivr', 'link', ...FEEDBACK_CHANNELS] as const;
 export type AnswerSource = (typeof ANSWER_SOURCES)[number];
 
 export interface SchemaMigrationsTable {

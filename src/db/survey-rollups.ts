@@ -64,11 +64,12 @@ interface Source {
   /** The rollup's columns after scope, period, queue_id, agent_id and period_start, and the base rows' matching ones. */
   readonly keys: readonly string[];
   /**
-   * Rows may have no agent or no queue (a call skipped before it reached one). Those without an agent
-   * are left out of agent scope; those without a queue are queue rows of queue '' (no queue id is
-   * empty: they are validated), so the whole contact center, the sum of queue rows, counts them.
+   * Rows counted in agent scope: those with an agent. Outcomes may have no agent or no queue (a call
+   * skipped before it reached one), answers from another channel ('' for both); those without a
+   * queue are queue rows of queue '' (no queue id is empty: they are validated), so the whole
+   * contact center, the sum of queue rows, counts them.
    */
-  readonly nullableSubjects: boolean;
+  readonly withAgent: RawBuilder<unknown>;
 }
 
 const ANSWERS: Source = {
@@ -80,7 +81,8 @@ const ANSWERS: Source = {
   columns: sql.raw('queue_id, agent_id, question_id, kind, coalesce(value, 0) AS value, source'),
   // source last: a question's rows of one period stay together whatever their source.
   keys: ['question_id', 'kind', 'value', 'source'],
-  nullableSubjects: false,
+  // Feedback from another channel may name no agent (''): the contact center counts it, no agent does.
+  withAgent: sql`b.agent_id <> ''`,
 };
 
 const OUTCOMES: Source = {
@@ -91,7 +93,7 @@ const OUTCOMES: Source = {
   // Where the caller left matters for those who left; why it ended (as a label: outcome-detail.ts), for the others.
   columns: sql`queue_id, agent_id, outcome, ${outcomeDetail()} AS detail, coalesce(consent, '') AS consent`,
   keys: ['outcome', 'detail', 'consent'],
-  nullableSubjects: true,
+  withAgent: sql`b.agent_id IS NOT NULL`,
 };
 
 /** The largest ids now (SQLite: inside BEGIN IMMEDIATE ids commit in order, so this is exact). */
@@ -204,7 +206,7 @@ function foldStatement(dialect: SurveyRollupDialect, source: Source, after: numb
   // Into an empty table: in key order (each index entry lands next to the previous one), no conflicts.
   const keyOrder = sql.raw(Array.from({ length: 5 + source.keys.length }, (_, i) => String(i + 1)).join(', '));
   const addToExisting = intoEmpty ? sql`ORDER BY ${keyOrder}` : sql`ON CONFLICT (${conflictKey}) DO UPDATE SET count = ${sql.table(source.rollup)}.count + excluded.count`;
-  const knownSubjects = source.nullableSubjects ? sql`s.scope = 'queue' OR b.agent_id IS NOT NULL` : sql`true`;
+  const knownSubjects = sql`s.scope = 'queue' OR ${source.withAgent}`;
   return sql`WITH
     src AS (
       SELECT ${source.columns}, ${sql.raw(source.timeColumn)} AS created_at

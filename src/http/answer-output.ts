@@ -12,6 +12,8 @@ export function answerFields(answer: Answer) {
     answered_at: answer.answered_at,
     // 'ivr' (keys on the call) or 'link' (a rating link the caller opened later).
     source: answer.source,
+    // Feedback from another channel: the customer's words (null for the IVR's answers and links).
+    message: answer.message,
     recording: answer.recording === null ? null : { name: answer.recording, duration_ms: answer.recording_ms ?? 0, format: answer.recording_format },
   };
 }

@@ -14,6 +14,7 @@ import { KeyRing, RateLimiter } from './auth.js';
 import { csatRoutes } from './csat-routes.js';
 import { dashboardRoutes } from './dashboard-route.js';
 import { alertRoutes } from './alert-routes.js';
+import { feedbackRoutes } from './feedback-route.js';
 import { linkRoutes } from './link-routes.js';
 import { exportRoutes } from './export-routes.js';
 import { healthRoutes } from './health-route.js';
@@ -110,6 +111,17 @@ export function createHttpApp(deps: HttpDeps): Express {
   const knownQueues = deps.knownQueues ?? new Set(deps.config.queues.keys());
   app.use(responsesRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, zone, teams: teamMembers, keyRing, limiter }));
   app.use(alertRoutes({ alerts: deps.storage.alerts, keyRing, limiter }));
+  app.use(
+    feedbackRoutes({
+      answers: deps.storage.answers,
+      keyRing,
+      limiter,
+      now,
+      knownQueues,
+      allowUnknownQueues: engine.api.allow_unknown_queues,
+      alerts: { config: deps.config.alerts, teams },
+    }),
+  );
   // Before csatRoutes: /cc/csat/rate and /cc/csat/survey/... are not calls' ratings. No API key.
   app.use(linkRoutes({ links: deps.storage.links, now, log: deps.log, metrics: deps.metrics, alerts: { config: deps.config.alerts, teams }, publicUrl: deps.config.alerts.publicUrl }));
   app.use(exportRoutes({ ratings: deps.storage.ratings, answers: deps.storage.answers, audit: deps.storage.exportAudit, zone, teams: teamMembers, keyRing, limiter, now, log: deps.log }));

@@ -31,7 +31,7 @@ export interface CsatRouteDeps {
 
 const LISTED_QUEUES = 20;
 
-function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {
+export function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {
   const names = [...known].sort();
   const listed = names.slice(0, LISTED_QUEUES).map((name) => `"${name}"`).join(', ') + (names.length > LISTED_QUEUES ? `, ... (${names.length} in all)` : '');
   const message = `unknown queue "${queueId}": not in queues.toml (known: ${listed || 'none'})`;
@@ -42,7 +42,7 @@ function unknownQueue(queueId: string, known: ReadonlySet<string>): HttpError {
  * Read only after the key is checked: an unauthenticated client gets its 401 without the server
  * buffering, inflating or parsing what it sent. Bytes that are not UTF-8 are refused, not replaced.
  */
-const jsonBody = express.json({
+export const jsonBody = express.json({
   limit: '16kb',
   strict: true,
   verify: (_req, _res, bytes) => {

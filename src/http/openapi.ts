@@ -16,6 +16,8 @@ import {
   TeamStats,
   ExportQuery,
   AlertsPage,
+  FeedbackBody,
+  FeedbackStored,
   LinkRated,
   LinkRateQuery,
   LinkRefusal,
@@ -233,6 +235,19 @@ export function buildOpenApi(version: string): Json {
           security: readSecurity,
           parameters: parameters(ExportsQuery, 'query'),
           responses: { '200': json(ExportsPage, 'a page of exports'), ...errors },
+        },
+      },
+      '/cc/feedback': {
+        post: {
+          summary: 'Feedback from another channel (chat, email, bot, sms, web, social): stored as an answer whose source is the channel; each type on its range (CSAT 1-5, NPS 0-10, THUMB 0/1); needs csat:write',
+          security: readSecurity,
+          requestBody: { required: true, content: { 'application/json': { schema: schemaOf(FeedbackBody, 'input') } } },
+          responses: {
+            '201': json(FeedbackStored, 'stored (committed), with the alerts it fired'),
+            ...errors,
+            '409': json(ErrorBody, 'feedback of this name was already recorded for this conversation'),
+            '415': json(ErrorBody, 'the body must be JSON'),
+          },
         },
       },
       '/cc/csat/rate': {

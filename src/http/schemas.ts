@@ -2,6 +2,7 @@
 // generated from them, so the document cannot drift from what the server enforces.
 import { z } from 'zod';
 import { forbiddenCharacter, identifierProblem, MAX_ID_CHARS } from '../identifiers.js';
+import { ANSWER_SOURCES, FEEDBACK_CHANNELS } from '../db/schema.js';
 import { isIsoDate } from '../results/zone.js';
 import { SURVEY_OUTCOMES } from '../db/schema.js';
 
@@ -76,7 +77,8 @@ export const AnswerOut = z
     digits: z.string().nullable().meta({ description: 'the keys pressed' }),
     language: z.string().nullable(),
     answered_at: z.string().meta({ description: 'UTC ISO-8601 with milliseconds' }),
-    source: z.enum(['ivr', 'link']).meta({ description: 'ivr: keys on the call; link: a rating link the caller opened later' }),
+    source: z.enum(ANSWER_SOURCES).meta({ description: 'ivr: keys on the call; link: a rating link the caller opened later; chat, email, bot, sms, web, social: POST /cc/feedback' }),
+    message: z.string().nullable().meta({ description: "feedback from another channel: the customer's words; null otherwise" }),
     recording: z
       .object({ name: z.string(), duration_ms: z.number().int(), format: z.string().nullable() })
       .nullable()
@@ -149,7 +151,7 @@ export const QuestionsQuery = oneSubject(
       ...statsQueryFields,
       ...subjectFields,
       question_id: questionId.optional().meta({ description: 'only this question' }),
-      source: z.enum(['ivr', 'link']).optional().meta({ description: 'only answers given this way: ivr (keys on the call) or link (a rating link opened later)' }),
+      source: z.enum(ANSWER_SOURCES).optional().meta({ description: 'only answers given this way: ivr (keys on the call), link (a rating link opened later), or a channel of POST /cc/feedback (chat, email, bot, sms, web, social)' }),
     }),
   ),
 );
@@ -239,7 +241,7 @@ export const QuestionStats = z
   .meta({ title: 'QuestionStats' });
 
 export const QuestionsAnswer = z
-  .object({ ...subjectOut, source: z.enum(['ivr', 'link']).optional().meta({ description: 'the source asked for, when one was' }), ...rangeFields, questions: z.array(QuestionStats) })
+  .object({ ...subjectOut, source: z.enum(ANSWER_SOURCES).optional().meta({ description: 'the source asked for, when one was' }), ...rangeFields, questions: z.array(QuestionStats) })
   .meta({ title: 'Questions' });
 
 export const FunnelAnswer = z
@@ -472,3 +474,47 @@ export const LinkRefusal = z
     status: z.enum(['unknown', 'completed', 'expired', 'already_rated']).meta({ description: 'unknown (404), completed: used already (410), expired (410), already_rated: the call was rated another way (409)' }),
   })
   .meta({ title: 'LinkRefusal' });
+
+// ------------------------------------------------------------------ feedback from other channels
+
+/** Each type on its own range: CSAT 1-5, NPS 0-10, THUMB 0 (down) or 1 (up). */
+const FEEDBACK_RANGES = { CSAT: [1, 5], NPS: [0, 10], THUMB: [0, 1] } as const;
+
+export const FeedbackBody = z
+  .strictObject({
+    channelUId: id('channelUId').meta({ description: "the conversation's id in the channel's platform: one feedback per conversation and name" }),
+    name: questionId.meta({ description: 'the question it answers (its question_id in the statistics), e.g. post-chat-csat' }),
+    score: z.number({ error: (issue) => (issue.input === undefined ? 'score is required' : 'score must be a number') }).int('score must be a whole number'),
+    channel: z.enum(FEEDBACK_CHANNELS),
+    type: z.enum(['CSAT', 'NPS', 'THUMB']),
+    language: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$/, 'must be a language code, e.g. en, fr or fr_CA')
+      .optional(),
+    message: z
+      .string()
+      .max(MAX_COMMENT_CHARS, `message is at most ${MAX_COMMENT_CHARS} characters`)
+      .superRefine((value, ctx) => {
+        const forbidden = forbiddenCharacter(value, { multiline: true });
+        if (forbidden) ctx.addIssue({ code: 'custom', message: `message: ${forbidden}` });
+      })
+      .optional(),
+    agent_id: id('agent_id').optional().meta({ description: 'the agent, when the platform knows one; none: counted for the contact center only' }),
+    queue_id: id('queue_id').optional().meta({ description: 'a queue of queues.toml, when the feedback belongs to one' }),
+  })
+  .superRefine((body, ctx) => {
+    const [min, max] = FEEDBACK_RANGES[body.type];
+    if (body.score < min || body.score > max) ctx.addIssue({ code: 'custom', path: ['score'], message: `a ${body.type} score is ${min} to ${max}` });
+  })
+  .meta({ example: { channelUId: 'conv-8842', name: 'post-chat-csat', score: 2, channel: 'chat', type: 'CSAT', language: 'en', message: 'Slow answers' } });
+
+export const FeedbackStored = z
+  .object({
+    call_id: z.string().meta({ description: '"<channel>:<channelUId>": the id the answer is stored under' }),
+    question_id: z.string(),
+    kind: z.enum(['csat', 'nps', 'yes_no']),
+    value: z.number().int(),
+    source: z.enum(FEEDBACK_CHANNELS),
+    answered_at: z.string(),
+  })
+  .meta({ title: 'FeedbackStored' });

@@ -93,6 +93,8 @@ export async function startApi(
     teams?: string;
     /** Where GET /cc/csat/:call_id/recording reads audio; none: every recording is a 503. */
     recordings?: RecordingSource;
+    /** The environment the config is loaded with (secrets such as [alerts] secret_env). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<ApiHarness> {
   const postgres = options.database === 'postgres' ? await createPostgresDatabase('api') : undefined;
@@ -154,7 +156,7 @@ agent_id = "${KEY_AGENT_ID}"
   // [paths] teams keeps its default, config/teams.toml, resolved against the tree as working directory.
   const teamsPath = join(tree.dir, 'config', 'teams.toml');
   if (options.teams !== undefined) writeFileSync(teamsPath, options.teams);
-  const load = (): AppConfig => loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: {} });
+  const load = (): AppConfig => loadConfig({ configPath: tree.enginePath, cwd: tree.dir, env: options.env ?? {} });
   const config = load();
   const storage = await openStorage(config.database, { lockWaitMs: config.engine.database.lock_wait_ms });
   const { db, database } = storage as Storage & { db: Kysely<Database>; database?: OpenDatabase };
