@@ -95,6 +95,22 @@ for (const { kind, skip } of DATABASES) {
       assert.deepEqual(await question('&source=ivr'), { count: 0, average: null });
       assert.deepEqual(await question('&agent_id=agent-001'), { count: 1, average: 4 }, 'the agent is credited with their own feedback only');
       assert.deepEqual(await question('&queue_id=sales-queue'), { count: 1, average: 4 });
+      const blankAgents = await api.db.selectFrom('answer_rollup').select('agent_id').where('scope', '=', 'agent').where('agent_id', '=', '').execute();
+      assert.deepEqual(blankAgents, [], 'feedback without an agent makes no agent "" in the rollups');
+    });
+
+    test('ids: the same conversation id on two channels is two feedbacks; one too long with its channel is a 400 saying how long it may be; null optional fields', async () => {
+      for (const channel of ['chat', 'email']) {
+        assert.equal((await api.request('POST', '/cc/feedback', { key: KEYS.writer, body: feedback({ channelUId: 'shared-id', channel }) })).status, 201, channel);
+      }
+      const long = await api.request('POST', '/cc/feedback', { key: KEYS.writer, body: feedback({ channelUId: 'x'.repeat(125), channel: 'chat' }) });
+      assert.equal(long.status, 400);
+      assert.match(long.body.detail, /^invalid body: channelUId: with its channel \("chat:"\) it must be at most 128 characters: at most 123 for chat$/);
+      assert.equal((await api.request('POST', '/cc/feedback', { key: KEYS.writer, body: feedback({ channelUId: 'x'.repeat(123), channel: 'chat' }) })).status, 201);
+      const nulls = await api.request('POST', '/cc/feedback', { key: KEYS.writer, body: feedback({ channelUId: 'nulls', message: null, language: null }) });
+      assert.equal(nulls.status, 201, JSON.stringify(nulls.body));
+      const row = await api.db.selectFrom('survey_answer').select(['message', 'language']).where('call_id', '=', 'chat:nulls').executeTakeFirstOrThrow();
+      assert.deepEqual(row, { message: null, language: null });
     });
   });
 }
@@ -124,6 +140,8 @@ destination = "supervisors"
       try {
         assert.equal((await api.request('POST', '/cc/feedback', { key: KEYS.writer, body: feedback({ channelUId: 'low', score: 2 }) })).status, 201);
         assert.equal((await api.request('POST', '/cc/feedback', { key: KEYS.writer, body: feedback({ channelUId: 'high', score: 5 }) })).status, 201);
+        // Sent again by the platform: refused, and alerted once only.
+        assert.equal((await api.request('POST', '/cc/feedback', { key: KEYS.writer, body: feedback({ channelUId: 'low', score: 1 }) })).status, 409);
         const queued = await api.db.selectFrom('alert_outbox').select(['idempotency_key', 'payload']).execute();
         assert.deepEqual(queued.map((row) => row.idempotency_key), ['alert.fired:low-csat:chat:low:post-chat-csat']);
         const body = JSON.parse(queued[0]!.payload);

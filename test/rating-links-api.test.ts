@@ -286,7 +286,7 @@ for (const { kind, skip } of DATABASES) {
         assert.deepEqual(await counts(''), { source: undefined, count: 4, average: 3 });
         assert.deepEqual(await counts('&source=link'), { source: 'link', count: 2, average: 1.5 });
         assert.deepEqual(await counts('&source=ivr'), { source: 'ivr', count: 2, average: 4.5 });
-        const wrong = await api.request('GET', '/cc/csat/questions?source=sms', { key: KEYS.reader });
+        const wrong = await api.request('GET', '/cc/csat/questions?source=fax', { key: KEYS.reader });
         assert.equal(wrong.status, 400);
         assert.match(wrong.body.detail, /source/);
       } finally {

@@ -1,6 +1,6 @@
--- answer_rollup keeps where each answer came from (survey_answer.source: 'ivr', 'link'), so the
--- per-question statistics can be read for one source. The table is rebuilt (a key column cannot be
--- added in place) and its watermark forgotten: the next result-service run refills it from
+-- answer_rollup keeps where each answer came from (survey_answer.source: 'ivr', 'link', or a
+-- feedback channel), so the per-question statistics can be read for one source. The table is
+-- rebuilt (a key column cannot be added in place) and its watermark forgotten: the next result-service run refills it from
 -- survey_answer, which is unchanged.
 DROP TABLE answer_rollup;
 

@@ -10,7 +10,7 @@ export function answerFields(answer: Answer) {
     digits: answer.digits,
     language: answer.language,
     answered_at: answer.answered_at,
-    // 'ivr' (keys on the call) or 'link' (a rating link the caller opened later).
+    // 'ivr' (keys on the call), 'link' (a rating link opened later) or a feedback channel (chat, email...).
     source: answer.source,
     // Feedback from another channel: the customer's words (null for the IVR's answers and links).
     message: answer.message,

@@ -1,14 +1,14 @@
 // POST /cc/feedback (csat:write): what chat, email and bot platforms send after a conversation. Each
 // feedback is an answer like the IVR's, whose source is its channel: the per-question statistics
 // count it (and filter by it: ?source=chat), the alert rules see it. Stored under call id
-// "<channel>:<channelUId>", so a chat's id never meets a call's.
+// "<channel>:<channelUId>", so a chat's id does not meet a call's (Asterisk's are numbers and dots).
 import { Router } from 'express';
 import { teamOf } from '../alerts/call-alerts.js';
 import { alertsFor } from '../alerts/rules.js';
 import type { AlertsConfig } from '../config/alerts.js';
 import type { TeamsSource } from '../config/teams.js';
 import type { NewAnswer } from '../db/schema.js';
-import { identifierProblem } from '../identifiers.js';
+import { identifierProblem, MAX_ID_CHARS } from '../identifiers.js';
 import type { AnswerStore } from '../storage/ports.js';
 import { requireScope, type KeyRing, type RateLimiter } from './auth.js';
 import { jsonBody, unknownQueue } from './csat-routes.js';
@@ -37,8 +37,10 @@ export function feedbackRoutes(deps: FeedbackRouteDeps): Router {
     const body = parse(FeedbackBody, req.body, 'body');
     if (body.queue_id !== undefined && !deps.allowUnknownQueues && !deps.knownQueues.has(body.queue_id)) throw unknownQueue(body.queue_id, deps.knownQueues);
     const callId = `${body.channel}:${body.channelUId}`;
-    const tooLong = identifierProblem(callId, 'channelUId');
-    if (tooLong) throw new HttpError(400, `invalid body: channelUId: ${tooLong} (with its channel)`, { issues: [{ path: 'channelUId', message: tooLong }] });
+    if (identifierProblem(callId, 'call_id')) {
+      const message = `with its channel ("${body.channel}:") it must be at most ${MAX_ID_CHARS} characters: at most ${MAX_ID_CHARS - body.channel.length - 1} for ${body.channel}`;
+      throw new HttpError(400, `invalid body: channelUId: ${message}`, { issues: [{ path: 'channelUId', message }] });
+    }
     const at = deps.now();
     const kind = KIND_OF_TYPE[body.type];
     const answer: NewAnswer = {

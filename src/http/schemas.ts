@@ -482,7 +482,7 @@ const FEEDBACK_RANGES = { CSAT: [1, 5], NPS: [0, 10], THUMB: [0, 1] } as const;
 
 export const FeedbackBody = z
   .strictObject({
-    channelUId: id('channelUId').meta({ description: "the conversation's id in the channel's platform: one feedback per conversation and name" }),
+    channelUId: id('channelUId').meta({ description: "the conversation's id in the channel's platform: one feedback per conversation and name; with its channel and a colon it is the stored call id, so at most 128 minus the channel's length and 1" }),
     name: questionId.meta({ description: 'the question it answers (its question_id in the statistics), e.g. post-chat-csat' }),
     score: z.number({ error: (issue) => (issue.input === undefined ? 'score is required' : 'score must be a number') }).int('score must be a whole number'),
     channel: z.enum(FEEDBACK_CHANNELS),
@@ -490,7 +490,7 @@ export const FeedbackBody = z
     language: z
       .string()
       .regex(/^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$/, 'must be a language code, e.g. en, fr or fr_CA')
-      .optional(),
+      .nullish(),
     message: z
       .string()
       .max(MAX_COMMENT_CHARS, `message is at most ${MAX_COMMENT_CHARS} characters`)
@@ -498,7 +498,7 @@ export const FeedbackBody = z
         const forbidden = forbiddenCharacter(value, { multiline: true });
         if (forbidden) ctx.addIssue({ code: 'custom', message: `message: ${forbidden}` });
       })
-      .optional(),
+      .nullish(),
     agent_id: id('agent_id').optional().meta({ description: 'the agent, when the platform knows one; none: counted for the contact center only' }),
     queue_id: id('queue_id').optional().meta({ description: 'a queue of queues.toml, when the feedback belongs to one' }),
   })

@@ -435,7 +435,7 @@ export interface AgentCsatRow {
  * Same snapshot rules as StatsStore.
  */
 export interface SurveyStatsStore {
-  /** `source`: only answers from there ('ivr' keys on the call, 'link' a rating link); all when absent. */
+  /** `source`: only answers from there ('ivr' keys on the call, 'link' a rating link, or a channel of POST /cc/feedback); all when absent. */
   answerRows(subject: SurveySubject, range: StatsRange, questionId?: string, source?: AnswerSource): Promise<AnswerRollupRow[]>;
   outcomeRows(subject: SurveySubject, range: StatsRange): Promise<OutcomeRollupRow[]>;
   /** The agents' own rows (not summed): a team's total, trend and ranking are computed from them. */
