@@ -3,10 +3,7 @@
 // count it (and filter by it: ?source=chat), the alert rules see it. Stored under call id
 // "<channel>:<channelUId>", so a chat's id does not meet a call's (Asterisk's are numbers and dots).
 import { Router } from 'express';
-import { teamOf } from '../alerts/call-alerts.js';
-import { alertsFor } from '../alerts/rules.js';
-import type { AlertsConfig } from '../config/alerts.js';
-import type { TeamsSource } from '../config/teams.js';
+import { loneAnswerAlerts, type AlertRules } from '../alerts/call-alerts.js';
 import type { NewAnswer } from '../db/schema.js';
 import { identifierProblem, MAX_ID_CHARS } from '../identifiers.js';
 import type { AnswerStore } from '../storage/ports.js';
@@ -25,7 +22,7 @@ export interface FeedbackRouteDeps {
   readonly now: () => Date;
   readonly knownQueues: ReadonlySet<string>;
   readonly allowUnknownQueues: boolean;
-  readonly alerts?: { readonly config: AlertsConfig; readonly teams?: TeamsSource | undefined } | undefined;
+  readonly alerts?: AlertRules | undefined;
 }
 
 export function feedbackRoutes(deps: FeedbackRouteDeps): Router {
@@ -61,17 +58,7 @@ export function feedbackRoutes(deps: FeedbackRouteDeps): Router {
       source: body.channel,
       message: body.message ?? null,
     };
-    const alerts = deps.alerts;
-    const fired =
-      alerts && alerts.config.rules.length > 0
-        ? alertsFor(
-            alerts.config,
-            { callId, agentId: answer.agent_id, queueId: answer.queue_id, teamId: alerts.teams && body.agent_id ? teamOf(alerts.teams.current(), body.agent_id) : undefined, ivr: body.channel },
-            { questionId: body.name, kind, value: body.score },
-            [],
-            at,
-          )
-        : [];
+    const fired = loneAnswerAlerts(deps.alerts, { callId, agentId: answer.agent_id, queueId: answer.queue_id, ivr: body.channel }, { questionId: body.name, kind, value: body.score }, at);
     // Resolves once committed, with the alerts it fired: the 201 is never said for a write that may vanish.
     const result = await deps.answers.record(answer, undefined, fired);
     if (!result.answerInserted) throw new HttpError(409, `feedback "${body.name}" of ${body.channel} conversation ${body.channelUId} is already recorded`);

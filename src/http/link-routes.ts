@@ -8,10 +8,7 @@ import { TOKEN_PATTERN, tokenSha256 } from '../links/tokens.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { LinkedAnswer, LinkRatingResult, SurveyLinkStore } from '../storage/ports.js';
-import { teamOf } from '../alerts/call-alerts.js';
-import { alertsFor } from '../alerts/rules.js';
-import type { AlertsConfig } from '../config/alerts.js';
-import type { TeamsSource } from '../config/teams.js';
+import { loneAnswerAlerts, type AlertRules } from '../alerts/call-alerts.js';
 import { AddressLimiter } from './address-limiter.js';
 import { errorAnswer, HttpError } from './errors.js';
 import { messagePage, surveyFormPage, thankYouPage } from './link-pages.js';
@@ -28,7 +25,7 @@ export interface LinkRouteDeps {
   readonly log: Logger;
   readonly metrics?: Metrics | undefined;
   /** The alert rules a rating by link goes through, like an IVR answer; the team in them from teams.toml. */
-  readonly alerts?: { readonly config: AlertsConfig; readonly teams?: TeamsSource | undefined } | undefined;
+  readonly alerts?: AlertRules | undefined;
   /** [alerts] public_url: the form posts back to it (a path prefix behind a proxy included). */
   readonly publicUrl?: string | undefined;
   readonly ratingLimiter?: AddressLimiter;
@@ -100,18 +97,8 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
   const rate = async (req: Request, res: Response, token: string | undefined, score: number, feedback: string | null, createdStatus: number): Promise<void> => {
     if (!token) return refusal(req, res, { kind: 'unknown' });
     const at = deps.now();
-    const alerts = deps.alerts;
-    const fire =
-      alerts && alerts.config.rules.length > 0
-        ? (rated: LinkedAnswer) =>
-            alertsFor(
-              alerts.config,
-              { callId: rated.callId, agentId: rated.agentId, queueId: rated.queueId, teamId: alerts.teams ? teamOf(alerts.teams.current(), rated.agentId) : undefined, ivr: rated.ivr },
-              { questionId: rated.questionId, kind: 'csat', value: rated.score },
-              [],
-              at,
-            )
-        : undefined;
+    const fire = (rated: LinkedAnswer) =>
+      loneAnswerAlerts(deps.alerts, { callId: rated.callId, agentId: rated.agentId, queueId: rated.queueId, ivr: rated.ivr }, { questionId: rated.questionId, kind: 'csat', value: rated.score }, at);
     const result = await deps.links.rate(tokenSha256(token), { score, feedback }, at.toISOString(), fire);
     if (result.kind !== 'rated') return refusal(req, res, result);
     // After the commit: the link is used, the rating stored.

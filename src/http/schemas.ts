@@ -9,6 +9,20 @@ import { SURVEY_OUTCOMES } from '../db/schema.js';
 export const MAX_COMMENT_CHARS = 1000;
 export const MAX_OFFSET = 10_000;
 
+/**
+ * A person's words (a comment, a link's feedback, a channel's message): several lines allowed, but
+ * none of the characters PostgreSQL refuses (NUL) or that would reach an export or a terminal as
+ * control codes. `label` names the field inside the messages (the API's older style for comments).
+ */
+const freeText = (max: number, label?: string) =>
+  z
+    .string()
+    .max(max, label ? `${label} is at most ${max} characters` : `must be at most ${max} characters`)
+    .superRefine((value, ctx) => {
+      const forbidden = forbiddenCharacter(value, { multiline: true });
+      if (forbidden) ctx.addIssue({ code: 'custom', message: label ? `${label}: ${forbidden}` : forbidden });
+    });
+
 /** Same rule as the IVR's admission (src/identifiers.ts): what the IVR stores, the API can query. */
 const id = (what: string) =>
   z
@@ -43,15 +57,7 @@ export const QueueParams = z.object({ queue_id: id('queue_id') });
 export const RatingBody = z
   .strictObject({
     score: z.number({ error: (issue) => (issue.input === undefined ? 'score is required' : 'score must be a number') }).int('score must be a whole number').min(1, 'score is 1 to 5').max(5, 'score is 1 to 5'),
-    comment: z
-      .string()
-      .max(MAX_COMMENT_CHARS, `comment is at most ${MAX_COMMENT_CHARS} characters`)
-      .superRefine((value, ctx) => {
-        const forbidden = forbiddenCharacter(value, { multiline: true });
-        if (forbidden) ctx.addIssue({ code: 'custom', message: `comment: ${forbidden}` });
-      })
-      .nullable()
-      .optional(),
+    comment: freeText(MAX_COMMENT_CHARS, 'comment').nullable().optional(),
     agent_id: id('agent_id'),
     queue_id: id('queue_id'),
   })
@@ -446,16 +452,7 @@ export const LinkSubmitBody = z.strictObject({
       .min(1, LINK_RATING_RANGE)
       .max(5, LINK_RATING_RANGE),
   ),
-  feedback: z
-    .string()
-    .max(MAX_LINK_FEEDBACK, `must be at most ${MAX_LINK_FEEDBACK} characters`)
-    .superRefine((value, ctx) => {
-      // The same characters as a comment: none PostgreSQL refuses (NUL), none that would reach an export or a terminal as control codes.
-      const forbidden = forbiddenCharacter(value, { multiline: true });
-      if (forbidden) ctx.addIssue({ code: 'custom', message: forbidden });
-    })
-    .optional()
-    .meta({ description: "the caller's words, stored as the rating's comment" }),
+  feedback: freeText(MAX_LINK_FEEDBACK).optional().meta({ description: "the caller's words, stored as the rating's comment" }),
 });
 
 export const LinkState = z
@@ -491,14 +488,7 @@ export const FeedbackBody = z
       .string()
       .regex(/^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$/, 'must be a language code, e.g. en, fr or fr_CA')
       .nullish(),
-    message: z
-      .string()
-      .max(MAX_COMMENT_CHARS, `message is at most ${MAX_COMMENT_CHARS} characters`)
-      .superRefine((value, ctx) => {
-        const forbidden = forbiddenCharacter(value, { multiline: true });
-        if (forbidden) ctx.addIssue({ code: 'custom', message: `message: ${forbidden}` });
-      })
-      .nullish(),
+    message: freeText(MAX_COMMENT_CHARS, 'message').nullish(),
     agent_id: id('agent_id').optional().meta({ description: 'the agent, when the platform knows one; none: counted for the contact center only' }),
     queue_id: id('queue_id').optional().meta({ description: 'a queue of queues.toml, when the feedback belongs to one' }),
   })

@@ -148,7 +148,7 @@ export interface AlertOutboxStore {
   retry(id: number, at: string): Promise<boolean>;
   /** Every dead row due again at `at`; returns how many. */
   retryDead(at: string): Promise<number>;
-  /** Every status counted (reads every row: for the CLI and tests, not for each scrape). */
+  /** Every status counted (reads every row: a check of the whole outbox, as the tests make; not for each scrape). */
   counts(): Promise<AlertCounts>;
   /** Pending and dead only, from their partial indexes (cheap: /metrics asks on every scrape). */
   backlog(): Promise<AlertBacklog>;

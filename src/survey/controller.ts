@@ -2,10 +2,8 @@
 // Every offered or declined survey leaves exactly one survey_outcome row; no caller is left in silence.
 // Who is surveyed is eligibility.ts, a running survey's answers are its session (session.ts), and how
 // it ended is outcomes.ts: this file sequences them for each caller and owns shutdown.
-import { CallAlerts, teamOf } from '../alerts/call-alerts.js';
+import { CallAlerts, teamOf, type AlertRules } from '../alerts/call-alerts.js';
 import { linkFor, reachableNumber } from '../links/link-fallback.js';
-import type { AlertsConfig } from '../config/alerts.js';
-import type { TeamsSource } from '../config/teams.js';
 import type { Ivr, LinkFallbackConfig, QueueConfig } from '../config/schema.js';
 import type { SurveyOutcomeKind } from '../db/schema.js';
 import type { StepContext } from '../ivr/context.js';
@@ -45,7 +43,7 @@ export interface SurveyControllerDeps {
   readonly surveyedCallers?: SurveyedCallerStore;
   readonly callerHashKey?: string | undefined;
   /** [alerts]: rules whose deliveries an answer puts in the outbox; the team in them from teams.toml. */
-  readonly alerts?: { readonly config: AlertsConfig; readonly teams?: TeamsSource | undefined } | undefined;
+  readonly alerts?: AlertRules | undefined;
 }
 
 /** Hooks for metrics; all optional. */
@@ -242,12 +240,10 @@ export class SurveyController {
     }
   }
 
-  /** max_duration counts from the moment the caller entered the app, waits for a claim included. */
   /** This call's alert rules, or none when [alerts] has no rules. */
-  private callAlerts(identity: { readonly callId: string; readonly agentId: string; readonly queueId: string }, ivr: string): CallAlerts | undefined {
+  private callAlerts(identity: { readonly callId: string; readonly agentId: string; readonly queueId: string }, ivr: string, teamId: string | undefined): CallAlerts | undefined {
     const alerts = this.deps.alerts;
     if (!alerts || alerts.config.rules.length === 0) return undefined;
-    const teamId = alerts.teams ? teamOf(alerts.teams.current(), identity.agentId) : undefined;
     return new CallAlerts(alerts.config, { callId: identity.callId, agentId: identity.agentId, queueId: identity.queueId, teamId, ivr });
   }
 
@@ -259,6 +255,8 @@ export class SurveyController {
     readonly rated: boolean;
     readonly hungUpInQuestion: boolean;
     readonly callAlerts: CallAlerts | undefined;
+    /** The agent's team, for the link's delivery as for the alerts. */
+    readonly teamId: string | undefined;
     readonly session: SurveySession;
     readonly linkFallback: LinkFallbackConfig | undefined;
     readonly callerNumber: string | undefined;
@@ -271,12 +269,11 @@ export class SurveyController {
     const alerts = ending.hungUpInQuestion ? (ending.callAlerts?.abandoned(ending.session.answers, at) ?? []) : [];
     const { identity, ivr, linkFallback } = ending;
     if (!linkFallback || ivr.headline === undefined) return { alerts };
-    const teams = this.deps.alerts?.teams;
     const alertsConfig = this.deps.alerts?.config;
     const link = linkFor(
       linkFallback,
       alertsConfig?.publicUrl ?? '',
-      { ...identity, teamId: teams ? teamOf(teams.current(), identity.agentId) : undefined, ivr: ivr.name, questionId: ivr.headline, callerNumber: ending.callerNumber },
+      { ...identity, teamId: ending.teamId, ivr: ivr.name, questionId: ivr.headline, callerNumber: ending.callerNumber },
       { outcome: ending.outcome, rated: ending.rated },
       at,
     );
@@ -299,6 +296,7 @@ export class SurveyController {
     return { alerts: [...alerts, link.delivery], link: link.link };
   }
 
+  /** max_duration counts from the moment the caller entered the app, waits for a claim included. */
   private surveyTimeLeftMs(ivr: Ivr, startedAt: Date): number {
     return Math.max(0, ivr.max_duration_ms - (this.now().getTime() - startedAt.getTime()));
   }
@@ -336,7 +334,9 @@ export class SurveyController {
     if (this.forcedStop) survey.abort(this.forcedStop);
     entry.abort = (reason) => survey.abort(reason);
     const deadline = setTimeout(() => survey.abort(new SurveyDeadlineError(ivr.max_duration_ms)), this.surveyTimeLeftMs(ivr, startedAt));
-    const callAlerts = this.callAlerts(identity, ivr.name);
+    // Read once per call: teams.toml may be reloaded while the caller answers.
+    const teamId = teamOf(this.deps.alerts, identity.agentId);
+    const callAlerts = this.callAlerts(identity, ivr.name, teamId);
     const session = new SurveySession(
       { identity, ivr: ivr.name, answers: this.deps.answers, digits, log, now: this.now, observer: this.deps.observer, language: language.language, alerts: callAlerts },
       ivr.step[0]!.id,
@@ -406,7 +406,7 @@ export class SurveyController {
       score: rating?.value,
       consent: session.consentGiven,
       wasLive: true,
-      followUps: this.endingFollowUps({ ...args, outcome, rated: rating !== undefined, hungUpInQuestion: hungUpInQuestion(end, inQuestion), callAlerts, session, log }),
+      followUps: this.endingFollowUps({ ...args, outcome, rated: rating !== undefined, hungUpInQuestion: hungUpInQuestion(end, inQuestion), callAlerts, teamId, session, log }),
     });
     log.info({ outcome, reason, attempts, last_step: end.lastStep, score: rating?.value }, 'survey ended');
   }
