@@ -9,6 +9,7 @@ import type { AriServer } from './config/load.js';
 import type { Ivr, QueueConfig } from './config/schema.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { MediaServerView } from './sip/media-servers.js';
 import type { Storage } from './storage/ports.js';
 import { Admission } from './survey/admission.js';
 import { SurveyClaims } from './survey/claims.js';
@@ -72,6 +73,8 @@ export interface AriSurveyEngine {
   readonly telephony: AriTelephony;
   /** Every server's connection state, for /readyz. */
   readonly readiness: TelephonyReadiness;
+  /** What the SIP front door picks media servers by: each server's connection and its live surveys. */
+  readonly mediaServers: MediaServerView;
   /** Starts every server's connection loop (each retries on its own until it connects). */
   start(): void;
   /** Stops every server's connection. */
@@ -108,6 +111,8 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
   const readiness = new ServerStates(telephonies);
   const ariLog = overrides.ariLog ?? log.child({ component: 'ari' });
   const { onCallHandled } = overrides;
+  // Calls in the controller's hands per server, from StasisStart until their outcome is recorded.
+  const liveByServer = new Map<string, number>();
   for (const { name, config: ari, password } of servers) {
     const telephony = new AriTelephony({
       server: name,
@@ -134,6 +139,9 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
       );
     telephony.onCall((call) => {
       const survey = controller.handleCall(call, admission || undefined);
+      liveByServer.set(name, (liveByServer.get(name) ?? 0) + 1);
+      const settled = (): void => void liveByServer.set(name, (liveByServer.get(name) ?? 1) - 1);
+      survey.then(settled, settled);
       onCallHandled?.(call.channel.id, survey, name);
     });
     telephonies.push(telephony);
@@ -144,6 +152,10 @@ export function buildAriSurveyEngine(options: AriSurveyEngineOptions): AriSurvey
     telephonies,
     telephony: telephonies[0]!,
     readiness,
+    mediaServers: {
+      isReady: (server) => telephonies.find((telephony) => telephony.server === server)?.state === 'connected',
+      liveSurveys: (server) => liveByServer.get(server) ?? 0,
+    },
     start: () => {
       for (const telephony of telephonies) telephony.start();
     },

@@ -14,6 +14,8 @@ import { AlertDelivery } from './alerts/delivery.js';
 import { AlertOutboxPurge } from './alerts/outbox-purge.js';
 import { RecordingRetention } from './results/recording-retention.js';
 import { ResultService } from './results/service.js';
+import { mediaServersOf } from './config/sip.js';
+import { SipFrontDoor } from './sip/front-door.js';
 import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/ports.js';
 import { liveQueueNames } from './survey/survey-config.js';
@@ -101,6 +103,20 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
   live.afterApplied(() => ari.telephonies.forEach((telephony) => telephony.forgetSounds()));
 
   const { controller, claims } = ari;
+  // The SIP front door ([sip]): callers of any PBX, relayed to the [[ari]] servers with a sip_uri.
+  const frontDoor = config.sip
+    ? new SipFrontDoor({
+        config: config.sip,
+        mediaServers: mediaServersOf(config.ariServers),
+        view: ari.mediaServers,
+        queues: () => live.holder.current().queues,
+        ratings: storage.ratings,
+        answers: storage.answers,
+        outcomes: storage.outcomes,
+        log: log.child({ component: 'sip' }),
+        metrics,
+      })
+    : undefined;
   const limiter = new RateLimiter();
   // Engines sharing a database share each key's rate limit through it (see shared-limits.ts).
   const sharedLimits = storage.sharedByEngines
@@ -119,6 +135,7 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
     storage,
     log,
     telephony: ari.readiness,
+    ...(frontDoor && { sip: frontDoor }),
     metrics,
     limiter,
     serveMetrics: !metricsListener,
@@ -176,6 +193,7 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
     log.info({ server: name, url: server.url, app: server.app, rest_transport: server.rest_transport }, 'ARI server configured');
   }
   ari.start();
+  frontDoor?.start();
   log.info(
     { address: server.address(), metrics_address: metricsServer?.address(), engine_id: config.engineId, db: storage.description, queues: config.queues.size, ivrs: config.ivrs.size },
     'cc-csat started',
@@ -188,8 +206,11 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
       stopping = true;
       const graceMs = engine.survey.shutdown_grace_ms;
       log.info({ signal, live_surveys: controller.liveCount, grace_ms: graceMs }, 'shutting down: no new surveys, finishing live ones');
+      frontDoor?.stopAccepting();
       const drained = await controller.drain(graceMs);
       log.info(drained, 'live surveys settled');
+      // After the drain: the surveys' hangups reached the PBXs through the front door's dialogs.
+      frontDoor?.stop();
       await ari.stop();
       await claims.stop();
       await results.stop();

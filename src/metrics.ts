@@ -55,6 +55,28 @@ export class Metrics {
     labelNames: ['server'] as const,
     registers: [this.registry],
   });
+  // The SIP front door ([sip]); at zero while it is off.
+  readonly sipConnected = new Gauge({ name: 'cc_csat_sip_connected', help: '1 when connected to drachtio-server ([sip]), else 0', registers: [this.registry] });
+  readonly sipReconnects = new Counter({ name: 'cc_csat_sip_reconnect_attempts_total', help: 'drachtio-server connection attempts after a failure or a drop', registers: [this.registry] });
+  readonly sipInvites = new Counter({
+    name: 'cc_csat_sip_invites_total',
+    help: 'INVITEs to the front door by result: relayed, forbidden, challenged, bad_request, unknown_queue, not_surveyed, unavailable, cancelled, failed',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly sipRelayFailures = new Counter({
+    name: 'cc_csat_sip_relay_failures_total',
+    help: 'Relays to a media server ([[ari]] name) that failed, the caller then tried on the next one',
+    labelNames: ['server'] as const,
+    registers: [this.registry],
+  });
+  readonly sipCallsLive = new Gauge({ name: 'cc_csat_sip_calls_live', help: 'Calls relayed by the front door and not yet ended, setups included', registers: [this.registry] });
+  readonly sipSetup = new Histogram({
+    name: 'cc_csat_sip_setup_seconds',
+    help: 'From the INVITE reaching the front door to the media server answering it',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly resultRunDuration = new Histogram({
     name: 'cc_csat_results_run_duration_seconds',
     help: 'Result service run duration, by kind (incremental, full, unchanged)',

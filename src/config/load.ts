@@ -1,5 +1,6 @@
 // Reads engine.toml, queues.toml and ivr/*.toml once at startup, validates them in two passes
 // (shape, then cross-references) and returns one frozen, typed config. Nothing else reads config files.
+import { checkSip, sipConfig, type SipConfig } from './sip.js';
 import { hostname } from 'node:os';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
@@ -46,6 +47,8 @@ export interface AppConfig {
   readonly callerHashKey: string | undefined;
   /** [alerts]: rules, and destinations with their secrets. */
   readonly alerts: AlertsConfig;
+  /** [sip]: the SIP front door, secrets resolved; undefined when it is off. */
+  readonly sip: SipConfig | undefined;
 }
 
 export interface AriServer {
@@ -190,6 +193,7 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
   const hashKey = callerHashKey(engineShown, engine, queuesShown, queuesParsed.ok ? queuesParsed.value.queue.map((queue, index) => [index, queue] as const) : wellFormedQueues(queuesPath), env);
   problems.push(...hashKey.problems);
   problems.push(...checkAlerts(engineShown, engine, queuesParsed.ok ? new Set(queues.keys()) : undefined, env));
+  problems.push(...checkSip(engineShown, engine.sip, Array.isArray(engine.ari) ? engine.ari : [engine.ari], env));
   const teamsPath = resolve(cwd, engine.paths.teams);
   // Optional: a contact center without teams has no file to write.
   const teamsParsed = existsSync(teamsPath) ? parseFile(TeamsFileSchema, teamsPath, displayName(teamsPath, cwd)) : ({ ok: true, value: { team: [] } } as const);
@@ -224,5 +228,6 @@ export function loadConfig(options: { configPath?: string | undefined; cwd: stri
     engineId: engine.engine.id ?? `${hostname()}:${engine.http.port}`,
     callerHashKey: hashKey.key,
     alerts: alertsConfig(engine, env),
+    sip: sipConfig(engine.sip, env),
   });
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isPostgresUrl } from './database-target.js';
 import { identifierProblem } from '../identifiers.js';
 import { closest } from './problems.js';
+import { SipSchema } from './sip.js';
 import { KIND_RANGES, QUESTION_KINDS } from './questions.js';
 
 const isIanaTimeZone = (name: string): boolean => {
@@ -58,6 +59,15 @@ const AriServerSchema = z
     // requests unanswered for this long, new callers are refused the same way. Default: a quarter of
     // request_timeout_ms, early enough that running surveys' requests are still answered in time.
     admission_max_latency_ms: z.number().int().min(1).max(60_000).optional(),
+    // The SIP front door ([sip]) sends callers to this Asterisk at this URI; servers without one get
+    // only their own dialplan's callers. The media server's dialplan turns the X-CSAT-* headers into
+    // Stasis() args (asterisk-dev/conf/extensions.conf, [csat-frontdoor]).
+    sip_uri: z
+      .string()
+      .regex(/^sips?:[^\s<>"]+$/, 'must be a SIP URI, e.g. "sip:csat-survey@10.0.0.5:5060"')
+      .optional(),
+    // The front door sends this server no more callers while it has this many surveys live (503 when every server is full).
+    max_live_surveys: z.number().int().min(1).max(100_000).optional(),
   })
   .refine((ari) => !(ari.password !== undefined && ari.password_env !== undefined), {
     message: 'set either password or password_env, not both',
@@ -334,6 +344,8 @@ export const EngineFileSchema = z.strictObject({
     .prefault({}),
   api_keys: z.array(ApiKeySchema).default([]),
   alerts: AlertsSchema.prefault({}),
+  // The SIP front door (README "Surveys for any PBX"): absent, off.
+  sip: SipSchema.optional(),
   // /metrics is served on the API port unless a port of its own is set (e.g. to keep it off a public interface).
   metrics: z
     .strictObject({

@@ -59,6 +59,8 @@ export interface HttpDeps {
   readonly surveyConfig?: SurveyConfigSource;
   /** /readyz's `config` detail (the loaded config, the last reload). Informational: never makes the engine unready. */
   readonly configStatus?: () => ConfigStatus;
+  /** The SIP front door's connection to drachtio-server, when [sip] is on: /readyz waits for it. */
+  readonly sip?: { readonly state: string };
   /** Serves POST /-/reload (same-host clients only). */
   readonly reload?: () => ReloadOutcome;
 }
@@ -82,10 +84,15 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get('/readyz', async (_req, res) => {
     const database = await probes.answer();
     const { state: ari, servers } = deps.telephony;
-    const ready = database === 'ok' && takesCalls(ari);
+    // With the front door on, callers come in through drachtio-server: without it this engine takes
+    // none of them, and whatever routes PBXs to engines must pick another.
+    const sip = deps.sip?.state;
+    const ready = database === 'ok' && takesCalls(ari) && (sip === undefined || sip === 'connected');
     // A rejected config reload leaves the engine on its previous, valid config: still ready.
     const config = deps.configStatus?.();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', database, ari, ...(servers && { ari_servers: servers }), ...(config && { config }) });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not_ready', database, ari, ...(servers && { ari_servers: servers }), ...(sip !== undefined && { sip }), ...(config && { config }) });
   });
   if (deps.metrics && (deps.serveMetrics ?? true)) app.get('/metrics', deps.metrics.handler());
   if (deps.reload) app.use(reloadRoutes(deps.reload));

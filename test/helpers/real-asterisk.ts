@@ -114,7 +114,7 @@ export async function eventually<T>(
  * The first of `count` consecutive UDP ports on loopback that nobody has bound right now (SIP; sipp's
  * media port is followed by its RTCP and video ports). Below Asterisk's RTP ranges (30000-40000).
  */
-async function freeUdpPorts(count: number): Promise<number> {
+export async function freeUdpPorts(count: number): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
     const base = 20_000 + 2 * Math.floor(Math.random() * 4_990);
     const sockets = [];

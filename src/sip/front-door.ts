@@ -1,0 +1,294 @@
+// The SIP front door: any PBX transfers its caller to a SIP URI of ours after the agent leaves, and
+// the survey runs on one of our Asterisk media servers. The engine connects to drachtio-server
+// (inbound mode) and, for each INVITE: admits only configured peers (403), reads and validates the
+// call's context (400/404/403 with Warning and Reason, a survey_outcome row when there is a call id),
+// picks a ready media server with the fewest live surveys (503 + Retry-After when none), and relays
+// the call there as a B2BUA, the context in headers the media server's dialplan hands to Stasis.
+import type { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import Srf from 'drachtio-srf';
+import type { QueueConfig } from '../config/schema.js';
+import type { SipConfig } from '../config/sip.js';
+import { identifierProblem } from '../identifiers.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { AnswerStore, OutcomeStore, RatingStore } from '../storage/ports.js';
+import { skipReason } from '../survey/eligibility.js';
+import { callContextOf, type CallContext } from './context.js';
+import { MediaServerPool, type MediaServer, type MediaServerView } from './media-servers.js';
+import { PeerAdmission } from './peers.js';
+import { rejectionFor, rejectionHeaders, resultOf, type InviteResult, type Rejection } from './rejections.js';
+import { MEDIA_SERVER_HEADERS, pairDialogs, relayToMediaServer } from './relay.js';
+
+export type SipState = 'connecting' | 'connected' | 'stopped';
+
+export interface SipFrontDoorDeps {
+  readonly config: SipConfig;
+  /** The [[ari]] servers with a sip_uri. */
+  readonly mediaServers: readonly MediaServer[];
+  readonly view: MediaServerView;
+  /** The queues as loaded now (they reload). */
+  readonly queues: () => ReadonlyMap<string, QueueConfig>;
+  readonly ratings: RatingStore;
+  readonly answers: AnswerStore;
+  readonly outcomes: OutcomeStore;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly now?: () => Date;
+}
+
+// Refusals of unknown peers are counted in the metrics, and logged at most once a minute: whatever
+// anybody on the network sends, the log does not grow with it.
+const REFUSED_LOG_INTERVAL_MS = 60_000;
+// A SIP Call-ID as the outcome row's channel_id: bounded like any stored identifier.
+const MAX_CHANNEL_ID_CHARS = 128;
+
+export class SipFrontDoor {
+  private readonly srf = new Srf();
+  private readonly pool: MediaServerPool;
+  private readonly peers: PeerAdmission;
+  private readonly warnAgent = hostname().replace(/[^A-Za-z0-9.-]/g, '') || 'cc-csat';
+  private currentState: SipState = 'stopped';
+  private accepting = true;
+  private liveCalls = 0;
+  private refusedSinceLog = 0;
+  private lastRefusedLog = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SipFrontDoorDeps) {
+    this.pool = new MediaServerPool(deps.mediaServers, deps.view);
+    this.peers = new PeerAdmission(deps.config.peers, deps.config.realm);
+    this.now = deps.now ?? (() => new Date());
+    this.srf.invite((req, res) => {
+      this.onInvite(req, res).catch((err: unknown) => {
+        deps.log.error({ err }, 'INVITE handling failed');
+        if (!res.finalResponseSent) res.send(500);
+        this.count('failed');
+      });
+    });
+  }
+
+  get state(): SipState {
+    return this.currentState;
+  }
+
+  /** Calls relayed and not yet ended (setups included). */
+  get calls(): number {
+    return this.liveCalls;
+  }
+
+  /** How loaded each media server looks to the front door (live surveys + setups in progress). */
+  load(server: string): number {
+    return this.pool.load(server);
+  }
+
+  /** Connects to drachtio-server, and again after every drop, backing off up to reconnect_max_delay_ms; never gives up. */
+  start(): void {
+    const { config, log, metrics } = this.deps;
+    this.setState('connecting');
+    this.srf.on('connect', (err: Error | null, hostport: string) => {
+      if (err) {
+        // A wrong secret: drachtio-server closes the socket, and the reconnect loop keeps trying (the
+        // operator fixes the secret, or the server's).
+        log.error({ err: err.message }, 'drachtio-server refused the connection (check [sip] secret)');
+        return;
+      }
+      log.info({ drachtio: `${config.drachtioHost}:${config.drachtioPort}`, sip: hostport }, 'SIP front door connected to drachtio-server');
+      this.setState('connected');
+    });
+    // The typings know only the SIP request events; 'close' and 'reconnecting' are the connection's.
+    const connection = this.srf as unknown as EventEmitter;
+    connection.on('close', () => {
+      if (this.currentState === 'stopped') return;
+      if (this.currentState === 'connected') log.warn('SIP front door lost drachtio-server; reconnecting');
+      this.setState('connecting');
+    });
+    connection.on('reconnecting', () => metrics.sipReconnects.inc());
+    // Without a listener an 'error' event would be thrown; the reconnect loop handles the cause.
+    this.srf.on('error', (err: Error) => log.debug({ err: err.message }, 'drachtio-server connection error'));
+    // The typings know no `reconnect`; drachtio-srf's wire protocol backs off 1.7x per try, capped here.
+    (this.srf.connect as (options: Record<string, unknown>) => void)({
+      host: config.drachtioHost,
+      port: config.drachtioPort,
+      secret: config.secret,
+      reconnect: { retryMaxDelay: config.reconnectMaxDelayMs },
+    });
+  }
+
+  /** New INVITEs get 503 (shutting_down) from here on; calls already relayed go on. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Disconnects from drachtio-server (after the live surveys drained: their BYEs went through us). */
+  stop(): void {
+    this.accepting = false;
+    this.setState('stopped');
+    this.srf.disconnect();
+  }
+
+  private setState(state: SipState): void {
+    this.currentState = state;
+    this.deps.metrics.sipConnected.set(state === 'connected' ? 1 : 0);
+  }
+
+  private async onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const receivedAt = performance.now();
+    const startedAt = this.now();
+    const decision = this.peers.decide({ sourceAddress: req.source_address, authorization: req.get('Authorization'), method: req.method });
+    if (decision.kind === 'challenge') {
+      res.send(401, { headers: { 'WWW-Authenticate': decision.wwwAuthenticate } });
+      this.count('challenged');
+      return;
+    }
+    if (decision.kind === 'forbidden') {
+      this.reject(res, { status: 403, phrase: 'Forbidden', why: decision.why });
+      this.count('forbidden');
+      this.logRefusedPeer();
+      return;
+    }
+    const log = this.deps.log.child({ peer: decision.peer, sip_call_id: (req.get('Call-ID') ?? '').slice(0, MAX_CHANNEL_ID_CHARS) });
+    const parsed = callContextOf({ get: (name) => req.get(name), uri: req.uri }, this.deps.config.headers);
+    if (!parsed.ok) {
+      const rejection = rejectionFor(parsed.reason, this.deps.config.retryAfterSeconds);
+      log.info({ reason: parsed.reason }, 'INVITE refused: its call context is unusable');
+      await this.recordRefusal(req, startedAt, { callId: parsed.callId, agentId: undefined, queueId: undefined }, parsed.reason);
+      this.reject(res, rejection);
+      this.count(resultOf(rejection));
+      return;
+    }
+    const { context } = parsed;
+    const callLog = log.child({ call_id: context.identity.callId, agent_id: context.identity.agentId, queue_id: context.identity.queueId });
+    let skip: string | undefined;
+    try {
+      skip = await skipReason(context.identity, {
+        accepting: this.accepting,
+        queues: this.deps.queues(),
+        ratings: this.deps.ratings,
+        answers: this.deps.answers,
+        // The engine checks again when the call reaches Stasis on the media server, where it knows.
+        surveyedHereOnAnotherChannel: () => false,
+        talkSeconds: async () => context.talkSeconds,
+      });
+    } catch (err) {
+      callLog.error({ err }, 'INVITE refused: the database could not be asked whether the call was rated');
+      this.reject(res, { status: 503, phrase: 'Service Unavailable', why: 'database_unavailable', retryAfterSeconds: this.deps.config.retryAfterSeconds });
+      this.count('unavailable');
+      return;
+    }
+    if (skip) {
+      const rejection = rejectionFor(skip, this.deps.config.retryAfterSeconds);
+      callLog.info({ reason: skip, status: rejection.status }, 'INVITE refused: no survey for this call');
+      if (skip !== 'shutting_down') await this.recordRefusal(req, startedAt, context.identity, skip);
+      this.reject(res, rejection);
+      this.count(resultOf(rejection));
+      return;
+    }
+    await this.relay(req, res, context, callLog, receivedAt);
+  }
+
+  private async relay(req: Srf.SrfRequest, res: Srf.SrfResponse, context: CallContext, log: Logger, receivedAt: number): Promise<void> {
+    const choice = this.pool.choose();
+    if (choice.kind === 'none') {
+      log.warn({ why: choice.why }, 'INVITE refused: no media server can take the caller');
+      this.reject(res, { status: 503, phrase: 'Service Unavailable', why: choice.why, retryAfterSeconds: this.deps.config.retryAfterSeconds });
+      this.count('unavailable');
+      return;
+    }
+    const { identity, talkSeconds } = context;
+    const headers: Record<string, string> = {
+      [MEDIA_SERVER_HEADERS.callId]: identity.callId!,
+      [MEDIA_SERVER_HEADERS.agentId]: identity.agentId!,
+      [MEDIA_SERVER_HEADERS.queueId]: identity.queueId!,
+      ...(talkSeconds !== undefined && { [MEDIA_SERVER_HEADERS.talkSeconds]: String(talkSeconds) }),
+    };
+    this.liveCalls++;
+    this.deps.metrics.sipCallsLive.set(this.liveCalls);
+    let counted = true;
+    const callEnded = (): void => {
+      if (!counted) return;
+      counted = false;
+      this.liveCalls--;
+      this.deps.metrics.sipCallsLive.set(this.liveCalls);
+    };
+    try {
+      const result = await relayToMediaServer(this.srf, req, res, choice.servers, headers, {
+        attempting: (server) => this.pool.settingUpOn(server),
+        failed: (server, status) => {
+          this.deps.metrics.sipRelayFailures.inc({ server });
+          log.warn({ server, status }, 'media server refused the call; trying the next one');
+        },
+      });
+      switch (result.kind) {
+        case 'relayed':
+          this.deps.metrics.sipSetup.observe((performance.now() - receivedAt) / 1000);
+          log.info({ server: result.server }, 'caller relayed to a media server');
+          pairDialogs(result.uas, result.uac, callEnded, (err) => log.debug({ err }, 'BYE to the other side not sent (already gone)'));
+          this.count('relayed');
+          return;
+        case 'cancelled':
+          callEnded();
+          log.info('caller hung up during setup');
+          this.count('cancelled');
+          return;
+        case 'failed':
+          callEnded();
+          log.warn({ attempts: result.attempts }, 'every media server refused the call');
+          if (!result.answered) {
+            this.reject(res, { status: 503, phrase: 'Service Unavailable', why: 'media servers refused the call', retryAfterSeconds: this.deps.config.retryAfterSeconds });
+          }
+          this.count('failed');
+          return;
+      }
+    } catch (err) {
+      callEnded();
+      throw err;
+    }
+  }
+
+  /** A skipped survey_outcome row for a refused INVITE that names a usable call id; nothing else is stored. */
+  private async recordRefusal(req: Srf.SrfRequest, startedAt: Date, identity: { callId: string | undefined; agentId: string | undefined; queueId: string | undefined }, reason: string): Promise<void> {
+    const callId = identity.callId;
+    if (callId === undefined || identifierProblem(callId, 'call_id') !== undefined) return;
+    const usable = (value: string | undefined, what: string): string | null => (value !== undefined && identifierProblem(value, what) === undefined ? value : null);
+    try {
+      await this.deps.outcomes.insert({
+        call_id: callId,
+        channel_id: `sip:${req.get('Call-ID') ?? ''}`.slice(0, MAX_CHANNEL_ID_CHARS),
+        agent_id: usable(identity.agentId, 'agent_id'),
+        queue_id: usable(identity.queueId, 'queue_id'),
+        ivr: null,
+        outcome: 'skipped',
+        reason,
+        attempts: 0,
+        last_step: null,
+        score: null,
+        started_at: startedAt.toISOString(),
+        ended_at: this.now().toISOString(),
+        server: null,
+        consent: null,
+      });
+      this.deps.metrics.surveyObserver().surveyEnded('skipped', false, reason);
+    } catch (err) {
+      this.deps.log.error({ err, call_id: callId }, 'could not record the refused INVITE as a survey outcome');
+    }
+  }
+
+  private reject(res: Srf.SrfResponse, rejection: Rejection): void {
+    if (res.finalResponseSent) return;
+    res.send(rejection.status, rejection.phrase, { headers: rejectionHeaders(rejection, this.warnAgent) });
+  }
+
+  private count(result: InviteResult): void {
+    this.deps.metrics.sipInvites.inc({ result });
+  }
+
+  private logRefusedPeer(): void {
+    this.refusedSinceLog++;
+    const now = Date.now();
+    if (now - this.lastRefusedLog < REFUSED_LOG_INTERVAL_MS) return;
+    this.deps.log.warn({ refused: this.refusedSinceLog }, 'INVITEs from peers not in [[sip.peer]] refused (403) since the last such line');
+    this.refusedSinceLog = 0;
+    this.lastRefusedLog = now;
+  }
+}
