@@ -169,6 +169,17 @@ password_env = "TEST_TRUNK_PASSWORD"
     await eventually(async () => (await metric('cc_csat_sip_calls_live')) === 0, 10_000, 'no relayed call left open');
   });
 
+  test('the caller hangs up mid-survey: the BYE reaches the media server, the survey ends abandoned, nothing rated', async () => {
+    const run = await sippTransfer({ frontDoorPort: drachtio.sipPort, digit: '1', prefix: 'pbx-bye', agent: 'agent-010', queue: 'sales-queue', calls: 2, rate: 2, scenario: 'pbx-hangup.xml' });
+    assert.equal(run.code, 0, `${run.output}\n${diagnostics()}`);
+    await eventually(() => outcomesFor('pbx-bye-1').length + outcomesFor('pbx-bye-2').length === 2, 20_000, () => `both surveys ended\n${diagnostics()}`, 100);
+    for (const callId of ['pbx-bye-1', 'pbx-bye-2']) {
+      assert.deepEqual(outcomesFor(callId).map((row) => [row.outcome, row.reason]), [['abandoned', 'caller_hung_up']], callId);
+    }
+    assert.equal(ratings('pbx-bye-').length, 0);
+    await eventually(async () => (await metric('cc_csat_sip_calls_live')) === 0, 10_000, 'no relayed call left open');
+  });
+
   test('bad or missing context: 4xx with a Warning and Reason saying why, nothing stored', async () => {
     const cases: Array<{ headers: Record<string, string>; uriParams?: string; status: number; why: RegExp; callId?: string; row?: string }> = [
       { headers: { 'X-CSAT-Agent-Id': 'agent-1', 'X-CSAT-Queue': 'sales-queue' }, status: 400, why: /no_call_id/ },
@@ -258,6 +269,25 @@ password_env = "TEST_TRUNK_PASSWORD"
     await eventually(async () => (await metric('cc_csat_sip_calls_live')) === 0, 10_000, 'no relayed call left open');
     assert.equal(await metric('cc_csat_sip_invites_total{result="cancelled"}'), 1);
     assert.equal(ratings('slow-').length, 0);
+  });
+
+  test('drachtio-server gone: /readyz 503 with sip connecting; back: the engine reconnects and callers are surveyed again', async () => {
+    assert.deepEqual(((await readyz()).body)['sip'], 'connected');
+    assert.equal(await metric('cc_csat_sip_connected'), 1);
+    await drachtio.kill();
+    await eventually(async () => {
+      const answer = await readyz();
+      return answer.status === 503 && answer.body['sip'] === 'connecting';
+    }, 15_000, () => `/readyz to say the front door is reconnecting\n${diagnostics()}`, 100);
+    assert.equal(await metric('cc_csat_sip_connected'), 0);
+    await drachtio.restart();
+    await eventually(async () => (await readyz()).status === 200, 20_000, () => `the engine back on drachtio-server\n${diagnostics()}`, 100);
+    assert.equal(((await readyz()).body)['sip'], 'connected');
+    assert.ok((await metric('cc_csat_sip_reconnect_attempts_total')) > 0);
+    const run = await sippTransfer({ frontDoorPort: drachtio.sipPort, digit: '3', prefix: 'pbx-after-restart', agent: 'agent-009', queue: 'sales-queue', calls: 2, rate: 2 });
+    assert.equal(run.code, 0, `${run.output}\n${diagnostics()}`);
+    await eventually(() => ratings('pbx-after-restart-').length === 2, 20_000, '2 ratings stored after the reconnect', 100);
+    assert.ok(ratings('pbx-after-restart-').every((rating) => rating.score === 3 && rating.agent_id === 'agent-009'));
   });
 
   test('one media server stopped: new callers all go to the other; both stopped: 503 with Retry-After', async () => {

@@ -16,6 +16,7 @@ pcap="/usr/share/sip-tester/dtmf_2833_${digit}.pcap"
 [ -f "$pcap" ] || { echo "no DTMF pcap for '$digit'" >&2; exit 2; }
 scenario="$(mktemp --suffix=.xml)"
 trap 'rm -f "$scenario"' EXIT
-sed "s#@DTMF_PCAP@#${pcap}#" "$(dirname "$0")/pbx-transfer.xml" > "$scenario"
+# SCENARIO=pbx-hangup.xml: the caller hangs up during the question instead.
+sed "s#@DTMF_PCAP@#${pcap}#" "$(dirname "$0")/${SCENARIO:-pbx-transfer.xml}" > "$scenario"
 sipp -sf "$scenario" -s csat -m 1 -l 1 -i 127.0.0.1 -p 5072 -mp 6200 -timeout 90s -trace_err -nostdin \
   -key call_prefix "${CALL_PREFIX:-pbx-$(date +%s)}" -key agent "${AGENT:-agent-001}" -key queue "${QUEUE:-sales-queue}" "$@" "$target"

@@ -71,7 +71,7 @@ export const SipSchema = z
         talk_seconds: headerName.default('X-CSAT-Talk-Seconds'),
       })
       .prefault({}),
-    peer: z.array(SipPeerSchema).min(1, 'needs at least one [[sip.peer]]: without one every INVITE would be refused'),
+    peer: z.array(SipPeerSchema).min(1, 'needs at least one [[sip.peer]]: without one every INVITE would be refused').prefault([]),
   })
   .refine((sip) => !(sip.secret !== undefined && sip.secret_env !== undefined), { message: 'set either secret or secret_env, not both' })
   .refine((sip) => sip.secret !== undefined || sip.secret_env !== undefined, { message: "set secret_env (or secret): drachtio-server's admin secret" });

@@ -12,9 +12,11 @@ import { freePort, within } from './wait.js';
 
 export class DrachtioServer {
   private log = '';
+  private child!: ChildProcess;
 
   private constructor(
-    readonly child: ChildProcess,
+    private readonly binary: string,
+    private readonly conf: string,
     readonly adminPort: number,
     readonly sipPort: number,
     readonly secret: string,
@@ -36,29 +38,50 @@ export class DrachtioServer {
 </drachtio>
 `,
     );
-    const child = spawn(binary, ['-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = new DrachtioServer(binary, conf, adminPort, sipPort, secret, dir);
+    await server.launch();
+    return server;
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn(this.binary, ['-f', this.conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
     killOnExit(child);
-    const server = new DrachtioServer(child, adminPort, sipPort, secret, dir);
     const keep = (chunk: Buffer): void => {
-      server.log = (server.log + chunk.toString()).slice(-65_536);
+      this.log = (this.log + chunk.toString()).slice(-65_536);
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
+    const from = this.log.length;
     await eventually(
       () => {
-        if (child.exitCode !== null) throw new Error(`drachtio-server exited (${child.exitCode})\n${server.log}`);
+        if (child.exitCode !== null) throw new Error(`drachtio-server exited (${child.exitCode})\n${this.log}`);
         // Its last start-up line: the admin port and the SIP stack are up.
-        return server.log.includes('Starting sofia event loop');
+        return this.log.slice(from).includes('Starting sofia event loop');
       },
       20_000,
-      () => `drachtio-server to start\n${server.log}`,
+      () => `drachtio-server to start\n${this.log}`,
       50,
     );
-    return server;
   }
 
   output(): string {
     return this.log;
+  }
+
+  /** SIGKILL, as a crash would (connected applications see their socket drop). */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await within(exited, 10_000, 'drachtio-server to exit after SIGKILL');
+  }
+
+  /** Starts it again on the same ports, with the same secret. */
+  async restart(): Promise<void> {
+    await this.kill();
+    this.log = this.log.slice(-8_192);
+    await this.launch();
   }
 
   async stop(): Promise<void> {
@@ -202,7 +225,18 @@ function okFor(request: string): string {
  * X-CSAT-Call-Id `prefix`-N, the agent and queue; each caller presses `digit` (RFC 4733) during the
  * question. Resolves when sipp exits (0: every call ended with cc-csat's BYE).
  */
-export async function sippTransfer(options: { frontDoorPort: number; digit: string; prefix: string; agent: string; queue: string; calls?: number; rate?: number; timeoutMs?: number }): Promise<SippRun> {
+export async function sippTransfer(options: {
+  frontDoorPort: number;
+  digit: string;
+  prefix: string;
+  agent: string;
+  queue: string;
+  calls?: number;
+  rate?: number;
+  timeoutMs?: number;
+  /** An asterisk-dev/sipp scenario other than pbx-transfer.xml, e.g. pbx-hangup.xml. */
+  scenario?: string;
+}): Promise<SippRun> {
   const calls = options.calls ?? 1;
   const timeoutMs = options.timeoutMs ?? 120_000;
   const dir = mkdtempSync(join(tmpdir(), 'cc-csat-sipp-'));
@@ -217,7 +251,7 @@ export async function sippTransfer(options: { frontDoorPort: number; digit: stri
     '-mp', String(await freeUdpPorts(4)),
     '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
   ];
-  const env = { ...process.env, TMPDIR: dir, CALL_PREFIX: options.prefix, AGENT: options.agent, QUEUE: options.queue };
+  const env = { ...process.env, TMPDIR: dir, CALL_PREFIX: options.prefix, AGENT: options.agent, QUEUE: options.queue, ...(options.scenario && { SCENARIO: options.scenario }) };
   const child = spawn('sh', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   killOnExit(child, true);
   let output = '';
