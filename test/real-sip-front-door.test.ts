@@ -180,6 +180,16 @@ password_env = "TEST_TRUNK_PASSWORD"
     await eventually(async () => (await metric('cc_csat_sip_calls_live')) === 0, 10_000, 'no relayed call left open');
   });
 
+  test('the PBX holds and resumes the call (re-INVITEs): Asterisk sees both, the survey goes on and the rating is stored', async () => {
+    const since = media.map((asterisk) => asterisk.events.all.length);
+    const run = await sippTransfer({ frontDoorPort: drachtio.sipPort, digit: '5', prefix: 'pbx-hold', agent: 'agent-011', queue: 'sales-queue', calls: 1, scenario: 'pbx-hold.xml' });
+    assert.equal(run.code, 0, `${run.output}\n${diagnostics()}`);
+    await eventually(() => ratings('pbx-hold-').length === 1, 20_000, 'the rating after hold and resume', 100);
+    assert.equal(ratings('pbx-hold-')[0]!.score, 1);
+    const seen = media.flatMap((asterisk, index) => asterisk.events.all.slice(since[index]).filter((event) => event.type === 'ChannelHold' || event.type === 'ChannelUnhold').map((event) => event.type));
+    assert.deepEqual(seen, ['ChannelHold', 'ChannelUnhold'], 'the media server saw the hold and the resume');
+  });
+
   test('bad or missing context: 4xx with a Warning and Reason saying why, nothing stored', async () => {
     const cases: Array<{ headers: Record<string, string>; uriParams?: string; status: number; why: RegExp; callId?: string; row?: string }> = [
       { headers: { 'X-CSAT-Agent-Id': 'agent-1', 'X-CSAT-Queue': 'sales-queue' }, status: 400, why: /no_call_id/ },

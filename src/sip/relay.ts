@@ -76,8 +76,12 @@ export async function relayToMediaServer(
 
 /**
  * BYE from either side ends the other: the caller hanging up ends the survey, the survey's hangup
- * ends the caller's call. `ended` once, whichever side went first; `onError` when the BYE to the
- * other side could not be sent (that side is gone already: its own timers end it).
+ * ends the caller's call. `ended` once, whichever side went first; `onError` when a request to the
+ * other side failed (a BYE to a side already gone: its own timers end it).
+ *
+ * A re-INVITE with new SDP (a PBX moving its media after the transfer, hold and resume) goes on to
+ * the other side and its answer comes back; without that, Asterisk would keep sending the survey to
+ * the address the call started with. SIP INFO (DTMF from PBXs that send keys that way) goes on too.
  */
 export function pairDialogs(uas: Srf.Dialog, uac: Srf.Dialog, ended: () => void, onError: (err: unknown) => void): void {
   let done = false;
@@ -89,4 +93,28 @@ export function pairDialogs(uas: Srf.Dialog, uac: Srf.Dialog, ended: () => void,
   };
   uas.on('destroy', end(uac));
   uac.on('destroy', end(uas));
+  for (const [from, to] of [
+    [uas, uac],
+    [uac, uas],
+  ] as const) {
+    from.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      (to.modify(req.body) as Promise<string>).then(
+        (sdp) => res.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }),
+        (err: unknown) => {
+          onError(err);
+          res.send((err as { status?: number }).status ?? 488);
+        },
+      );
+    });
+    from.on('info', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      const contentType = req.get('Content-Type');
+      to.request({ method: 'INFO', headers: contentType ? { 'Content-Type': contentType } : {}, body: req.body } as unknown as Srf.SrfRequest).then(
+        (answer) => res.send(answer.status),
+        (err: unknown) => {
+          onError(err);
+          res.send(500);
+        },
+      );
+    });
+  }
 }

@@ -168,6 +168,8 @@ const KEPT_EVENTS = new Set([
   'ChannelDestroyed',
   'ChannelHangupRequest',
   'ChannelDialplan',
+  'ChannelHold',
+  'ChannelUnhold',
 ]);
 
 /**
