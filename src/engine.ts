@@ -21,6 +21,8 @@ import type { Storage } from './storage/ports.js';
 import { liveQueueNames } from './survey/survey-config.js';
 
 const SHARED_LIMITS_INTERVAL_MS = 1000;
+// After the surveys drained, how long their BYEs (Asterisk -> front door -> PBX) get to pass.
+const FRONT_DOOR_DRAIN_MS = 3000;
 
 /** `reloadConfig`: loadConfig as the CLI ran it (same --config, working directory, environment), for SIGHUP and file changes. */
 export async function runEngine(config: AppConfig, options: { reloadConfig: () => AppConfig; cwd: string }): Promise<number> {
@@ -209,8 +211,13 @@ export async function runEngine(config: AppConfig, options: { reloadConfig: () =
       frontDoor?.stopAccepting();
       const drained = await controller.drain(graceMs);
       log.info(drained, 'live surveys settled');
-      // After the drain: the surveys' hangups reached the PBXs through the front door's dialogs.
-      frontDoor?.stop();
+      // The surveys' hangups reach the PBXs through the front door's dialogs: let them pass, then
+      // hang up whatever is left before letting go of drachtio-server.
+      if (frontDoor) {
+        const { hungUp } = await frontDoor.drain(FRONT_DOOR_DRAIN_MS);
+        if (hungUp > 0) log.warn({ hung_up: hungUp }, 'front door calls still up after the surveys drained were hung up');
+        frontDoor.stop();
+      }
       await ari.stop();
       await claims.stop();
       await results.stop();

@@ -12,6 +12,7 @@ import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
 import { DrachtioServer, SipUdpClient, sippTransfer, type SipResponse } from './helpers/drachtio.js';
 import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
 import { ARI_PASSWORD, RealAsterisk, SHIPPED_IVR, eventually } from './helpers/real-asterisk.js';
+import { within } from './helpers/wait.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
 const DRACHTIO = process.env['CC_CSAT_DRACHTIO'];
@@ -48,6 +49,7 @@ describe('SIP front door: drachtio-server, two real Asterisk media servers, sipp
   let tree: ConfigTree;
   let engine: EngineProcess;
   let base: string;
+  let engineEnv: Record<string, string>;
   let db: SqliteDatabase.Database;
   const clients: SipUdpClient[] = [];
 
@@ -141,7 +143,8 @@ username = "trunk-user"
 password_env = "TEST_TRUNK_PASSWORD"
 `,
     );
-    engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir, env: { TEST_DRACHTIO_SECRET: drachtio.secret, TEST_TRUNK_PASSWORD: DIGEST_PASSWORD } });
+    engineEnv = { TEST_DRACHTIO_SECRET: drachtio.secret, TEST_TRUNK_PASSWORD: DIGEST_PASSWORD };
+    engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir, env: engineEnv });
     base = await engine.started(30_000);
     await eventually(async () => (await readyz()).status === 200, 60_000, () => `the engine ready with ARI and drachtio connected\n${diagnostics()}`, 200);
     db = new SqliteDatabase(tree.dbPath, { readonly: true });
@@ -298,6 +301,30 @@ password_env = "TEST_TRUNK_PASSWORD"
     assert.equal(run.code, 0, `${run.output}\n${diagnostics()}`);
     await eventually(() => ratings('pbx-after-restart-').length === 2, 20_000, '2 ratings stored after the reconnect', 100);
     assert.ok(ratings('pbx-after-restart-').every((rating) => rating.score === 3 && rating.agent_id === 'agent-009'));
+  });
+
+  test('SIGTERM: new INVITEs get 503 while the live survey finishes, its hangup relayed to the PBX', async () => {
+    const live = sippTransfer({ frontDoorPort: drachtio.sipPort, digit: '4', prefix: 'pbx-draining', agent: 'agent-012', queue: 'sales-queue', calls: 1 });
+    await eventually(async () => (await metric('cc_csat_surveys_live')) === 1 && (await metric('cc_csat_sip_calls_live')) === 1, 15_000, () => `the survey under way\n${diagnostics()}`, 50);
+    engine.child.kill('SIGTERM');
+    // The engine's own word that it stopped taking callers is the moment to knock.
+    await eventually(() => engine.output().includes('shutting down: no new surveys'), 10_000, () => `the engine to start shutting down\n${diagnostics()}`, 20);
+    const late = await client();
+    late.invite({ headers: context('late-caller') });
+    const refused = await late.finalResponse();
+    assert.equal(refused.status, 503, refused.raw);
+    assert.equal(refused.headers.get('retry-after'), '20');
+    assert.match(refused.headers.get('warning') ?? '', /shutting_down/);
+    const run = await live;
+    assert.equal(run.code, 0, `the live caller rated and got cc-csat's BYE through the front door\n${run.output}\n${diagnostics()}`);
+    assert.equal(await within(engine.exited, 30_000, 'the engine to exit after draining'), 0);
+    assert.deepEqual(outcomesFor('late-caller'), []);
+    // Ratings are read after the engine is gone: the drained survey's was committed before it exited.
+    assert.deepEqual(ratings('pbx-draining-').map((rating) => rating.score), [2]);
+    // Back on duty for the tests that follow.
+    engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir, env: engineEnv });
+    base = await engine.started(30_000);
+    await eventually(async () => (await readyz()).status === 200, 60_000, () => `the restarted engine ready\n${diagnostics()}`, 200);
   });
 
   test('one media server stopped: new callers all go to the other; both stopped: 503 with Retry-After', async () => {

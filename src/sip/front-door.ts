@@ -51,6 +51,9 @@ export class SipFrontDoor {
   private currentState: SipState = 'stopped';
   private accepting = true;
   private liveCalls = 0;
+  /** Relayed calls up now, both legs: hung up by `drain` if still there when the engine stops. */
+  private readonly established = new Set<{ readonly uas: Srf.Dialog; readonly uac: Srf.Dialog }>();
+  private idleWaiters: Array<() => void> = [];
   private refusedSinceLog = 0;
   private lastRefusedLog = 0;
   private readonly now: () => Date;
@@ -120,7 +123,31 @@ export class SipFrontDoor {
     this.accepting = false;
   }
 
-  /** Disconnects from drachtio-server (after the live surveys drained: their BYEs went through us). */
+  /**
+   * After the engine's surveys drained: waits up to `timeoutMs` for their hangups to pass through
+   * (Asterisk's BYE reaches us after the outcome is recorded), then hangs up both legs of any call
+   * still up, so no PBX is left holding a caller on a dialog nobody answers for any more.
+   */
+  async drain(timeoutMs: number): Promise<{ hungUp: number }> {
+    if (this.liveCalls > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const left = [...this.established];
+    await Promise.all(
+      left.flatMap(({ uas, uac }) =>
+        [uas, uac].map((dialog) => Promise.resolve(dialog.destroy() as unknown).catch((err: unknown) => this.deps.log.debug({ err }, 'BYE at shutdown not sent (the leg was gone)'))),
+      ),
+    );
+    return { hungUp: left.length };
+  }
+
+  /** Disconnects from drachtio-server (after `drain`). */
   stop(): void {
     this.accepting = false;
     this.setState('stopped');
@@ -205,11 +232,14 @@ export class SipFrontDoor {
     this.liveCalls++;
     this.deps.metrics.sipCallsLive.set(this.liveCalls);
     let counted = true;
+    let legs: { readonly uas: Srf.Dialog; readonly uac: Srf.Dialog } | undefined;
     const callEnded = (): void => {
       if (!counted) return;
       counted = false;
+      if (legs) this.established.delete(legs);
       this.liveCalls--;
       this.deps.metrics.sipCallsLive.set(this.liveCalls);
+      if (this.liveCalls === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     };
     try {
       const result = await relayToMediaServer(this.srf, req, res, choice.servers, headers, {
@@ -223,7 +253,9 @@ export class SipFrontDoor {
         case 'relayed':
           this.deps.metrics.sipSetup.observe((performance.now() - receivedAt) / 1000);
           log.info({ server: result.server }, 'caller relayed to a media server');
-          pairDialogs(result.uas, result.uac, callEnded, (err) => log.debug({ err }, 'BYE to the other side not sent (already gone)'));
+          legs = { uas: result.uas, uac: result.uac };
+          this.established.add(legs);
+          pairDialogs(result.uas, result.uac, callEnded, (err) => log.debug({ err }, 'a request to the other leg failed (it may be gone already)'));
           this.count('relayed');
           return;
         case 'cancelled':
