@@ -1,5 +1,6 @@
 // `cc-csat <command>`. The only module that reads process-level input (argv, env); everything
 // downstream gets frozen, typed config.
+import { mediaServersOf } from './config/sip.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, ConfigError } from './config/problems.js';
 import { loadConfig, loadEngineFile, type AppConfig, type Env } from './config/load.js';
@@ -127,7 +128,7 @@ const commands: Record<string, Command> = {
     run: async (config) => {
       const enabled = [...config.queues.values()].filter((queue) => queue.after_call.csat_enabled).length;
       console.log(
-        `${config.engineFile}: OK: ${config.queues.size} queues (${enabled} with CSAT enabled), ${config.ivrs.size} IVRs (${[...config.ivrs.keys()].join(', ')}), ${config.teams.size} teams${config.alerts.rules.length > 0 ? `, ${config.alerts.rules.length} alert rules to ${config.alerts.destinations.size} destinations` : ''}`,
+        `${config.engineFile}: OK: ${config.queues.size} queues (${enabled} with CSAT enabled), ${config.ivrs.size} IVRs (${[...config.ivrs.keys()].join(', ')}), ${config.teams.size} teams${config.alerts.rules.length > 0 ? `, ${config.alerts.rules.length} alert rules to ${config.alerts.destinations.size} destinations` : ''}${config.sip ? `, SIP front door on (${config.sip.peers.length} peers, media servers: ${mediaServersOf(config.ariServers).map((server) => server.name).join(', ')})` : ''}`,
       );
       return 0;
     },

@@ -11,6 +11,7 @@ import { DigestChallenger, answerDigest, parseDigest } from '../src/sip/digest.j
 import { MediaServerPool, type MediaServer } from '../src/sip/media-servers.js';
 import { PeerAdmission } from '../src/sip/peers.js';
 import { rejectionFor, rejectionHeaders } from '../src/sip/rejections.js';
+import { runCli } from './helpers/cli.js';
 import { writeConfigTree } from './helpers/config-tree.js';
 
 const SIP = `
@@ -55,6 +56,16 @@ describe('[sip] config', () => {
     ]);
     assert.equal(config.ariServers[0]!.config.sip_uri, 'sip:csat-survey@127.0.0.1:5060');
     assert.equal(load('').sip, undefined);
+  });
+
+  test('cc-csat check-config says the front door is on, with its peers and media servers; a mistake exits 1 naming it', async () => {
+    const tree = writeConfigTree({ engineExtra: SIP, ariExtra: 'sip_uri = "sip:csat-survey@127.0.0.1:5060"' });
+    const ok = await runCli(['check-config', '--config', tree.enginePath], { cwd: tree.dir, env: { DRACHTIO_SECRET: 's', TRUNK_PASSWORD: 'p' } });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /SIP front door on \(2 peers, media servers: asterisk\)/);
+    const missing = await runCli(['check-config', '--config', tree.enginePath], { cwd: tree.dir, env: { TRUNK_PASSWORD: 'p' } });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /sip\.secret_env: environment variable DRACHTIO_SECRET is not set/);
   });
 
   test('mistakes name the file, the path and the problem', () => {
