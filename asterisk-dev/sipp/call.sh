@@ -15,5 +15,6 @@ pcap="/usr/share/sip-tester/dtmf_2833_${digit}.pcap"
 [ -f "$pcap" ] || { echo "no DTMF pcap for '$digit'" >&2; exit 2; }
 scenario="$(mktemp --suffix=.xml)"
 trap 'rm -f "$scenario"' EXIT
-sed "s#@DTMF_PCAP@#${pcap}#" "$(dirname "$0")/csat-caller.xml" > "$scenario"
+# SCENARIO: another scenario of this folder (transfer.sh's PBX scenarios).
+sed "s#@DTMF_PCAP@#${pcap}#" "$(dirname "$0")/${SCENARIO:-csat-caller.xml}" > "$scenario"
 sipp -sf "$scenario" -s 100 -m 1 -l 1 -i 127.0.0.1 -p 5070 -mp 6000 -timeout 90s -trace_err -nostdin "$@" "$target"

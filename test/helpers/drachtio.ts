@@ -4,10 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ASTERISK_DEV, eventually, freeUdpPorts, killOnExit, type SippRun } from './real-asterisk.js';
+import { ASTERISK_DEV, eventually, freeUdpPorts, killOnExit, runSippScript, type SippRun } from './real-asterisk.js';
 import { freePort, within } from './wait.js';
 
 export class DrachtioServer {
@@ -239,40 +239,22 @@ export async function sippTransfer(options: {
 }): Promise<SippRun> {
   const calls = options.calls ?? 1;
   const timeoutMs = options.timeoutMs ?? 120_000;
-  const dir = mkdtempSync(join(tmpdir(), 'cc-csat-sipp-'));
-  const args = [
+  return runSippScript(
     join(ASTERISK_DEV, 'sipp', 'transfer.sh'),
-    options.digit,
-    `127.0.0.1:${options.frontDoorPort}`,
-    '-m', String(calls),
-    '-l', String(calls),
-    '-r', String(options.rate ?? 10),
-    '-p', String(await freeUdpPorts(1)),
-    '-mp', String(await freeUdpPorts(4)),
-    '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
-  ];
-  const env = { ...process.env, TMPDIR: dir, CALL_PREFIX: options.prefix, AGENT: options.agent, QUEUE: options.queue, ...(options.scenario && { SCENARIO: options.scenario }) };
-  const child = spawn('sh', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  killOnExit(child, true);
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-8192);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  try {
-    const code = await within(new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode))), timeoutMs + 30_000, () => `sipp (${calls} transfer(s)) to finish\n${output}`);
-    const errorLog = readdirSync(dir)
-      .filter((file) => file.endsWith('_errors.log'))
-      .map((file) => readFileSync(join(dir, file), 'utf8').slice(-4096))
-      .join('\n');
-    return { code, output: `${output.slice(-4096)}${errorLog ? `\nsipp errors:\n${errorLog}` : ''}` };
-  } finally {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // exited with its group
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
+    [
+      options.digit,
+      `127.0.0.1:${options.frontDoorPort}`,
+      '-m', String(calls),
+      '-l', String(calls),
+      '-r', String(options.rate ?? 10),
+      '-p', String(await freeUdpPorts(1)),
+      '-mp', String(await freeUdpPorts(4)),
+      '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
+    ],
+    {
+      timeoutMs,
+      what: `sipp (${calls} transfer(s))`,
+      env: { CALL_PREFIX: options.prefix, AGENT: options.agent, QUEUE: options.queue, ...(options.scenario && { SCENARIO: options.scenario }) },
+    },
+  );
 }

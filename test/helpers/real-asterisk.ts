@@ -487,48 +487,21 @@ export class RealAsterisk {
    */
   async sipp(options: { digit: string; calls?: number; rate?: number; timeoutMs?: number }): Promise<SippRun> {
     const calls = options.calls ?? 1;
-    const dir = mkdtempSync(join(tmpdir(), 'cc-csat-sipp-'));
-    removeOnExit(dir);
-    const sipPort = await freeUdpPorts(1);
-    const mediaPort = await freeUdpPorts(4);
-    const args = [
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    return runSippScript(
       join(ASTERISK_DEV, 'sipp', 'call.sh'),
-      options.digit,
-      `127.0.0.1:${this.sipPort}`,
-      '-m', String(calls),
-      '-l', String(calls),
-      '-r', String(options.rate ?? 10),
-      '-p', String(sipPort),
-      '-mp', String(mediaPort),
-      '-timeout', `${Math.ceil((options.timeoutMs ?? 120_000) / 1000)}s`,
-    ];
-    // Its own process group, so a test that gives up stops sipp too, not only the shell.
-    // TMPDIR: call.sh's scenario file lands in our dir too, removed even if sipp is killed.
-    const child = spawn('sh', args, { cwd: dir, env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    killOnExit(child, true);
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString()).slice(-8192);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    try {
-      const code = await within(
-        new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode))),
-        (options.timeoutMs ?? 120_000) + 30_000,
-        () => `sipp (${calls} call(s), key ${options.digit}) to finish\n${output}`,
-      );
-      const errors = readdirSync(dir).filter((file) => file.endsWith('_errors.log'));
-      const errorLog = errors.map((file) => readFileSync(join(dir, file), 'utf8').slice(-4096)).join('\n');
-      return { code, output: `${output.slice(-4096)}${errorLog ? `\nsipp errors:\n${errorLog}` : ''}` };
-    } finally {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // exited with its group
-      }
-      rmSync(dir, { recursive: true, force: true });
-    }
+      [
+        options.digit,
+        `127.0.0.1:${this.sipPort}`,
+        '-m', String(calls),
+        '-l', String(calls),
+        '-r', String(options.rate ?? 10),
+        '-p', String(await freeUdpPorts(1)),
+        '-mp', String(await freeUdpPorts(4)),
+        '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
+      ],
+      { timeoutMs, what: `sipp (${calls} call(s), key ${options.digit})` },
+    );
   }
 
   /** Stops Asterisk (SIGTERM; SIGKILL if it has not exited within `timeoutMs`). */
@@ -636,4 +609,41 @@ export async function startReadyEngine(tree: { enginePath: string; dir: string }
     100,
   );
   return { engine, api };
+}
+
+/**
+ * Runs one of asterisk-dev/sipp's scripts (call.sh, transfer.sh) with `args`, in a temp dir of its
+ * own, and resolves when sipp exits, with the end of its output and of its error log. Bounded by
+ * `timeoutMs` plus 30 s; sipp dies with the test process whatever happens.
+ */
+export async function runSippScript(script: string, args: readonly string[], options: { timeoutMs: number; what: string; env?: Record<string, string> }): Promise<SippRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-csat-sipp-'));
+  removeOnExit(dir);
+  // Its own process group, so a test that gives up stops sipp too, not only the shell.
+  // TMPDIR: the script's scenario file lands in our dir too, removed even if sipp is killed.
+  const child = spawn('sh', [script, ...args], { cwd: dir, env: { ...process.env, ...options.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  killOnExit(child, true);
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-8192);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  try {
+    const code = await within(
+      new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode))),
+      options.timeoutMs + 30_000,
+      () => `${options.what} to finish\n${output}`,
+    );
+    const errors = readdirSync(dir).filter((file) => file.endsWith('_errors.log'));
+    const errorLog = errors.map((file) => readFileSync(join(dir, file), 'utf8').slice(-4096)).join('\n');
+    return { code, output: `${output.slice(-4096)}${errorLog ? `\nsipp errors:\n${errorLog}` : ''}` };
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // exited with its group
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
