@@ -131,6 +131,8 @@ drachtio_port = ${drachtio.adminPort}
 secret_env = "TEST_DRACHTIO_SECRET"
 reconnect_max_delay_ms = 500
 retry_after_seconds = 20
+# The "slow-" callers' media servers wait 5 s: past this they are cancelled and the next one tried.
+media_server_timeout_ms = 2000
 
 [[sip.peer]]
 name = "pbx"
@@ -284,6 +286,30 @@ password_env = "TEST_TRUNK_PASSWORD"
     assert.equal(ratings('slow-').length, 0);
   });
 
+  test('media servers that do not answer in time are cancelled one after the other; none answering: 503', async () => {
+    const before = media.map((asterisk) => asterisk.events.all.length);
+    const failuresBefore = (await metric('cc_csat_sip_relay_failures_total{server="media-a"}')) + (await metric('cc_csat_sip_relay_failures_total{server="media-b"}'));
+    const pbx = await client();
+    pbx.invite({ headers: context('slow-timeout') });
+    const response = await pbx.finalResponse(30_000);
+    assert.equal(response.status, 503, response.raw);
+    assert.match(response.headers.get('warning') ?? '', /media servers refused the call/);
+    const failuresAfter = (await metric('cc_csat_sip_relay_failures_total{server="media-a"}')) + (await metric('cc_csat_sip_relay_failures_total{server="media-b"}'));
+    assert.equal(failuresAfter - failuresBefore, 2, 'both media servers tried and given up on');
+    // Each slow media server had the call, and its leg was cancelled, not left ringing.
+    await eventually(
+      () => media.every((asterisk, index) => {
+        const created = asterisk.events.channelsCreated('PJSIP/', before[index]);
+        return created.length > 0 && created.every((channel) => asterisk.events.destroyed(channel));
+      }),
+      15_000,
+      'both media servers to have had the call and hung it up',
+      50,
+    );
+    assert.deepEqual(outcomesFor('slow-timeout'), []);
+    await eventually(async () => (await metric('cc_csat_sip_calls_live')) === 0, 10_000, 'no relayed call left open');
+  });
+
   test('drachtio-server gone: /readyz 503 with sip connecting; back: the engine reconnects and callers are surveyed again', async () => {
     assert.deepEqual(((await readyz()).body)['sip'], 'connected');
     assert.equal(await metric('cc_csat_sip_connected'), 1);
@@ -293,6 +319,10 @@ password_env = "TEST_TRUNK_PASSWORD"
       return answer.status === 503 && answer.body['sip'] === 'connecting';
     }, 15_000, () => `/readyz to say the front door is reconnecting\n${diagnostics()}`, 100);
     assert.equal(await metric('cc_csat_sip_connected'), 0);
+    // Stopped while it cannot reach drachtio-server: a clean exit, like any other.
+    assert.equal(await engine.stop('SIGTERM', 30_000), 0, diagnostics());
+    engine = spawnEngine(['start', '--config', tree.enginePath], { cwd: tree.dir, env: engineEnv });
+    base = await engine.started(30_000);
     await drachtio.restart();
     await eventually(async () => (await readyz()).status === 200, 20_000, () => `the engine back on drachtio-server\n${diagnostics()}`, 100);
     assert.equal(((await readyz()).body)['sip'], 'connected');

@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/problems.js';
 import { sipConfig, type SipPeer } from '../src/config/sip.js';
 import { callContextOf, uriParameters } from '../src/sip/context.js';
-import { DigestChallenger, answerDigest, parseDigest } from '../src/sip/digest.js';
+import { answerDigest, parseDigest } from '../src/sip/digest.js';
 import { MediaServerPool, type MediaServer } from '../src/sip/media-servers.js';
 import { PeerAdmission } from '../src/sip/peers.js';
 import { rejectionFor, rejectionHeaders } from '../src/sip/rejections.js';
@@ -77,10 +77,15 @@ describe('[sip] config', () => {
     assert.match(all(SIP, '', { TRUNK_PASSWORD: 'pw' }), /sip\.secret_env: environment variable DRACHTIO_SECRET is not set/);
     assert.match(all(SIP, '', { DRACHTIO_SECRET: 'x' }), /sip\.peer\[1\]\.password_env: environment variable TRUNK_PASSWORD is not set/);
     assert.match(all(SIP, ''), /sip: no \[\[ari\]\] server has a sip_uri/);
-    assert.match(all(SIP, 'sip_uri = "http://x"'), /ari\.sip_uri: must be a SIP URI/);
+    assert.match(all(SIP, 'sip_uri = "http://x"'), /ari\.sip_uri: must be a sip: URI/);
     assert.match(all('[sip]\n[[sip.peer]]\nname = "p"\naddresses = ["127.0.0.1"]\n'), /sip: set secret_env \(or secret\)/);
     assert.match(all(`${SIP}\n[[sip.peer]]\nname = "half"\naddresses = ["10.1.1.1"]\npassword = "x"\n`), /sip\.peer\[2\]\.username: is required with password/);
     assert.match(all(`${SIP}\n[sip.headers]\ncall_id = "X Bad"\n`), /sip\.headers\.call_id: must be a SIP header name/);
+    assert.match(all(`${SIP}\n[sip.headers]\nagent_id = "From"\n`), /sip\.headers\.agent_id: "From" is a standard SIP header/);
+    assert.match(all(`${SIP}\n[sip.headers]\nqueue = "x-csat-call-id"\n`), /sip\.headers\.queue: "x-csat-call-id" is already headers\.call_id/);
+    assert.match(all(`${SIP}\n[[sip.peer]]\nname = "all"\naddresses = ["0.0.0.0/0"]\n`), /sip\.peer\[2\]\.addresses: a \/0 block admits every address/);
+    assert.match(all(`${SIP}\n[[sip.peer]]\nname = "again"\nusername = "trunk-user"\npassword = "x"\n`), /sip\.peer\[2\]\.username: "trunk-user" is already sip\.peer\[1\]'s username/);
+    assert.match(all(SIP, 'sip_uri = "sips:csat@10.0.0.1"'), /ari\.sip_uri: must be a sip: URI with a user part/);
   });
 });
 
@@ -94,6 +99,7 @@ describe('peers', () => {
         reconnect_max_delay_ms: 1000,
         realm: 'cc-csat',
         retry_after_seconds: 30,
+        media_server_timeout_ms: 8000,
         headers: { call_id: 'X-CSAT-Call-Id', agent_id: 'X-CSAT-Agent-Id', queue: 'X-CSAT-Queue', talk_seconds: 'X-CSAT-Talk-Seconds' },
         peer: [
           { name: 'pbx', addresses: ['10.0.0.0/8', '2001:db8::/32'] },
@@ -103,56 +109,72 @@ describe('peers', () => {
       },
       {},
     )!.peers;
+  const URI = 'sip:csat@survey.example.com;call_id=c-1';
+  const ask = (admission: PeerAdmission, sourceAddress: string, authorization?: string, method = 'INVITE', uri = URI) => admission.decide({ sourceAddress, authorization, method, uri });
+  const challengeOf = (decision: ReturnType<PeerAdmission['decide']>): string => {
+    assert.equal(decision.kind, 'challenge');
+    return (decision as { wwwAuthenticate: string }).wwwAuthenticate;
+  };
+  const answer = (challenge: string, password = 'right', uri = URI, username = 'trunk-user') => answerDigest(challenge, { method: 'INVITE', uri, username, password });
 
-  test('a source inside a peer\'s address or CIDR block is admitted; IPv4 and IPv6', () => {
-    const admission = new PeerAdmission(peers(), 'cc-csat');
-    assert.deepEqual(admission.decide({ sourceAddress: '10.200.3.4', authorization: undefined, method: 'INVITE' }), { kind: 'admitted', peer: 'pbx' });
-    assert.deepEqual(admission.decide({ sourceAddress: '2001:db8:1::5', authorization: undefined, method: 'INVITE' }), { kind: 'admitted', peer: 'pbx' });
+  test("a source inside a peer's address or CIDR block is admitted; IPv4, IPv6 and IPv4-mapped IPv6", () => {
+    const admission = new PeerAdmission(peers(), 'cc-csat', 'secret');
+    assert.deepEqual(ask(admission, '10.200.3.4'), { kind: 'admitted', peer: 'pbx' });
+    assert.deepEqual(ask(admission, '2001:db8:1::5'), { kind: 'admitted', peer: 'pbx' });
+    assert.deepEqual(ask(admission, '::ffff:10.0.0.1'), { kind: 'admitted', peer: 'pbx' });
   });
 
   test('digest: challenged without credentials, admitted with the right password, refused with a wrong one, stale after five minutes', () => {
     let now = 1_800_000_000_000;
-    const admission = new PeerAdmission(peers(), 'cc-csat', () => now);
-    const first = admission.decide({ sourceAddress: '203.0.113.9', authorization: undefined, method: 'INVITE' });
-    assert.equal(first.kind, 'challenge');
-    const challenge = (first as { wwwAuthenticate: string }).wwwAuthenticate;
+    const admission = new PeerAdmission(peers(), 'cc-csat', 'secret', () => now);
+    const challenge = challengeOf(ask(admission, '203.0.113.9'));
     assert.match(challenge, /^Digest realm="cc-csat", nonce="[^"]+", algorithm=MD5, qop="auth"$/);
-    const uri = 'sip:csat@survey.example.com';
-    const right = answerDigest(challenge, { method: 'INVITE', uri, username: 'trunk-user', password: 'right' });
-    assert.deepEqual(admission.decide({ sourceAddress: '203.0.113.9', authorization: right, method: 'INVITE' }), { kind: 'admitted', peer: 'trunk' });
-    const wrong = answerDigest(challenge, { method: 'INVITE', uri, username: 'trunk-user', password: 'wrong' });
-    assert.equal(admission.decide({ sourceAddress: '203.0.113.9', authorization: wrong, method: 'INVITE' }).kind, 'forbidden');
+    assert.deepEqual(ask(admission, '203.0.113.9', answer(challenge)), { kind: 'admitted', peer: 'trunk' });
+    assert.equal(ask(admission, '203.0.113.9', answer(challenge, 'wrong')).kind, 'forbidden');
     // The hash covers the method: an answer computed for another method is no answer.
-    assert.equal(admission.decide({ sourceAddress: '203.0.113.9', authorization: right, method: 'REGISTER' }).kind, 'forbidden');
+    assert.equal(ask(admission, '203.0.113.9', answer(challenge), 'REGISTER').kind, 'forbidden');
     now += 6 * 60_000;
-    const stale = admission.decide({ sourceAddress: '203.0.113.9', authorization: right, method: 'INVITE' });
-    assert.equal(stale.kind, 'challenge');
-    assert.match((stale as { wwwAuthenticate: string }).wwwAuthenticate, /stale=true/);
+    assert.match(challengeOf(ask(admission, '203.0.113.9', answer(challenge))), /stale=true/);
   });
 
-  test('a nonce not issued by this process (forged or from another engine) is not accepted', () => {
-    const admission = new PeerAdmission(peers(), 'cc-csat');
-    const other = new DigestChallenger('cc-csat');
-    const forged = answerDigest(other.challenge(), { method: 'INVITE', uri: 'sip:csat@x', username: 'trunk-user', password: 'right' });
-    assert.equal(admission.decide({ sourceAddress: '203.0.113.9', authorization: forged, method: 'INVITE' }).kind, 'forbidden');
-    assert.equal(admission.decide({ sourceAddress: '203.0.113.9', authorization: 'Basic dHJ1bms6cmlnaHQ=', method: 'INVITE' }).kind, 'forbidden');
-    assert.equal(admission.decide({ sourceAddress: '203.0.113.9', authorization: `Digest ${'a="b", '.repeat(1000)}`, method: 'INVITE' }).kind, 'forbidden');
+  test('a captured answer is good for nothing else: not replayed, not for another URI (another call context), not from another address', () => {
+    const admission = new PeerAdmission(peers(), 'cc-csat', 'secret');
+    const challenge = challengeOf(ask(admission, '203.0.113.9'));
+    const good = answer(challenge);
+    assert.equal(ask(admission, '203.0.113.9', good).kind, 'admitted');
+    assert.equal(ask(admission, '203.0.113.9', good).kind, 'forbidden', 'the same answer twice');
+    const other = answer(challenge, 'right', 'sip:csat@survey.example.com;call_id=c-2');
+    assert.equal(ask(admission, '203.0.113.9', other).kind, 'forbidden', 'an answer for another Request-URI');
+    // The nonce was given to 203.0.113.9: from elsewhere it is not ours, and a new challenge comes back.
+    assert.equal(ask(admission, '198.51.100.4', answer(challenge)).kind, 'challenge');
+  });
+
+  test('nonces are signed with a key from the shared secret: another engine behind the same drachtio-server accepts them; a foreign or forged one is challenged again', () => {
+    const first = new PeerAdmission(peers(), 'cc-csat', 'shared');
+    const second = new PeerAdmission(peers(), 'cc-csat', 'shared');
+    const stranger = new PeerAdmission(peers(), 'cc-csat', 'another-secret');
+    const challenge = challengeOf(first.decide({ sourceAddress: '203.0.113.9', authorization: undefined, method: 'INVITE', uri: URI }));
+    assert.equal(ask(second, '203.0.113.9', answer(challenge)).kind, 'admitted');
+    assert.match(challengeOf(ask(stranger, '203.0.113.9', answer(challenge))), /stale=true/);
+    assert.equal(ask(first, '203.0.113.9', 'Basic dHJ1bms6cmlnaHQ=').kind, 'forbidden');
+    assert.equal(ask(first, '203.0.113.9', `Digest ${'a="b", '.repeat(1000)}`).kind, 'forbidden');
   });
 
   test('a peer with addresses and credentials needs both: from elsewhere its password is no use', () => {
-    const admission = new PeerAdmission([peers()[0]!, peers()[2]!], 'cc-csat');
-    assert.equal(admission.decide({ sourceAddress: '198.51.100.1', authorization: undefined, method: 'INVITE' }).kind, 'forbidden');
-    const challenge = admission.decide({ sourceAddress: '192.0.2.50', authorization: undefined, method: 'INVITE' });
-    assert.equal(challenge.kind, 'challenge');
-    const answer = answerDigest((challenge as { wwwAuthenticate: string }).wwwAuthenticate, { method: 'INVITE', uri: 'sip:csat@x', username: 'both-user', password: 'both-pw' });
-    assert.deepEqual(admission.decide({ sourceAddress: '192.0.2.50', authorization: answer, method: 'INVITE' }), { kind: 'admitted', peer: 'both' });
-    assert.equal(admission.decide({ sourceAddress: '198.51.100.1', authorization: answer, method: 'INVITE' }).kind, 'forbidden');
+    const admission = new PeerAdmission([peers()[0]!, peers()[2]!], 'cc-csat', 'secret');
+    assert.equal(ask(admission, '198.51.100.1').kind, 'forbidden');
+    const challenge = challengeOf(ask(admission, '192.0.2.50'));
+    const good = answer(challenge, 'both-pw', URI, 'both-user');
+    assert.equal(ask(admission, '198.51.100.1', good).kind, 'forbidden');
+    assert.deepEqual(ask(admission, '192.0.2.50', good), { kind: 'admitted', peer: 'both' });
   });
 
   test('parseDigest reads quoted and bare values and refuses what is not a digest answer', () => {
     assert.deepEqual(parseDigest('Digest username="a\\"b", realm="r", nc=00000001'), { username: 'a"b', realm: 'r', nc: '00000001' });
     assert.equal(parseDigest('Bearer abc'), undefined);
     assert.equal(parseDigest('Digest username="a" garbage'), undefined);
+    // A long hostile header below the size limit is parsed in linear time and refused.
+    assert.equal(parseDigest(`Digest ${'a'.repeat(2000)}`), undefined);
   });
 });
 

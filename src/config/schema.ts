@@ -64,7 +64,9 @@ const AriServerSchema = z
     // Stasis() args (asterisk-dev/conf/extensions.conf, [csat-frontdoor]).
     sip_uri: z
       .string()
-      .regex(/^sips?:[^\s<>"]+$/, 'must be a SIP URI, e.g. "sip:csat-survey@10.0.0.5:5060"')
+      // sip: only: drachtio-server relays over UDP/TCP; a sips: URI needs TLS it may not have, and
+      // drachtio-srf would answer the caller 500 itself instead of trying the next server.
+      .regex(/^sip:[^\s<>";?]+@[^\s<>"?]+$/, 'must be a sip: URI with a user part, e.g. "sip:csat-survey@10.0.0.5:5060"')
       .optional(),
     // The front door sends this server no more callers while it has this many surveys live (503 when every server is full).
     max_live_surveys: z.number().int().min(1).max(100_000).optional(),

@@ -25,6 +25,11 @@ export function parseAddressOrCidr(value: string): { address: string; prefix: nu
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
+// Headers of SIP itself (and their compact forms): never a place for the call's context.
+const RESERVED_HEADERS = new Set(
+  ['via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq', 'contact', 'm', 'max-forwards', 'content-type', 'c', 'content-length', 'l', 'authorization', 'proxy-authorization', 'www-authenticate', 'route', 'record-route', 'p-asserted-identity', 'remote-party-id', 'diversion', 'supported', 'k', 'require', 'allow', 'user-agent', 'warning', 'reason', 'subject', 's'],
+);
+
 const SipPeerSchema = z
   .strictObject({
     // Names the peer in logs and in the metrics' `peer` label: a short plain word.
@@ -35,6 +40,10 @@ const SipPeerSchema = z
     username: nonEmpty.optional(),
     password: z.string().min(1).optional(),
     password_env: nonEmpty.optional(),
+  })
+  .refine((peer) => peer.username !== undefined || !peer.addresses.some((address) => parseAddressOrCidr(address)?.prefix === 0), {
+    path: ['addresses'],
+    message: 'a /0 block admits every address: add a username (SIP digest) or name the PBX\'s addresses',
   })
   .refine((peer) => peer.addresses.length > 0 || peer.username !== undefined, {
     message: 'needs addresses, a username (SIP digest), or both: otherwise anyone could send callers',
@@ -62,6 +71,8 @@ export const SipSchema = z
     realm: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a plain word or host name').default('cc-csat'),
     // Retry-After on a 503 (no media server ready, all at capacity, shutting down).
     retry_after_seconds: z.number().int().min(1).max(3600).default(30),
+    // A media server that has not answered a relayed INVITE by then is cancelled, and the next one tried.
+    media_server_timeout_ms: z.number().int().min(500).max(60_000).default(8_000),
     // The headers an INVITE carries the call's context in (URI parameters call_id, agent_id, queue work too).
     headers: z
       .strictObject({
@@ -72,6 +83,25 @@ export const SipSchema = z
       })
       .prefault({}),
     peer: z.array(SipPeerSchema).min(1, 'needs at least one [[sip.peer]]: without one every INVITE would be refused').prefault([]),
+  })
+  .superRefine((sip, ctx) => {
+    // One header per item, and none that SIP itself uses: agent_id = "From" would store (and log)
+    // every caller's number as an agent.
+    const seen = new Map<string, string>();
+    for (const [key, name] of Object.entries(sip.headers)) {
+      const lower = name.toLowerCase();
+      if (RESERVED_HEADERS.has(lower)) ctx.addIssue({ code: 'custom', path: ['headers', key], message: `"${name}" is a standard SIP header, not one for the call's context` });
+      const earlier = seen.get(lower);
+      if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['headers', key], message: `"${name}" is already headers.${earlier}` });
+      else seen.set(lower, key);
+    }
+    const usernames = new Map<string, number>();
+    sip.peer.forEach((peer, index) => {
+      if (peer.username === undefined) return;
+      const earlier = usernames.get(peer.username);
+      if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['peer', index, 'username'], message: `"${peer.username}" is already sip.peer[${earlier}]'s username (one password per username)` });
+      else usernames.set(peer.username, index);
+    });
   })
   .refine((sip) => !(sip.secret !== undefined && sip.secret_env !== undefined), { message: 'set either secret or secret_env, not both' })
   .refine((sip) => sip.secret !== undefined || sip.secret_env !== undefined, { message: "set secret_env (or secret): drachtio-server's admin secret" });
@@ -85,6 +115,7 @@ export interface SipConfig {
   readonly reconnectMaxDelayMs: number;
   readonly realm: string;
   readonly retryAfterSeconds: number;
+  readonly mediaServerTimeoutMs: number;
   readonly headers: SipFileConfig['headers'];
   readonly peers: readonly SipPeer[];
 }
@@ -125,6 +156,7 @@ export function sipConfig(sip: SipFileConfig | undefined, env: Readonly<Record<s
     reconnectMaxDelayMs: sip.reconnect_max_delay_ms,
     realm: sip.realm,
     retryAfterSeconds: sip.retry_after_seconds,
+    mediaServerTimeoutMs: sip.media_server_timeout_ms,
     headers: sip.headers,
     peers: sip.peer.map((peer) => ({
       name: peer.name,

@@ -1,9 +1,16 @@
 // SIP digest authentication (RFC 3261 section 22, RFC 2617 MD5 with qop=auth) for peers with a
-// username. Nonces are stateless: a timestamp signed with this process's key, so a flood of INVITEs
-// stores nothing, and a nonce older than NONCE_TTL_MS is answered with a fresh challenge (stale=true).
+// username. Nonces are stateless: a timestamp and the source address signed with a key derived from
+// drachtio-server's secret, so a flood of INVITEs stores nothing, every engine behind one
+// drachtio-server (and a restarted one) accepts the others' nonces, and a nonce is no use from
+// another address. A nonce older than NONCE_TTL_MS, or not ours, gets a fresh challenge
+// (stale=true). An answer is good once: a captured Authorization header replayed (same nonce, nc
+// and cnonce) is refused; only answers with the right password are remembered, so what is kept
+// grows with authenticated peers' calls alone, and is bounded anyway.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const NONCE_TTL_MS = 5 * 60_000;
+// Answers seen within NONCE_TTL_MS; past this many the oldest are forgotten (their nonces expire soon).
+const MAX_REMEMBERED_ANSWERS = 20_000;
 // An Authorization header longer than this is not a digest answer anyone needs to parse.
 const MAX_AUTHORIZATION_CHARS = 2048;
 
@@ -16,32 +23,50 @@ export interface DigestCredentials {
 
 export type DigestCheck = { readonly kind: 'valid'; readonly username: string } | { readonly kind: 'stale' } | { readonly kind: 'invalid' } | { readonly kind: 'absent' };
 
-export class DigestChallenger {
-  private readonly key = randomBytes(32);
+/** What the answer must match besides the password: the request as it came. */
+export interface DigestRequest {
+  readonly method: string;
+  /** The Request-URI: the digest's uri must be exactly it. */
+  readonly uri: string;
+  readonly sourceAddress: string;
+}
 
+export class DigestChallenger {
+  private readonly key: Buffer;
+  /** Answers already accepted, oldest first (a Map keeps insertion order), with when. */
+  private readonly answered = new Map<string, number>();
+
+  /** `secret`: what nonces are signed with (derived from; e.g. drachtio-server's secret); random when absent. */
   constructor(
     private readonly realm: string,
+    secret?: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.key = secret === undefined ? randomBytes(32) : createHash('sha256').update(`cc-csat digest nonce key\0${secret}`).digest();
+  }
 
-  /** The WWW-Authenticate value of a 401. */
-  challenge(stale = false): string {
-    return `Digest realm="${this.realm}", nonce="${this.nonce()}", algorithm=MD5, qop="auth"${stale ? ', stale=true' : ''}`;
+  /** The WWW-Authenticate value of a 401 to a request from `sourceAddress`. */
+  challenge(sourceAddress: string, stale = false): string {
+    return `Digest realm="${this.realm}", nonce="${this.nonce(sourceAddress)}", algorithm=MD5, qop="auth"${stale ? ', stale=true' : ''}`;
   }
 
   /**
-   * Whether `authorization` (the INVITE's Authorization header) answers a challenge of ours with the
-   * password of one of `credentials`. `method` and the request's own digest-uri are what was hashed.
+   * Whether `authorization` (the INVITE's Authorization header) answers a challenge of ours, for
+   * this request, with the password of one of `credentials`.
    */
-  check(authorization: string | undefined, method: string, credentials: readonly DigestCredentials[]): DigestCheck {
+  check(authorization: string | undefined, request: DigestRequest, credentials: readonly DigestCredentials[]): DigestCheck {
     if (authorization === undefined || authorization.trim() === '') return { kind: 'absent' };
     const fields = parseDigest(authorization);
     if (!fields) return { kind: 'invalid' };
     const { username, realm, nonce, uri, response } = fields;
     if (!username || !nonce || !uri || !response || realm !== this.realm) return { kind: 'invalid' };
     if (fields['algorithm'] !== undefined && fields['algorithm'].toUpperCase() !== 'MD5') return { kind: 'invalid' };
-    const nonceAge = this.nonceAge(nonce);
-    if (nonceAge === undefined) return { kind: 'invalid' };
+    // An answer computed for another request (another URI, its context in the parameters) is no answer to this one.
+    if (uri !== request.uri) return { kind: 'invalid' };
+    const nonceAge = this.nonceAge(nonce, request.sourceAddress);
+    // Not ours (another cluster, a restart under another secret, another address): ask again.
+    if (nonceAge === undefined) return { kind: 'stale' };
+    const method = request.method;
     const peer = credentials.find((candidate) => candidate.username === username);
     if (!peer) return { kind: 'invalid' };
     const ha1 = md5(`${username}:${this.realm}:${peer.password}`);
@@ -56,27 +81,41 @@ export class DigestChallenger {
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return { kind: 'invalid' };
     // Right password, old nonce: the peer asks again without bothering its user (RFC 2617 stale).
     if (nonceAge > NONCE_TTL_MS) return { kind: 'stale' };
+    // Without qop there is no nonce count: such a nonce is good for one request.
+    const answer = qop === undefined ? nonce : `${nonce} ${fields['nc']} ${fields['cnonce']}`;
+    if (!this.firstTime(answer)) return { kind: 'invalid' };
     return { kind: 'valid', username };
   }
 
-  private nonce(): string {
-    const issued = this.now().toString(36);
-    return `${issued}.${this.sign(issued)}`;
+  private firstTime(answer: string): boolean {
+    const now = this.now();
+    for (const [seen, at] of this.answered) {
+      if (now - at <= NONCE_TTL_MS && this.answered.size < MAX_REMEMBERED_ANSWERS) break;
+      this.answered.delete(seen);
+    }
+    if (this.answered.has(answer)) return false;
+    this.answered.set(answer, now);
+    return true;
   }
 
-  /** How old a nonce of ours is; undefined when it is not ours (or forged). */
-  private nonceAge(nonce: string): number | undefined {
+  private nonce(sourceAddress: string): string {
+    const issued = this.now().toString(36);
+    return `${issued}.${this.sign(issued, sourceAddress)}`;
+  }
+
+  /** How old a nonce of ours, given to `sourceAddress`, is; undefined when it is not (or forged). */
+  private nonceAge(nonce: string, sourceAddress: string): number | undefined {
     const [issued, signature, extra] = nonce.split('.');
     if (!issued || !signature || extra !== undefined || !/^[0-9a-z]{1,12}$/.test(issued)) return undefined;
-    const wanted = Buffer.from(this.sign(issued));
+    const wanted = Buffer.from(this.sign(issued, sourceAddress));
     const given = Buffer.from(signature);
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return undefined;
     const age = this.now() - Number.parseInt(issued, 36);
     return age < -60_000 ? undefined : Math.max(0, age);
   }
 
-  private sign(issued: string): string {
-    return createHmac('sha256', this.key).update(issued).digest('base64url').slice(0, 22);
+  private sign(issued: string, sourceAddress: string): string {
+    return createHmac('sha256', this.key).update(`${issued}\0${sourceAddress}`).digest('base64url').slice(0, 22);
   }
 }
 

@@ -22,6 +22,13 @@ import { MEDIA_SERVER_HEADERS, pairDialogs, relayToMediaServer } from './relay.j
 
 export type SipState = 'connecting' | 'connected' | 'stopped';
 
+interface EstablishedCall {
+  readonly uas: Srf.Dialog;
+  readonly uac: Srf.Dialog;
+  /** Counts the call as ended (once). */
+  readonly ended: () => void;
+}
+
 export interface SipFrontDoorDeps {
   readonly config: SipConfig;
   /** The [[ari]] servers with a sip_uri. */
@@ -42,6 +49,7 @@ export interface SipFrontDoorDeps {
 const REFUSED_LOG_INTERVAL_MS = 60_000;
 // A SIP Call-ID as the outcome row's channel_id: bounded like any stored identifier.
 const MAX_CHANNEL_ID_CHARS = 128;
+const PING_INTERVAL_MS = 10_000;
 
 export class SipFrontDoor {
   private readonly srf = new Srf();
@@ -52,7 +60,9 @@ export class SipFrontDoor {
   private accepting = true;
   private liveCalls = 0;
   /** Relayed calls up now, both legs: hung up by `drain` if still there when the engine stops. */
-  private readonly established = new Set<{ readonly uas: Srf.Dialog; readonly uac: Srf.Dialog }>();
+  private readonly established = new Set<EstablishedCall>();
+  /** Aborted when the connection to drachtio-server drops: setups in flight will never hear back. */
+  private connection = new AbortController();
   private idleWaiters: Array<() => void> = [];
   private refusedSinceLog = 0;
   private lastRefusedLog = 0;
@@ -60,7 +70,7 @@ export class SipFrontDoor {
 
   constructor(private readonly deps: SipFrontDoorDeps) {
     this.pool = new MediaServerPool(deps.mediaServers, deps.view);
-    this.peers = new PeerAdmission(deps.config.peers, deps.config.realm);
+    this.peers = new PeerAdmission(deps.config.peers, deps.config.realm, deps.config.secret);
     this.now = deps.now ?? (() => new Date());
     this.srf.invite((req, res) => {
       this.onInvite(req, res).catch((err: unknown) => {
@@ -102,6 +112,14 @@ export class SipFrontDoor {
     // The typings know only the SIP request events; 'close' and 'reconnecting' are the connection's.
     const connection = this.srf as unknown as EventEmitter;
     connection.on('close', () => {
+      // Whatever was in flight on that socket is gone with it: drachtio-srf never settles a setup
+      // whose connection dropped, and the dialogs' BYEs cannot be sent any more. Their counts are
+      // released so a media server does not look busy forever.
+      this.connection.abort();
+      this.connection = new AbortController();
+      const lost = [...this.established];
+      for (const call of lost) call.ended();
+      if (lost.length > 0) log.warn({ calls: lost.length }, 'relayed calls lost with the drachtio-server connection (their surveys go on; the PBX ends its leg on its own timers)');
       if (this.currentState === 'stopped') return;
       if (this.currentState === 'connected') log.warn('SIP front door lost drachtio-server; reconnecting');
       this.setState('connecting');
@@ -115,6 +133,10 @@ export class SipFrontDoor {
       port: config.drachtioPort,
       secret: config.secret,
       reconnect: { retryMaxDelay: config.reconnectMaxDelayMs },
+      // Keeps the socket busy, so a drachtio host that vanished is noticed when a write fails
+      // instead of after the operating system's two-hour keepalive.
+      enablePing: true,
+      pingInterval: PING_INTERVAL_MS,
     });
   }
 
@@ -139,6 +161,7 @@ export class SipFrontDoor {
       });
     }
     const left = [...this.established];
+    for (const call of left) call.ended();
     await Promise.all(
       left.flatMap(({ uas, uac }) =>
         [uas, uac].map((dialog) => Promise.resolve(dialog.destroy() as unknown).catch((err: unknown) => this.deps.log.debug({ err }, 'BYE at shutdown not sent (the leg was gone)'))),
@@ -147,11 +170,23 @@ export class SipFrontDoor {
     return { hungUp: left.length };
   }
 
-  /** Disconnects from drachtio-server (after `drain`). */
+  /** Disconnects from drachtio-server (after `drain`), and stops reconnecting when it is not connected. */
   stop(): void {
     this.accepting = false;
+    const wasConnected = this.currentState === 'connected';
     this.setState('stopped');
-    this.srf.disconnect();
+    // drachtio-srf's disconnect() throws without a socket, and a reconnect already scheduled would
+    // still open one: stop the retry loop first (its state is not public).
+    const wire = (this.srf as unknown as { app: { wp?: { closing?: boolean; reconnectVars?: { retryTimer?: NodeJS.Timeout | null } } } }).app.wp;
+    if (wire) {
+      wire.closing = true;
+      if (wire.reconnectVars?.retryTimer) clearTimeout(wire.reconnectVars.retryTimer);
+    }
+    try {
+      this.srf.disconnect();
+    } catch (err) {
+      if (wasConnected) this.deps.log.warn({ err }, 'could not close the drachtio-server connection');
+    }
   }
 
   private setState(state: SipState): void {
@@ -162,7 +197,13 @@ export class SipFrontDoor {
   private async onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
     const receivedAt = performance.now();
     const startedAt = this.now();
-    const decision = this.peers.decide({ sourceAddress: req.source_address, authorization: req.get('Authorization'), method: req.method });
+    // The caller may hang up at any moment, also while we look things up: from here on a CANCEL is
+    // remembered, and whoever is next to act answers it (487) instead of relaying a caller who left.
+    let cancelled = false;
+    (req as unknown as EventEmitter).once('cancel', () => {
+      cancelled = true;
+    });
+    const decision = this.peers.decide({ sourceAddress: req.source_address, authorization: req.get('Authorization'), method: req.method, uri: req.uri });
     if (decision.kind === 'challenge') {
       res.send(401, { headers: { 'WWW-Authenticate': decision.wwwAuthenticate } });
       this.count('challenged');
@@ -174,14 +215,26 @@ export class SipFrontDoor {
       this.logRefusedPeer();
       return;
     }
+    // A re-INVITE for a dialog we do not have (the engine restarted mid-call) is no new caller.
+    if (/;\s*tag=/i.test(req.get('To') ?? '')) {
+      this.reject(res, { status: 481, phrase: 'Call/Transaction Does Not Exist', why: 'no such call here (an INVITE inside a dialog this engine does not know)' });
+      this.count('bad_request');
+      return;
+    }
+    if (!req.has('Contact')) {
+      this.reject(res, { status: 400, phrase: 'Bad Request', why: 'the INVITE has no Contact header' });
+      this.count('bad_request');
+      return;
+    }
     const log = this.deps.log.child({ peer: decision.peer, sip_call_id: (req.get('Call-ID') ?? '').slice(0, MAX_CHANNEL_ID_CHARS) });
     const parsed = callContextOf({ get: (name) => req.get(name), uri: req.uri }, this.deps.config.headers);
     if (!parsed.ok) {
       const rejection = rejectionFor(parsed.reason, this.deps.config.retryAfterSeconds);
       log.info({ reason: parsed.reason }, 'INVITE refused: its call context is unusable');
-      await this.recordRefusal(req, startedAt, { callId: parsed.callId, agentId: undefined, queueId: undefined }, parsed.reason);
+      // The PBX hears at once; the row follows (its failure is logged, and changes nothing for the PBX).
       this.reject(res, rejection);
       this.count(resultOf(rejection));
+      await this.recordRefusal(req, startedAt, { callId: parsed.callId, agentId: undefined, queueId: undefined }, parsed.reason);
       return;
     }
     const { context } = parsed;
@@ -206,15 +259,21 @@ export class SipFrontDoor {
     if (skip) {
       const rejection = rejectionFor(skip, this.deps.config.retryAfterSeconds);
       callLog.info({ reason: skip, status: rejection.status }, 'INVITE refused: no survey for this call');
-      if (skip !== 'shutting_down') await this.recordRefusal(req, startedAt, context.identity, skip);
       this.reject(res, rejection);
       this.count(resultOf(rejection));
+      if (skip !== 'shutting_down') await this.recordRefusal(req, startedAt, context.identity, skip);
       return;
     }
-    await this.relay(req, res, context, callLog, receivedAt);
+    if (cancelled) {
+      if (!res.finalResponseSent) res.send(487);
+      callLog.info('caller hung up before the relay started');
+      this.count('cancelled');
+      return;
+    }
+    await this.relay(req, res, context, callLog, receivedAt, () => cancelled);
   }
 
-  private async relay(req: Srf.SrfRequest, res: Srf.SrfResponse, context: CallContext, log: Logger, receivedAt: number): Promise<void> {
+  private async relay(req: Srf.SrfRequest, res: Srf.SrfResponse, context: CallContext, log: Logger, receivedAt: number, cancelled: () => boolean): Promise<void> {
     const choice = this.pool.choose();
     if (choice.kind === 'none') {
       log.warn({ why: choice.why }, 'INVITE refused: no media server can take the caller');
@@ -232,7 +291,7 @@ export class SipFrontDoor {
     this.liveCalls++;
     this.deps.metrics.sipCallsLive.set(this.liveCalls);
     let counted = true;
-    let legs: { readonly uas: Srf.Dialog; readonly uac: Srf.Dialog } | undefined;
+    let legs: EstablishedCall | undefined;
     const callEnded = (): void => {
       if (!counted) return;
       counted = false;
@@ -242,18 +301,26 @@ export class SipFrontDoor {
       if (this.liveCalls === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     };
     try {
-      const result = await relayToMediaServer(this.srf, req, res, choice.servers, headers, {
-        attempting: (server) => this.pool.settingUpOn(server),
-        failed: (server, status) => {
-          this.deps.metrics.sipRelayFailures.inc({ server });
-          log.warn({ server, status }, 'media server refused the call; trying the next one');
+      const result = await relayToMediaServer(
+        this.srf,
+        req,
+        res,
+        choice.servers,
+        headers,
+        {
+          attempting: (server) => this.pool.settingUpOn(server),
+          failed: (server, status) => {
+            this.deps.metrics.sipRelayFailures.inc({ server });
+            log.warn({ server, status }, status === 408 ? 'media server did not answer in time; trying the next one' : 'media server refused the call; trying the next one');
+          },
         },
-      });
+        { cancelled, connection: this.connection.signal, attemptTimeoutMs: this.deps.config.mediaServerTimeoutMs },
+      );
       switch (result.kind) {
         case 'relayed':
           this.deps.metrics.sipSetup.observe((performance.now() - receivedAt) / 1000);
           log.info({ server: result.server }, 'caller relayed to a media server');
-          legs = { uas: result.uas, uac: result.uac };
+          legs = { uas: result.uas, uac: result.uac, ended: callEnded };
           this.established.add(legs);
           pairDialogs(result.uas, result.uac, callEnded, (err) => log.debug({ err }, 'a request to the other leg failed (it may be gone already)'));
           this.count('relayed');
@@ -262,6 +329,11 @@ export class SipFrontDoor {
           callEnded();
           log.info('caller hung up during setup');
           this.count('cancelled');
+          return;
+        case 'lost':
+          callEnded();
+          log.warn('drachtio-server connection lost during setup');
+          this.count('failed');
           return;
         case 'failed':
           callEnded();
@@ -319,7 +391,7 @@ export class SipFrontDoor {
     this.refusedSinceLog++;
     const now = Date.now();
     if (now - this.lastRefusedLog < REFUSED_LOG_INTERVAL_MS) return;
-    this.deps.log.warn({ refused: this.refusedSinceLog }, 'INVITEs from peers not in [[sip.peer]] refused (403) since the last such line');
+    this.deps.log.warn({ refused: this.refusedSinceLog }, 'INVITEs refused (403) since the last such line: source not in any [[sip.peer]] addresses, or wrong digest credentials');
     this.refusedSinceLog = 0;
     this.lastRefusedLog = now;
   }

@@ -15,17 +15,21 @@ export interface InviteCredentials {
   readonly sourceAddress: string;
   readonly authorization: string | undefined;
   readonly method: string;
+  /** The Request-URI, as the digest answer must name it. */
+  readonly uri: string;
 }
 
 export class PeerAdmission {
   private readonly challenger: DigestChallenger;
 
+  /** `secret`: nonces are signed with a key derived from it (drachtio-server's secret, shared by the engines behind it). */
   constructor(
     private readonly peers: readonly SipPeer[],
     realm: string,
+    secret?: string,
     now?: () => number,
   ) {
-    this.challenger = new DigestChallenger(realm, now);
+    this.challenger = new DigestChallenger(realm, secret, now);
   }
 
   decide(request: InviteCredentials): PeerDecision {
@@ -36,16 +40,16 @@ export class PeerAdmission {
     const byAddress = fromHere.find((peer) => !peer.digest);
     if (byAddress) return { kind: 'admitted', peer: byAddress.name };
     const credentials = fromHere.map((peer) => peer.digest!);
-    const check = this.challenger.check(request.authorization, request.method, credentials);
+    const check = this.challenger.check(request.authorization, { method: request.method, uri: request.uri, sourceAddress: request.sourceAddress }, credentials);
     switch (check.kind) {
       case 'valid':
         return { kind: 'admitted', peer: fromHere.find((peer) => peer.digest!.username === check.username)!.name };
       case 'absent':
-        return { kind: 'challenge', wwwAuthenticate: this.challenger.challenge() };
+        return { kind: 'challenge', wwwAuthenticate: this.challenger.challenge(request.sourceAddress) };
       case 'stale':
-        return { kind: 'challenge', wwwAuthenticate: this.challenger.challenge(true) };
+        return { kind: 'challenge', wwwAuthenticate: this.challenger.challenge(request.sourceAddress, true) };
       case 'invalid':
-        // A wrong password is refused, not challenged again: a misconfigured trunk must not loop.
+        // A wrong password (or a replayed answer) is refused, not challenged again: a misconfigured trunk must not loop.
         return { kind: 'forbidden', why: 'peer not allowed: digest credentials do not match' };
     }
   }
