@@ -1,5 +1,5 @@
 // Shared by the benchmarks: a fast seeder, timing helpers, machine facts, result files.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import SqliteDatabase from 'better-sqlite3';
 
@@ -84,6 +84,17 @@ export function machine(): Record<string, string | number> {
     node: process.version,
     sqlite: (new SqliteDatabase(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
   };
+}
+
+// Linux reports process CPU in clock ticks of 1/100 s (CLK_TCK on every mainstream architecture).
+export const TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process so far, in seconds, from /proc/PID/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at ')'; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 export function writeResult(name: string, result: unknown): void {

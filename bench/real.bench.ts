@@ -7,12 +7,10 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { ARI_PASSWORD, queryDb, RealAsterisk } from '../test/helpers/real-asterisk.js';
 import { writeConfigTree } from '../test/helpers/config-tree.js';
 import { spawnEngine } from '../test/helpers/engine-process.js';
-import { fmt, machine, percentile, writeResult } from './lib.js';
+import { cpuSeconds, fmt, machine, percentile, TICKS_PER_SECOND, writeResult } from './lib.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
 const QUESTION = /^sound:csat\/rate-(intro|keys)$/;
-// Linux reports process CPU in clock ticks of 1/100 s (CLK_TCK on every mainstream architecture).
-const TICKS_PER_SECOND = 100;
 
 /** [calls, arrivals per second]; the first is the reference load the issue measured. */
 // CC_CSAT_BENCH_CPU_ONLY=1 (or profiling): only the warm-up and the CPU round, e.g. to compare two builds.
@@ -56,13 +54,6 @@ function threadCpuDelta(before: ReturnType<typeof threadCpu>, after: ReturnType<
     if (user + system > 0) delta[name] = { user, system };
   }
   return delta;
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at ')'; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {

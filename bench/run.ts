@@ -23,6 +23,8 @@ const benches: Array<[string, string[]]> = [
   ['survey-stats.bench.ts', []],
   // GET /cc/csat/health at 100,000 surveyed calls (issue 13); PostgreSQL too with CC_CSAT_BENCH_POSTGRES_URL.
   ['health.bench.ts', []],
+  // The SIP front door (issue 15): INVITEs relayed per second and setup time added, against calls straight to Asterisk. Skipped (one line) without CC_CSAT_ASTERISK and CC_CSAT_DRACHTIO.
+  ['sip-front-door.bench.ts', []],
 ];
 const names = benches.map(([file]) => file.replace(/\.bench\.ts$/, ''));
 const asked = process.argv.slice(2).flatMap((name) => (name === 'pg' ? names.filter((n) => n.endsWith('-pg')) : [name]));

@@ -4,7 +4,7 @@
 // call's context (400/404/403 with Warning and Reason, a survey_outcome row when there is a call id),
 // picks a ready media server with the fewest live surveys (503 + Retry-After when none), and relays
 // the call there as a B2BUA, the context in headers the media server's dialplan hands to Stasis.
-import type { EventEmitter } from 'node:events';
+import { setMaxListeners, type EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import Srf from 'drachtio-srf';
 import type { QueueConfig } from '../config/schema.js';
@@ -51,6 +51,13 @@ const REFUSED_LOG_INTERVAL_MS = 60_000;
 const MAX_CHANNEL_ID_CHARS = 128;
 const PING_INTERVAL_MS = 10_000;
 
+/** One listener per call in setup on the signal: as many as calls arrive at once, which is no leak. */
+function newConnectionScope(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 export class SipFrontDoor {
   private readonly srf = new Srf();
   private readonly pool: MediaServerPool;
@@ -62,7 +69,7 @@ export class SipFrontDoor {
   /** Relayed calls up now, both legs: hung up by `drain` if still there when the engine stops. */
   private readonly established = new Set<EstablishedCall>();
   /** Aborted when the connection to drachtio-server drops: setups in flight will never hear back. */
-  private connection = new AbortController();
+  private connection = newConnectionScope();
   private idleWaiters: Array<() => void> = [];
   private refusedSinceLog = 0;
   private lastRefusedLog = 0;
@@ -116,7 +123,7 @@ export class SipFrontDoor {
       // whose connection dropped, and the dialogs' BYEs cannot be sent any more. Their counts are
       // released so a media server does not look busy forever.
       this.connection.abort();
-      this.connection = new AbortController();
+      this.connection = newConnectionScope();
       const lost = [...this.established];
       for (const call of lost) call.ended();
       if (lost.length > 0) log.warn({ calls: lost.length }, 'relayed calls lost with the drachtio-server connection (their surveys go on; the PBX ends its leg on its own timers)');
