@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeConfigTree, type ConfigTree } from '../test/helpers/config-tree.js';
 import { DrachtioServer } from '../test/helpers/drachtio.js';
-import { ARI_PASSWORD, ASTERISK_DEV, eventually, freeUdpPorts, killOnExit, queryDb, RealAsterisk, runSippScript, SALES_QUEUE, SHIPPED_IVR } from '../test/helpers/real-asterisk.js';
+import { ARI_PASSWORD, ASTERISK_DEV, eventually, killOnExit, queryDb, RealAsterisk, runSippScript, SALES_QUEUE, sippCallArgs, SHIPPED_IVR } from '../test/helpers/real-asterisk.js';
 import { spawnEngine } from '../test/helpers/engine-process.js';
 import { freePort } from '../test/helpers/wait.js';
 import { cpuSeconds, fmt, machine, percentile, TICKS_PER_SECOND, writeResult } from './lib.js';
@@ -81,12 +81,8 @@ async function runSipp(scenario: string, options: { port: number; user: string; 
         '1', // no key is pressed: the caller hangs up first
         `127.0.0.1:${options.port}`,
         '-s', options.user,
-        '-m', String(options.calls),
-        '-l', String(options.calls),
-        '-r', String(options.rate),
+        ...(await sippCallArgs(options.calls, options.rate)),
         '-d', String(HOLD_MS),
-        '-p', String(await freeUdpPorts(1)),
-        '-mp', String(await freeUdpPorts(4)),
         '-recv_timeout', String(RECV_TIMEOUT_MS),
         '-timeout', `${budgetS}s`,
         '-trace_stat', '-stf', join(dir, 'stat.csv'), '-fd', '1',

@@ -7,7 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ASTERISK_DEV, eventually, freeUdpPorts, killOnExit, runSippScript, type SippRun } from './real-asterisk.js';
+import { ASTERISK_DEV, eventually, freeUdpPorts, killOnExit, runSippScript, sippCallArgs, type SippRun } from './real-asterisk.js';
 import { freePort, within } from './wait.js';
 
 export class DrachtioServer {
@@ -244,11 +244,7 @@ export async function sippTransfer(options: {
     [
       options.digit,
       `127.0.0.1:${options.frontDoorPort}`,
-      '-m', String(calls),
-      '-l', String(calls),
-      '-r', String(options.rate ?? 10),
-      '-p', String(await freeUdpPorts(1)),
-      '-mp', String(await freeUdpPorts(4)),
+      ...(await sippCallArgs(calls, options.rate ?? 10)),
       '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
     ],
     {

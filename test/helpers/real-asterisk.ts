@@ -493,11 +493,7 @@ export class RealAsterisk {
       [
         options.digit,
         `127.0.0.1:${this.sipPort}`,
-        '-m', String(calls),
-        '-l', String(calls),
-        '-r', String(options.rate ?? 10),
-        '-p', String(await freeUdpPorts(1)),
-        '-mp', String(await freeUdpPorts(4)),
+        ...(await sippCallArgs(calls, options.rate ?? 10)),
         '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
       ],
       { timeoutMs, what: `sipp (${calls} call(s), key ${options.digit})` },
@@ -609,6 +605,11 @@ export async function startReadyEngine(tree: { enginePath: string; dir: string }
     100,
   );
   return { engine, api };
+}
+
+/** sipp's options for `calls` callers at `rate` a second from free local ports (SIP, and media: RTP, RTCP and video). */
+export async function sippCallArgs(calls: number, rate: number): Promise<string[]> {
+  return ['-m', String(calls), '-l', String(calls), '-r', String(rate), '-p', String(await freeUdpPorts(1)), '-mp', String(await freeUdpPorts(4))];
 }
 
 /**
