@@ -11,7 +11,7 @@ import { answerDigest } from '../src/sip/digest.js';
 import { writeConfigTree, type ConfigTree } from './helpers/config-tree.js';
 import { DrachtioServer, SipUdpClient, sippTransfer, type SipResponse } from './helpers/drachtio.js';
 import { spawnEngine, type EngineProcess } from './helpers/engine-process.js';
-import { ARI_PASSWORD, RealAsterisk, SHIPPED_IVR, eventually } from './helpers/real-asterisk.js';
+import { ARI_PASSWORD, RealAsterisk, SALES_QUEUE, SHIPPED_IVR, eventually } from './helpers/real-asterisk.js';
 import { within } from './helpers/wait.js';
 
 const ASTERISK = process.env['CC_CSAT_ASTERISK'];
@@ -21,13 +21,7 @@ const SKIP =
     ? false
     : 'real SIP front door tier skipped: set CC_CSAT_ASTERISK (../shared/asterisk/install.sh) and CC_CSAT_DRACHTIO (../shared/drachtio/install.sh); bash .ci/run sets both';
 
-const QUEUES = `
-[[queue]]
-name = "sales-queue"
-[queue.after_call]
-csat_enabled = true
-csat_ivr = "csat-survey"
-
+const QUEUES = `${SALES_QUEUE}
 [[queue]]
 name = "billing"
 [queue.after_call]

@@ -95,8 +95,12 @@ export const SipSchema = z
       if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['headers', key], message: `"${name}" is already headers.${earlier}` });
       else seen.set(lower, key);
     }
+    const names = new Map<string, number>();
     const usernames = new Map<string, number>();
     sip.peer.forEach((peer, index) => {
+      const earlierName = names.get(peer.name);
+      if (earlierName !== undefined) ctx.addIssue({ code: 'custom', path: ['peer', index, 'name'], message: `duplicate peer name "${peer.name}" (first at sip.peer[${earlierName}])` });
+      else names.set(peer.name, index);
       if (peer.username === undefined) return;
       const earlier = usernames.get(peer.username);
       if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['peer', index, 'username'], message: `"${peer.username}" is already sip.peer[${earlier}]'s username (one password per username)` });
@@ -134,12 +138,6 @@ export function checkSip(file: string, sip: SipFileConfig | undefined, servers: 
   if (sip.secret_env !== undefined && !env[sip.secret_env]) problems.push(problem(file, ['sip', 'secret_env'], `environment variable ${sip.secret_env} is not set`));
   sip.peer.forEach((peer, index) => {
     if (peer.password_env !== undefined && !env[peer.password_env]) problems.push(problem(file, ['sip', 'peer', index, 'password_env'], `environment variable ${peer.password_env} is not set`));
-  });
-  const names = new Map<string, number>();
-  sip.peer.forEach((peer, index) => {
-    const earlier = names.get(peer.name);
-    if (earlier === undefined) names.set(peer.name, index);
-    else problems.push(problem(file, ['sip', 'peer', index, 'name'], `duplicate peer name "${peer.name}" (first at sip.peer[${earlier}])`));
   });
   if (!servers.some((server) => server.sip_uri !== undefined)) {
     problems.push(problem(file, ['sip'], 'no [[ari]] server has a sip_uri: the front door would have no media server to send callers to'));

@@ -55,9 +55,11 @@ export function callContextOf(invite: InviteView, headers: SipConfig['headers'])
     raw[key] = invite.get(headerFor[key])?.trim() || params.get(URI_PARAMETERS[key])?.trim() || undefined;
   }
   const parsed = ContextSchema.safeParse(raw);
-  const callId = raw['call_id'];
-  const callIdOk = callId !== undefined && identifierProblem(callId, 'call_id') === undefined;
-  if (!parsed.success) return { ok: false, reason: parsed.error.issues[0]!.message, callId: callIdOk ? callId : undefined };
+  if (!parsed.success) {
+    // The call id is kept for the outcome row unless it is what failed.
+    const callIdFailed = parsed.error.issues.some((issue) => issue.path[0] === 'call_id');
+    return { ok: false, reason: parsed.error.issues[0]!.message, callId: callIdFailed ? undefined : raw['call_id'] };
+  }
   const { call_id, agent_id, queue_id, talk_seconds } = parsed.data;
   return { ok: true, context: { identity: { callId: call_id, agentId: agent_id, queueId: queue_id }, talkSeconds: talk_seconds } };
 }

@@ -9,11 +9,11 @@ import { hostname } from 'node:os';
 import Srf from 'drachtio-srf';
 import type { QueueConfig } from '../config/schema.js';
 import type { SipConfig } from '../config/sip.js';
-import { identifierProblem } from '../identifiers.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { AnswerStore, OutcomeStore, RatingStore } from '../storage/ports.js';
 import { skipReason } from '../survey/eligibility.js';
+import type { CallIdentity } from '../survey/identify.js';
 import { callContextOf, type CallContext } from './context.js';
 import { MediaServerPool, type MediaServer, type MediaServerView } from './media-servers.js';
 import { PeerAdmission } from './peers.js';
@@ -90,16 +90,6 @@ export class SipFrontDoor {
 
   get state(): SipState {
     return this.currentState;
-  }
-
-  /** Calls relayed and not yet ended (setups included). */
-  get calls(): number {
-    return this.liveCalls;
-  }
-
-  /** How loaded each media server looks to the front door (live surveys + setups in progress). */
-  load(server: string): number {
-    return this.pool.load(server);
   }
 
   /** Connects to drachtio-server, and again after every drop, backing off up to reconnect_max_delay_ms; never gives up. */
@@ -357,17 +347,19 @@ export class SipFrontDoor {
     }
   }
 
-  /** A skipped survey_outcome row for a refused INVITE that names a usable call id; nothing else is stored. */
-  private async recordRefusal(req: Srf.SrfRequest, startedAt: Date, identity: { callId: string | undefined; agentId: string | undefined; queueId: string | undefined }, reason: string): Promise<void> {
+  /**
+   * A skipped survey_outcome row for a refused INVITE that names a call id; nothing else is stored.
+   * Every id here passed the context's validation (callContextOf keeps only usable ones).
+   */
+  private async recordRefusal(req: Srf.SrfRequest, startedAt: Date, identity: CallIdentity, reason: string): Promise<void> {
     const callId = identity.callId;
-    if (callId === undefined || identifierProblem(callId, 'call_id') !== undefined) return;
-    const usable = (value: string | undefined, what: string): string | null => (value !== undefined && identifierProblem(value, what) === undefined ? value : null);
+    if (callId === undefined) return;
     try {
       await this.deps.outcomes.insert({
         call_id: callId,
         channel_id: `sip:${req.get('Call-ID') ?? ''}`.slice(0, MAX_CHANNEL_ID_CHARS),
-        agent_id: usable(identity.agentId, 'agent_id'),
-        queue_id: usable(identity.queueId, 'queue_id'),
+        agent_id: identity.agentId ?? null,
+        queue_id: identity.queueId ?? null,
         ivr: null,
         outcome: 'skipped',
         reason,
