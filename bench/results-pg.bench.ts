@@ -35,7 +35,7 @@ async function floorScan(db: Kysely<Database>, statement: string): Promise<numbe
 
 /** A first run: the rollups emptied beforehand (not timed), so a full run writes every row. */
 async function emptyRollups(db: Kysely<Database>): Promise<void> {
-  await sql`TRUNCATE csat_rollup, csat_running, csat_queue_agent`.execute(db);
+  await sql`TRUNCATE csat_rollup, csat_queue_agent`.execute(db);
   await sql`DELETE FROM result_state`.execute(db);
 }
 

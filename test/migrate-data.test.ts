@@ -104,7 +104,6 @@ describe('cc-csat migrate-data', { skip: POSTGRES_SKIP }, () => {
       assert.deepEqual(callers.map((row) => [row.caller_hash, new Date(row.surveyed_at).toISOString()]), surveyedCallers.map((row) => [row.caller_hash, row.surveyed_at]));
       const rollups = async (db: typeof source.db) => ({
         rollup: (await sql`SELECT scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_rollup ORDER BY 1, 2, 3, 4, 5`.execute(db)).rows,
-        running: (await sql`SELECT queue_id, agent_id, day, count, sum FROM csat_running ORDER BY 1, 2, 3`.execute(db)).rows,
         answers: (await sql`SELECT scope, period, queue_id, agent_id, question_id, kind, period_start, value, count FROM answer_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`.execute(db)).rows,
         outcomes: (await sql`SELECT scope, period, queue_id, agent_id, period_start, outcome, detail, consent, count FROM outcome_rollup ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`.execute(db)).rows,
       });

@@ -279,7 +279,6 @@ async function rollupTables(url: string) {
   const db = await kysely(url);
   return {
     rollup: (await sql`SELECT * FROM csat_rollup ORDER BY scope, period, queue_id, period_start, agent_id`.execute(db)).rows,
-    running: (await sql`SELECT * FROM csat_running ORDER BY queue_id, agent_id, day`.execute(db)).rows,
     queueAgents: (await sql`SELECT * FROM csat_queue_agent ORDER BY queue_id, agent_id`.execute(db)).rows,
   };
 }

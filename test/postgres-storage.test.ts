@@ -143,7 +143,6 @@ async function rollupTables(db: Kysely<Database>) {
   return {
     rollups: (await sql<Record<string, unknown>>`SELECT scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5
       FROM csat_rollup ORDER BY scope, period, queue_id, agent_id, period_start`.execute(db)).rows,
-    running: (await sql<Record<string, unknown>>`SELECT queue_id, agent_id, day, count, sum FROM csat_running ORDER BY queue_id, agent_id, day`.execute(db)).rows,
     queueAgents: (await sql<Record<string, unknown>>`SELECT queue_id, agent_id, first_day, last_day FROM csat_queue_agent ORDER BY queue_id, agent_id`.execute(db)).rows,
   };
 }
@@ -178,9 +177,10 @@ test('migrations apply once, also when two engines migrate at the same moment; t
     assert.deepEqual(recorded.map((row) => `${row.version}_${row.name}`), all);
 
     const tables = new Set((await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`.execute(a.db)).rows.map((t) => t.name));
-    for (const table of ['cc_csat', 'survey_outcome', 'csat_rollup', 'csat_running', 'csat_queue_agent', 'result_state', 'schema_migrations']) {
+    for (const table of ['cc_csat', 'survey_outcome', 'csat_rollup', 'csat_queue_agent', 'result_state', 'schema_migrations']) {
       assert.ok(tables.has(table), `table ${table} exists`);
     }
+    assert.ok(!tables.has('csat_running'), 'no running-total table on PostgreSQL (sql/postgres/019)');
 
     const insert = (values: Partial<SeedRating> & { call_id: string }) =>
       a.db.insertInto('cc_csat').values({ agent_id: 'a', queue_id: 'q', score: 3, created_at: '2026-11-20T14:03:07.123Z', ...values }).execute();
@@ -555,20 +555,27 @@ test('statistics: ranking order and min ratings, exact rankings with hundreds of
     assert.deepEqual([empty.count, empty.average, empty.agent_ranking, empty.trend.length], [0, null, [], 2]);
     assert.equal(await storage.stats.queueEverRated('no-such-queue'), false);
 
-    // Running totals too large for SQLite's packed form (2^53 / 2^28): plain integer arithmetic here, exact.
+    // Totals too large for SQLite's packed form (2^53 / 2^28), and sums past a 32-bit integer: summed
+    // exactly, on the server (the agent's standing) and in the queue's copy (its ranking).
     await sql`INSERT INTO csat_queue_agent (queue_id, agent_id, first_day, last_day) VALUES
       ('big-queue', 'veteran', '2019-01-02', '2026-11-10'), ('big-queue', 'newcomer', '2026-11-10', '2026-11-10')`.execute(storage.db);
-    await sql`INSERT INTO csat_running (queue_id, agent_id, day, count, sum) VALUES
-      ('big-queue', 'veteran', '2026-11-09', 400000000, 1600000000),
-      ('big-queue', 'veteran', '2026-11-10', 400000003, 1600000015),
-      ('big-queue', 'newcomer', '2026-11-10', 2, 9)`.execute(storage.db);
+    await sql`INSERT INTO csat_rollup (scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5) VALUES
+      ('agent_queue', 'day', 'big-queue', 'veteran', '2019-01-02', 200000000, 800000000, 0, 0, 0, 200000000, 0),
+      ('agent_queue', 'day', 'big-queue', 'veteran', '2020-01-01', 200000000, 800000000, 0, 0, 0, 200000000, 0),
+      ('agent_queue', 'day', 'big-queue', 'veteran', '2026-11-09', 200000000, 800000000, 0, 0, 0, 200000000, 0),
+      ('agent_queue', 'day', 'big-queue', 'veteran', '2026-11-10', 3, 15, 0, 0, 0, 0, 3),
+      ('agent_queue', 'day', 'big-queue', 'newcomer', '2026-11-10', 2, 9, 0, 0, 0, 1, 1)`.execute(storage.db);
     const big = await storage.stats.queueStats('big-queue', { period: 'day', from: '2026-11-10', to: '2026-11-10' }, 1, null);
     assert.deepEqual(big.agent_ranking, [
       { rank: 1, agent_id: 'veteran', average: 5, count: 3 },
       { rank: 2, agent_id: 'newcomer', average: 4.5, count: 2 },
     ]);
     const longRun = await storage.stats.queueStats('big-queue', { period: 'day', from: '2019-01-01', to: '2026-11-10' }, 1, null);
-    assert.deepEqual(longRun.agent_ranking.find((entry) => entry.agent_id === 'veteran'), { rank: 2, agent_id: 'veteran', average: 4, count: 400000003 });
+    assert.deepEqual(longRun.agent_ranking.find((entry) => entry.agent_id === 'veteran'), { rank: 2, agent_id: 'veteran', average: 4, count: 600000003 });
+    const standing = await storage.stats.agentStats('veteran', { period: 'day', from: '2019-01-01', to: '2026-11-10' }, 1, null);
+    assert.deepEqual(standing.queues, [{ queue_id: 'big-queue', rank: 2, of: 2, average: 4, count: 600000003 }]);
+    const lastDay = await storage.stats.agentStats('veteran', { period: 'day', from: '2026-11-10', to: '2026-11-10' }, 1, null);
+    assert.deepEqual(lastDay.queues, [{ queue_id: 'big-queue', rank: 1, of: 2, average: 5, count: 3 }]);
   });
 });
 

@@ -131,7 +131,6 @@ scopes = ["csat:read"]
 
     const tables = async () => ({
       rollup: (await sql`SELECT * FROM csat_rollup ORDER BY scope, period, queue_id, period_start, agent_id`.execute(storage.db)).rows,
-      running: (await sql`SELECT * FROM csat_running ORDER BY queue_id, agent_id, day`.execute(storage.db)).rows,
     });
     const incremental = await tables();
     const full = await runCli(['aggregate', '--full', '--config', survivor.tree.enginePath], { cwd: survivor.tree.dir });

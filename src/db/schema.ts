@@ -122,7 +122,7 @@ export interface OutcomeRollupTable {
   count: number;
 }
 
-/** Per queue and agent: totals of all ratings up to and including local day `day`. */
+/** Per queue and agent: totals of all ratings up to and including local day `day`. SQLite only (PostgreSQL dropped it: sql/postgres/019). */
 export interface CsatRunningTable {
   queue_id: string;
   agent_id: string;

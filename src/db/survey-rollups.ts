@@ -145,8 +145,10 @@ async function refreshOne(db: Kysely<Database>, dialect: SurveyRollupDialect, so
   const fromScratch = rebuild || needsRefill(watermark, bound);
   if (bound === 0) {
     // No rows at all: an empty rollup, and no watermark kept (0 and none mean the same, and a
-    // database without surveys keeps result_state as it was before these tables).
-    if (fromScratch || watermark !== undefined) {
+    // database without surveys keeps result_state as it was before these tables). Without a
+    // watermark the last run left it so already: an incremental run of a database without surveys
+    // (ratings from the API only) writes nothing here.
+    if (rebuild || watermark !== undefined) {
       await sql`DELETE FROM ${sql.table(source.rollup)}`.execute(db);
       await sql`DELETE FROM result_state WHERE key = ${source.watermarkKey}`.execute(db);
     }

@@ -1,9 +1,7 @@
 // An incremental run's one statement on PostgreSQL: the ratings in (watermark, bound] folded into every
-// rollup, running total and queue membership, and the new watermark saved, in one round trip. The
-// ratings are read once (an index range on the primary key) and everything else follows from their
-// base rows: no second read of cc_csat, and the running totals come from the rows as they were before
-// this statement plus what the new ratings add, not from a re-read of the rollups just written (a
-// statement's parts all see the same snapshot, so they could not see them anyway).
+// rollup and queue membership, and the new watermark saved, in one round trip. The ratings are read
+// once (an index range on the primary key) and everything else follows from their base rows: no
+// second read of cc_csat.
 //
 // Every write reaches its rows through the primary keys, one index descent each: the cost follows the
 // rows the new ratings touch (a few hundred for a thousand ratings), whatever the size of the tables.
@@ -27,47 +25,6 @@ function addToRollups(rows: string): RawBuilder<unknown> {
       SELECT ${list([...ROLLUP_KEY, ...COUNTERS])} FROM ${sql.table(rows)}
       ON CONFLICT (${list(ROLLUP_KEY)}) DO UPDATE
         SET ${sql.raw(COUNTERS.map((column) => `${column} = csat_rollup.${column} + excluded.${column}`).join(', '))}
-    )`;
-}
-
-/**
- * The running totals of the pairs in base rows `base`, moved by what those rows add: each pair's
- * rows from its first new day on (an index range) shift by the pair's new ratings up to their day,
- * and a day without a row yet starts from the pair's last total before it (one backward seek, only
- * for such days). Ratings arrive in time order, so that is today's row of each pair rated since the
- * last run, updated in place.
- */
-function addToRunning(base: string): RawBuilder<unknown> {
-  return sql`running_pairs AS MATERIALIZED (
-      SELECT queue_id, agent_id, min(period_start) AS first_day FROM ${sql.table(base)} GROUP BY queue_id, agent_id
-    ),
-    running_later AS MATERIALIZED (
-      SELECT r.queue_id, r.agent_id, r.day, r.count, r.sum
-      FROM running_pairs AS p
-      JOIN csat_running AS r ON r.queue_id = p.queue_id AND r.agent_id = p.agent_id AND r.day >= p.first_day
-    ),
-    running_moved AS MATERIALIZED (
-      SELECT coalesce(l.queue_id, n.queue_id) AS queue_id, coalesce(l.agent_id, n.agent_id) AS agent_id,
-        coalesce(l.day, n.period_start) AS day, l.count AS old_count, l.sum AS old_sum,
-        coalesce(n.count, 0) AS add_count, coalesce(n.sum, 0) AS add_sum
-      FROM running_later AS l
-      FULL JOIN ${sql.table(base)} AS n ON n.queue_id = l.queue_id AND n.agent_id = l.agent_id AND n.period_start = l.day
-    ),
-    running_written AS (
-      INSERT INTO csat_running (queue_id, agent_id, day, count, sum)
-      SELECT m.queue_id, m.agent_id, m.day,
-        (coalesce(m.old_count, before.count, 0) + sum(m.add_count) OVER running)::int,
-        (coalesce(m.old_sum, before.sum, 0) + sum(m.add_sum) OVER running)::int
-      FROM running_moved AS m
-      LEFT JOIN LATERAL (
-        SELECT r.count, r.sum FROM csat_running AS r
-        -- Only for a day that has no row yet: the condition on m alone skips the seek for the others.
-        WHERE m.old_count IS NULL AND r.queue_id = m.queue_id AND r.agent_id = m.agent_id AND r.day < m.day
-        ORDER BY r.day DESC
-        LIMIT 1
-      ) AS before ON true
-      WINDOW running AS (PARTITION BY m.queue_id, m.agent_id ORDER BY m.day ROWS UNBOUNDED PRECEDING)
-      ON CONFLICT (queue_id, agent_id, day) DO UPDATE SET count = excluded.count, sum = excluded.sum
     )`;
 }
 
@@ -97,7 +54,6 @@ export function foldNewRatings(localDay: RawBuilder<string>, zone: string, water
     new_weeks_and_months AS MATERIALIZED (${weekAndMonthBuckets('new_days')}),
     new_rollup AS MATERIALIZED (${rollupRows('new_base', 'new_days', 'new_weeks_and_months')}),
     ${addToRollups('new_rollup')},
-    ${addToRunning('new_base')},
     ${widenQueueAgents('new_base')},
     state_saved AS (${saveState(bound, zone, refreshedAt)})
     SELECT coalesce(sum(count), 0)::int AS ratings, count(DISTINCT period_start)::int AS days FROM new_base`;

@@ -1,6 +1,7 @@
 // The result service's SQL on PostgreSQL: the same rollups as src/db/sqlite/rollup-sql.ts. The base is
 // (agent_queue, day): ratings grouped by queue, agent and local day (rollup-local-day.ts); agent and
-// queue days, weeks and months, the running totals and the queue membership are all derived from it.
+// queue days, weeks and months and the queue membership are all derived from it. Unlike SQLite, no
+// running totals are stored (sql/postgres/019): rankings sum the base rows of their range.
 //
 // Writing rows, with their index entries, costs far more here than computing them. So a full rebuild
 // over rollups already there computes what every row must be and writes only those that differ (a
@@ -16,8 +17,6 @@ import { sql, type RawBuilder } from 'kysely';
 
 export const COUNTERS = ['count', 'sum', 'n1', 'n2', 'n3', 'n4', 'n5'] as const;
 export const ROLLUP_KEY = ['scope', 'period', 'queue_id', 'agent_id', 'period_start'] as const;
-const RUNNING_KEY = ['queue_id', 'agent_id', 'day'] as const;
-const RUNNING_VALUES = ['count', 'sum'] as const;
 const QUEUE_AGENT_KEY = ['queue_id', 'agent_id'] as const;
 const QUEUE_AGENT_VALUES = ['first_day', 'last_day'] as const;
 
@@ -74,13 +73,6 @@ export function allBaseRows(localDay: RawBuilder<string>, bound: number): RawBui
     FROM cc_csat
     WHERE id <= ${bound}
     GROUP BY queue_id, agent_id, period_start`;
-}
-
-/** The running totals of base rows `base`, one per base row, in csat_running's column (and key) order. */
-export function runningRows(base: string): RawBuilder<unknown> {
-  return sql`SELECT queue_id, agent_id, period_start AS day, (sum(count) OVER running)::int AS count, (sum(sum) OVER running)::int AS sum
-    FROM ${sql.table(base)}
-    WINDOW running AS (PARTITION BY queue_id, agent_id ORDER BY period_start ROWS UNBOUNDED PRECEDING)`;
 }
 
 /** Each pair's first and last day in base rows `base`, in csat_queue_agent's column order. */
@@ -146,14 +138,12 @@ export interface FullRebuildCounts {
   /** Rows each table holds now, and how many of them this rebuild had to write (or delete). */
   readonly rollup_rows: number;
   readonly rollup_written: number;
-  readonly running_rows: number;
-  readonly running_written: number;
   readonly queue_agent_rows: number;
   readonly queue_agent_written: number;
 }
 
 /**
- * Every rollup, running total and queue membership recomputed from every rating up to `bound`, in
+ * Every rollup and queue membership recomputed from every rating up to `bound`, in
  * one statement: one scan of cc_csat into the base, everything else derived from the base in memory,
  * and only the rows that differ from what the tables hold are written.
  */
@@ -165,15 +155,11 @@ export function rebuildAll(localDay: RawBuilder<string>, bound: number): RawBuil
     -- Read once, by the comparison: not materialized again.
     rollup_fresh AS NOT MATERIALIZED (${rollupRows('base', 'base_days', 'base_weeks_and_months')}),
     ${makeEqual('rollup', 'csat_rollup', ROLLUP_KEY, COUNTERS, 'rollup_fresh')},
-    running_fresh AS NOT MATERIALIZED (${runningRows('base')}),
-    ${makeEqual('running', 'csat_running', RUNNING_KEY, RUNNING_VALUES, 'running_fresh')},
     queue_agent_fresh AS MATERIALIZED (${queueAgentRows('base')}),
     ${makeEqual('queue_agent', 'csat_queue_agent', QUEUE_AGENT_KEY, QUEUE_AGENT_VALUES, 'queue_agent_fresh')}
     SELECT (SELECT sum(count) FROM base) AS ratings,
       (SELECT count(*) FROM base) + (SELECT count(*) FROM base_days) + (SELECT count(*) FROM base_weeks_and_months) AS rollup_rows,
       (SELECT n FROM rollup_written) AS rollup_written,
-      -- One running total per base row.
-      (SELECT count(*) FROM base) AS running_rows, (SELECT n FROM running_written) AS running_written,
       (SELECT count(*) FROM queue_agent_fresh) AS queue_agent_rows, (SELECT n FROM queue_agent_written) AS queue_agent_written`;
 }
 

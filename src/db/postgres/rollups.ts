@@ -1,4 +1,4 @@
-// The result service's run on PostgreSQL: folds ratings into csat_rollup and csat_running by an id
+// The result service's run on PostgreSQL: folds ratings into csat_rollup and csat_queue_agent by an id
 // watermark, in one READ COMMITTED transaction, serialized across processes by a transaction
 // advisory lock (locks.ts: resultRun).
 //
@@ -215,7 +215,6 @@ class Run {
     // timezone the API's first queries already see planner statistics for the new rows.
     const rewritten = [
       ['csat_rollup', counts.rollup_written, counts.rollup_rows],
-      ['csat_running', counts.running_written, counts.running_rows],
       ['csat_queue_agent', counts.queue_agent_written, counts.queue_agent_rows],
     ] as const;
     const stale = rewritten.filter(([, written, rows]) => written > ANALYZE_AFTER_SHARE_WRITTEN * rows).map(([table]) => table);

@@ -1,6 +1,6 @@
 // The queue copies (stats-queue-copy.ts) of one rollup version: the last one this process loaded.
 // Every result-service run moves the version, so a run makes each queue's next answer load its copy
-// again (one statement, ~15-25 ms for a queue of 15,000 running totals on the benchmark host); until
+// again (one statement, ~15-25 ms for a queue of 15,000 agent days on the benchmark host); until
 // the next run every window of that queue is answered from memory. Older versions are dropped: an
 // engine holds at most one copy per queue, of at most MAX_HELD queues (the least recently asked go
 // first), and none of a queue without rollups: a client asking for ids nobody uses grows nothing.

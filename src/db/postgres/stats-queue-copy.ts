@@ -1,5 +1,6 @@
 // One queue's rollups (its trend buckets and its agents' running totals) held in memory, as one
-// result-service run left them. On PostgreSQL an answer computed from the tables costs a round trip
+// result-service run left them. The running totals are not stored on PostgreSQL (sql/postgres/019):
+// they are summed here, once per load, from the agents' (agent_queue, day) rows. On PostgreSQL an answer computed from the tables costs a round trip
 // plus ~80 index seeks for a ranking (8-15 us each on the benchmark host, ~1 ms in all); from this copy
 // it is two binary searches per agent. The copy is read in one statement, so it and the version it
 // is returned with are one MVCC snapshot.
@@ -7,23 +8,23 @@ import type { PoolClient } from 'pg';
 import { snapshotOf, type BucketRow } from '../../results/stats-shape.js';
 import type { Snapshot, StatsRange } from '../../storage/ports.js';
 
-// Running totals travel as one text per agent ("day count sum,..." in day order): the cheapest form
-// to build on the server and take apart here (measured against one row per day, and JSON arrays).
+// Each agent's day rows travel as one text per agent ("day count sum,..." in day order): the cheapest
+// form to build on the server and take apart here (measured against one row per day, and JSON arrays).
 const LOAD_QUEUE = {
   name: 'cc_csat_load_queue_copy',
   text: `SELECT
     (SELECT json_object_agg(key, value) FROM result_state WHERE key IN ('refreshed_at', 'watermark', 'timezone')) AS state,
     (SELECT json_agg(json_build_array(period, period_start, count, sum, n1, n2, n3, n4, n5) ORDER BY period, period_start)
        FROM csat_rollup WHERE scope = 'queue' AND period IN ('day', 'week', 'month') AND queue_id = $1 AND agent_id = '') AS buckets,
-    (SELECT json_agg(json_build_array(agent_id, totals)) FROM (
-       SELECT agent_id, string_agg(day::text || ' ' || count || ' ' || sum, ',' ORDER BY day) AS totals
-       FROM csat_running WHERE queue_id = $1 GROUP BY agent_id) AS per_agent) AS running`,
+    (SELECT json_agg(json_build_array(agent_id, days)) FROM (
+       SELECT agent_id, string_agg(period_start::text || ' ' || count || ' ' || sum, ',' ORDER BY period_start) AS days
+       FROM csat_rollup WHERE scope = 'agent_queue' AND period = 'day' AND queue_id = $1 GROUP BY agent_id) AS per_agent) AS days`,
 };
 
 type LoadedRow = {
   state: Record<string, string> | null;
   buckets: Array<[string, ...BucketRow]> | null;
-  running: Array<[string, string]> | null;
+  days: Array<[string, string]> | null;
 };
 
 /** One agent's running totals in a queue: after each day it was rated on, its count and sum so far. */
@@ -79,19 +80,22 @@ export async function loadQueueCopy(client: PoolClient, queueId: string): Promis
     rows.push(bucket);
     bucketsByPeriod.set(period, rows);
   }
-  const agents = (row?.running ?? []).map(([agentId, totals]) => runningOf(agentId, totals));
+  const agents = (row?.days ?? []).map(([agentId, days]) => runningOf(agentId, days));
   return { snapshot: snapshotOf(row?.state ?? {}), copy: new QueueCopy(bucketsByPeriod, agents) };
 }
 
-function runningOf(agentId: string, totals: string): AgentRunning {
+/** Running totals from an agent's day rows ("day count sum,..." in day order). */
+function runningOf(agentId: string, dayRows: string): AgentRunning {
   const days: string[] = [];
   const counts: number[] = [];
   const sums: number[] = [];
-  for (const entry of totals.split(',')) {
-    const [day, count, sum] = entry.split(' ');
+  let count = 0;
+  let sum = 0;
+  for (const entry of dayRows.split(',')) {
+    const [day, dayCount, daySum] = entry.split(' ');
     days.push(day!);
-    counts.push(Number(count));
-    sums.push(Number(sum));
+    counts.push((count += Number(dayCount)));
+    sums.push((sum += Number(daySum)));
   }
   return { agentId, days, counts, sums };
 }

@@ -1,4 +1,4 @@
-// Answers supervisor questions from csat_rollup and csat_running only (never a scan of cc_csat). Plain
+// Answers supervisor questions from csat_rollup and csat_queue_agent only (never a scan of cc_csat). Plain
 // SELECTs on the pool: MVCC gives each the last committed result-service run, so a statistics request
 // never waits behind a run. Named statements are parsed and planned once per pooled connection.
 // A queue's answers come from an in-memory copy of its rollups at the version the caller read
@@ -23,21 +23,20 @@ const AGENT_BUCKETS = {
     ORDER BY period_start`,
 };
 
-// Each agent's totals in a queue over [from, to]: the last running total on or before `to` minus the
-// last one before `from`. Two backward index seeks per agent, whatever the range.
+// Each agent's totals in a queue over [from, to]: its (agent_queue, day) rows in the range, summed (an
+// index range on csat_rollup's primary key: one entry per day the agent was rated on in that queue).
+// No running totals are stored on PostgreSQL (sql/postgres/019): this costs the days of the range, at
+// most a few hundred entries per agent for a year, where two seeks on a running-total table did
+// whatever the range; in exchange every run writes half the rows. A queue's own ranking is answered
+// from its copy in memory (stats-queue-copy.ts), not by this statement.
 const AGENT_TOTALS = `
-    LEFT JOIN LATERAL (
-      SELECT r.count, r.sum FROM csat_running r
-      WHERE r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id AND r.day <= $3
-      ORDER BY r.day DESC LIMIT 1
-    ) AS through_to ON true
-    LEFT JOIN LATERAL (
-      SELECT r.count, r.sum FROM csat_running r
-      WHERE r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id AND r.day < $2
-      ORDER BY r.day DESC LIMIT 1
-    ) AS before_from ON true`;
-const IN_RANGE = `coalesce(through_to.count, 0) - coalesce(before_from.count, 0)`;
-const SUM_IN_RANGE = `coalesce(through_to.sum, 0) - coalesce(before_from.sum, 0)`;
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(r.count), 0)::bigint AS count, coalesce(sum(r.sum), 0)::bigint AS sum FROM csat_rollup r
+      WHERE r.scope = 'agent_queue' AND r.period = 'day' AND r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id
+        AND r.period_start BETWEEN $2 AND $3
+    ) AS in_range`;
+const IN_RANGE = `in_range.count`;
+const SUM_IN_RANGE = `in_range.sum`;
 
 // Every ranking an agent stands in, in one round trip: all agents of each queue the agent was rated
 // in over the range.
