@@ -1,13 +1,14 @@
 // Answers supervisor questions from csat_rollup and csat_queue_agent only (never a scan of cc_csat). Plain
 // SELECTs on the pool: MVCC gives each the last committed result-service run, so a statistics request
 // never waits behind a run. Named statements are parsed and planned once per pooled connection.
-// A queue's answers come from an in-memory copy of its rollups at the version the caller read
+// A queue's answers, and an agent's standings in its queues, come from an in-memory copy of each queue's
+// rollups at the version the caller read
 // (stats-queue-copies.ts); the snapshot is read from the server only when something may have moved it
 // since the last read (stats-state-watch.ts), and not again within the tick it was read in
 // (stats-tick-snapshot.ts). The API's reads of a queue then cost no round trip between two runs.
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { rankAgents, snapshotOf, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
-import type { AgentStats, QueueStats, RankedAgent, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
+import type { AgentStats, QueueStats, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
 import { storageCall } from './errors.js';
 import { QueueCopies, type VersionedCopy } from './stats-queue-copies.js';
 import { RollupStateWatch } from './stats-state-watch.js';
@@ -23,31 +24,14 @@ const AGENT_BUCKETS = {
     ORDER BY period_start`,
 };
 
-// Each agent's totals in a queue over [from, to]: its (agent_queue, day) rows in the range, summed (an
-// index range on csat_rollup's primary key: one entry per day the agent was rated on in that queue).
-// No running totals are stored on PostgreSQL (sql/postgres/019): this costs the days of the range, at
-// most a few hundred entries per agent for a year, where two seeks on a running-total table did
-// whatever the range; in exchange every run writes half the rows. A queue's own ranking is answered
-// from its copy in memory (stats-queue-copy.ts), not by this statement.
-const AGENT_TOTALS = `
-    CROSS JOIN LATERAL (
-      SELECT coalesce(sum(r.count), 0)::bigint AS count, coalesce(sum(r.sum), 0)::bigint AS sum FROM csat_rollup r
-      WHERE r.scope = 'agent_queue' AND r.period = 'day' AND r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id
-        AND r.period_start BETWEEN $2 AND $3
-    ) AS in_range`;
-const IN_RANGE = `in_range.count`;
-const SUM_IN_RANGE = `in_range.sum`;
-
-// Every ranking an agent stands in, in one round trip: all agents of each queue the agent was rated
-// in over the range.
-const AGENT_QUEUE_RANKINGS = {
-  name: 'cc_csat_agent_queue_rankings',
-  text: `SELECT qa.queue_id, qa.agent_id, ${IN_RANGE} AS count, ${SUM_IN_RANGE} AS sum
-    FROM csat_queue_agent mine
-    JOIN csat_queue_agent qa ON qa.queue_id = mine.queue_id ${AGENT_TOTALS}
-    WHERE mine.agent_id = $1 AND mine.last_day >= $2 AND mine.first_day <= $3
-      AND qa.last_day >= $2 AND qa.first_day <= $3 AND ${IN_RANGE} > 0
-    ORDER BY qa.queue_id`,
+// The queues an agent was rated in around [from, to] (each pair's first and last day), in queue order.
+// The agent's standing in each is read from that queue's copy in memory, as the queue's own ranking
+// is (stats-queue-copy.ts): no running totals are stored on PostgreSQL (sql/postgres/019), and
+// summing every agent's days of the range on the server cost ~20 ms for a year of two queues of 40
+// agents on the benchmark host.
+const AGENT_QUEUES = {
+  name: 'cc_csat_agent_queues',
+  text: `SELECT queue_id FROM csat_queue_agent WHERE agent_id = $1 AND last_day >= $2 AND first_day <= $3 ORDER BY queue_id`,
 };
 
 const STATE = {
@@ -59,8 +43,6 @@ const QUEUE_EVER_RATED = {
   name: 'cc_csat_queue_ever_rated',
   text: 'SELECT EXISTS (SELECT 1 FROM cc_csat WHERE queue_id = $1)',
 };
-
-type AgentTotal = { agent_id: string; count: number; sum: number };
 
 /** The statistics read model on PostgreSQL. */
 export class PostgresStatsStore implements StatsStore {
@@ -102,17 +84,19 @@ export class PostgresStatsStore implements StatsStore {
 
   agentStats(agentId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<AgentStats> {
     return storageCall(async () => {
-      const [buckets, totals] = await Promise.all([
+      const [buckets, queues] = await Promise.all([
         this.buckets(AGENT_BUCKETS, agentId, range),
-        this.query<AgentTotal & { queue_id: string }>({ ...AGENT_QUEUE_RANKINGS, values: [agentId, range.from, range.to] }),
+        this.query<[string]>({ ...AGENT_QUEUES, values: [agentId, range.from, range.to], rowMode: 'array' }),
       ]);
+      const copies = await Promise.all(queues.rows.map(([queueId]) => this.queueCopy(queueId, asOf)));
+      const rankings = queues.rows.map(([queueId], index) => ({ queue_id: queueId, ranking: rankAgents(copies[index]!.copy.agentTotals(range), minRatings) }));
       return {
         agent_id: agentId,
         period: range.period,
         from: range.from,
         to: range.to,
         ...summarize(buckets, range),
-        queues: standingsOf(agentId, rankingsByQueue(totals.rows, minRatings)),
+        queues: standingsOf(agentId, rankings),
         as_of: asOf,
       };
     });
@@ -164,15 +148,4 @@ export class PostgresStatsStore implements StatsStore {
     });
     return result.rows;
   }
-}
-
-/** Rows ordered by queue_id, grouped into one ranking per queue. */
-function rankingsByQueue(rows: ReadonlyArray<AgentTotal & { queue_id: string }>, minRatings: number): Array<{ queue_id: string; ranking: RankedAgent[] }> {
-  const byQueue = new Map<string, AgentTotal[]>();
-  for (const row of rows) {
-    const agents = byQueue.get(row.queue_id) ?? [];
-    agents.push(row);
-    byQueue.set(row.queue_id, agents);
-  }
-  return [...byQueue].map(([queue_id, agents]) => ({ queue_id, ranking: rankAgents(agents, minRatings) }));
 }
