@@ -556,7 +556,7 @@ test('statistics: ranking order and min ratings, exact rankings with hundreds of
     assert.equal(await storage.stats.queueEverRated('no-such-queue'), false);
 
     // Totals too large for SQLite's packed form (2^53 / 2^28), and sums past a 32-bit integer: summed
-    // exactly, on the server (the agent's standing) and in the queue's copy (its ranking).
+    // exactly in the queue's copy (its ranking and the agent's standing).
     await sql`INSERT INTO csat_queue_agent (queue_id, agent_id, first_day, last_day) VALUES
       ('big-queue', 'veteran', '2019-01-02', '2026-11-10'), ('big-queue', 'newcomer', '2026-11-10', '2026-11-10')`.execute(storage.db);
     await sql`INSERT INTO csat_rollup (scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5) VALUES
@@ -576,6 +576,64 @@ test('statistics: ranking order and min ratings, exact rankings with hundreds of
     assert.deepEqual(standing.queues, [{ queue_id: 'big-queue', rank: 2, of: 2, average: 4, count: 600000003 }]);
     const lastDay = await storage.stats.agentStats('veteran', { period: 'day', from: '2026-11-10', to: '2026-11-10' }, 1, null);
     assert.deepEqual(lastDay.queues, [{ queue_id: 'big-queue', rank: 1, of: 2, average: 5, count: 3 }]);
+  });
+});
+
+test('agent standings: the same from the queue copies (up to 8 queues) and summed on the server (more), from real runs', SKIP, async () => {
+  await withDatabase('agent_queues', async ({ open }) => {
+    const storage = await open();
+    await storage.migrate();
+    // 'narrow' is rated in 8 queues (standings from the copies), 'wide' in 9 (summed on the server);
+    // in each queue 'peer' too. Real ratings, folded by a real run.
+    const ratings: Array<{ agent: string; queue: string; score: number }> = [];
+    for (let q = 0; q < 9; q++) {
+      if (q < 8) ratings.push({ agent: 'narrow', queue: `q${q}`, score: 5 }, { agent: 'narrow', queue: `q${q}`, score: 4 });
+      ratings.push({ agent: 'wide', queue: `q${q}`, score: 2 }, { agent: 'wide', queue: `q${q}`, score: 2 });
+      for (let n = 0; n <= q; n++) ratings.push({ agent: 'peer', queue: `q${q}`, score: 3 });
+    }
+    await storage.db
+      .insertInto('cc_csat')
+      .values(ratings.map((r, i) => ({ call_id: `aq-${i}`, agent_id: r.agent, queue_id: r.queue, score: r.score, comment: null, created_at: '2026-11-19T10:00:00.000Z' })))
+      .execute();
+    await storage.rollups.refresh('incremental', new ZoneCalendar('UTC'), '2026-11-20T09:00:00.000Z');
+    const range = { period: 'day', from: '2026-11-01', to: '2026-11-20' } as const;
+    const narrow = await storage.stats.agentStats('narrow', range, 1, null);
+    assert.deepEqual(narrow.queues, Array.from({ length: 8 }, (_, q) => ({ queue_id: `q${q}`, rank: 1, of: 3, average: 4.5, count: 2 })));
+    const wide = await storage.stats.agentStats('wide', range, 1, null);
+    assert.deepEqual(wide.queues, Array.from({ length: 9 }, (_, q) => ({ queue_id: `q${q}`, rank: q < 8 ? 3 : 2, of: q < 8 ? 3 : 2, average: 2, count: 2 })));
+    // The peer, rated in all nine, is answered by the server's sums; its rank in q0-q7 is what the copies rank there.
+    const peer = await storage.stats.agentStats('peer', range, 1, null);
+    assert.deepEqual(peer.queues.map((standing) => [standing.queue_id, standing.rank, standing.of, standing.count]), Array.from({ length: 9 }, (_, q) => [`q${q}`, q < 8 ? 2 : 1, q < 8 ? 3 : 2, q + 1]));
+    const fromCopies = await storage.stats.queueStats('q3', range, 1, null);
+    assert.deepEqual(fromCopies.agent_ranking.find((entry) => entry.agent_id === 'peer'), { rank: 2, agent_id: 'peer', average: 3, count: 4 });
+  });
+});
+
+test('agent standings never pass for another run: a copy loaded before a run the caller saw makes the second snapshot differ', SKIP, async () => {
+  await withDatabase('agent_version', async ({ open }) => {
+    const [reader, writer] = await Promise.all([open(), open()]);
+    await reader.migrate();
+    const utc = new ZoneCalendar('UTC');
+    await writer.db.insertInto('cc_csat').values({ call_id: 'v-1', agent_id: 'ana', queue_id: 'A', score: 3, comment: null, created_at: '2026-11-20T10:00:00.000Z' }).execute();
+    await writer.rollups.refresh('full', utc, '2026-11-20T11:00:00.000Z');
+    // A queue whose copy takes a while to load (300 agents x 1,500 days), so that a second request
+    // joins a load that began before the next run.
+    await sql`INSERT INTO csat_rollup SELECT 'agent_queue', 'day', 'A', 'x' || a, date '2020-01-01' + d, 1, 3, 0, 0, 1, 0, 0
+      FROM generate_series(1, 300) AS a, generate_series(1, 1500) AS d`.execute(writer.db);
+    const range = { period: 'day', from: '2026-11-20', to: '2026-11-20' } as const;
+    const first = await reader.stats.snapshot();
+    const slow = reader.stats.agentStats('ana', range, 1, first.asOf);
+    await sleep(30);
+    await writer.db.insertInto('cc_csat').values({ call_id: 'v-2', agent_id: 'ana', queue_id: 'A', score: 5, comment: null, created_at: '2026-11-20T10:30:00.000Z' }).execute();
+    await reader.rollups.refresh('incremental', utc, '2026-11-20T12:00:00.000Z');
+    const before = await reader.stats.snapshot();
+    assert.notEqual(before.version, first.version);
+    const answer = await within(reader.stats.agentStats('ana', range, 1, before.asOf), 60_000, 'agent stats during a copy load');
+    const after = await reader.stats.snapshot();
+    // What the API checks (src/http/snapshot-cache.ts): an unchanged snapshot means a clean answer, of one run.
+    const standing = answer.queues.find((entry) => entry.queue_id === 'A');
+    if (after.version === before.version) assert.equal(standing?.count, answer.count, 'a clean answer: the standing counts what the trend counts');
+    assert.equal((await within(slow, 60_000, 'the first request')).agent_id, 'ana');
   });
 });
 

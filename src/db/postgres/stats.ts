@@ -8,7 +8,7 @@
 // (stats-tick-snapshot.ts). The API's reads of a queue then cost no round trip between two runs.
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { rankAgents, snapshotOf, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
-import type { AgentStats, QueueStats, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
+import type { AgentStats, QueueStats, RankedAgent, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
 import { storageCall } from './errors.js';
 import { QueueCopies, type VersionedCopy } from './stats-queue-copies.js';
 import { RollupStateWatch } from './stats-state-watch.js';
@@ -28,11 +28,33 @@ const AGENT_BUCKETS = {
 // The agent's standing in each is read from that queue's copy in memory, as the queue's own ranking
 // is (stats-queue-copy.ts): no running totals are stored on PostgreSQL (sql/postgres/019), and
 // summing every agent's days of the range on the server cost ~20 ms for a year of two queues of 40
-// agents on the benchmark host.
+// agents on the benchmark host. Up to AGENT_QUEUES_FROM_COPIES queues: an agent in more would load
+// (and hold) that many copies for one request, pushing out the queues other callers ask for (at
+// most MAX_HELD are held); its standings are summed on the server instead (AGENT_RANKINGS_SUMMED).
 const AGENT_QUEUES = {
   name: 'cc_csat_agent_queues',
   text: `SELECT queue_id FROM csat_queue_agent WHERE agent_id = $1 AND last_day >= $2 AND first_day <= $3 ORDER BY queue_id`,
 };
+const AGENT_QUEUES_FROM_COPIES = 8;
+
+// Every ranking an agent stands in, in one round trip: all agents of each queue the agent was rated in
+// around the range, each one's (agent_queue, day) rows in the range summed (an index range each).
+const AGENT_RANKINGS_SUMMED = {
+  name: 'cc_csat_agent_rankings_summed',
+  text: `SELECT qa.queue_id, qa.agent_id, in_range.count, in_range.sum
+    FROM csat_queue_agent mine
+    JOIN csat_queue_agent qa ON qa.queue_id = mine.queue_id
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(r.count), 0)::bigint AS count, coalesce(sum(r.sum), 0)::bigint AS sum FROM csat_rollup r
+      WHERE r.scope = 'agent_queue' AND r.period = 'day' AND r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id
+        AND r.period_start BETWEEN $2 AND $3
+    ) AS in_range
+    WHERE mine.agent_id = $1 AND mine.last_day >= $2 AND mine.first_day <= $3
+      AND qa.last_day >= $2 AND qa.first_day <= $3 AND in_range.count > 0
+    ORDER BY qa.queue_id`,
+};
+
+type AgentTotal = { agent_id: string; count: number; sum: number };
 
 const STATE = {
   name: 'cc_csat_result_state',
@@ -67,7 +89,7 @@ export class PostgresStatsStore implements StatsStore {
 
   queueStats(queueId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<QueueStats> {
     return storageCall(async () => {
-      const { snapshot, copy } = await this.queueCopy(queueId, asOf);
+      const { snapshot, copy } = await this.queueCopy(queueId, await this.currentSnapshot(asOf));
       // The answer is this version's: what the caller's next snapshot() in this tick must report.
       this.tick.remember(snapshot);
       return {
@@ -88,8 +110,8 @@ export class PostgresStatsStore implements StatsStore {
         this.buckets(AGENT_BUCKETS, agentId, range),
         this.query<[string]>({ ...AGENT_QUEUES, values: [agentId, range.from, range.to], rowMode: 'array' }),
       ]);
-      const copies = await Promise.all(queues.rows.map(([queueId]) => this.queueCopy(queueId, asOf)));
-      const rankings = queues.rows.map(([queueId], index) => ({ queue_id: queueId, ranking: rankAgents(copies[index]!.copy.agentTotals(range), minRatings) }));
+      const queueIds = queues.rows.map(([queueId]) => queueId);
+      const rankings = queueIds.length > AGENT_QUEUES_FROM_COPIES ? await this.summedRankings(agentId, range, minRatings) : await this.rankingsFromCopies(queueIds, range, minRatings, asOf);
       return {
         agent_id: agentId,
         period: range.period,
@@ -118,6 +140,34 @@ export class PostgresStatsStore implements StatsStore {
     return snapshot;
   }
 
+  /**
+   * Each queue's ranking from its copy. The copies must be of the version the caller read: one loaded
+   * before a run the caller already saw (a load this request joined), or after one it did not, is
+   * remembered for this tick, so the API's second snapshot differs from its first and it reads again
+   * (src/http/snapshot-cache.ts) rather than serve, and cache, an answer mixing two runs. The buckets
+   * are read by SQL, not from a copy: when every copy matches, nothing is remembered and the API's
+   * second snapshot is read as it was before.
+   */
+  private async rankingsFromCopies(queueIds: readonly string[], range: StatsRange, minRatings: number, asOf: string | null): Promise<Array<{ queue_id: string; ranking: RankedAgent[] }>> {
+    if (queueIds.length === 0) return [];
+    const current = await this.currentSnapshot(asOf);
+    const copies = await Promise.all(queueIds.map((queueId) => this.queueCopy(queueId, current)));
+    const otherVersion = copies.find((held) => held.snapshot.version !== current.version);
+    if (otherVersion) this.tick.remember(otherVersion.snapshot);
+    return queueIds.map((queueId, index) => ({ queue_id: queueId, ranking: rankAgents(copies[index]!.copy.agentTotals(range), minRatings) }));
+  }
+
+  private async summedRankings(agentId: string, range: StatsRange, minRatings: number): Promise<Array<{ queue_id: string; ranking: RankedAgent[] }>> {
+    const rows = (await this.query<AgentTotal & { queue_id: string }>({ ...AGENT_RANKINGS_SUMMED, values: [agentId, range.from, range.to] })).rows;
+    const byQueue = new Map<string, AgentTotal[]>();
+    for (const row of rows) {
+      const agents = byQueue.get(row.queue_id) ?? [];
+      agents.push(row);
+      byQueue.set(row.queue_id, agents);
+    }
+    return [...byQueue].map(([queue_id, agents]) => ({ queue_id, ranking: rankAgents(agents, minRatings) }));
+  }
+
   /** A statement on the pool, as a statistics read (one that moves no snapshot). */
   private query<R extends object>(config: QueryConfig & { rowMode?: 'array' }): Promise<{ rows: R[] }> {
     return this.watch.read((client: PoolClient) => client.query<R>(config as QueryConfig));
@@ -128,13 +178,14 @@ export class PostgresStatsStore implements StatsStore {
     return this.tick.get() ?? this.watch.current();
   }
 
-  /**
-   * The queue's copy at the snapshot the caller has (the API gets it from snapshot() just before, in
-   * the same tick), else at the one read now; a load may find a newer one, which it then reports.
-   */
-  private async queueCopy(queueId: string, asOf: string | null): Promise<VersionedCopy> {
+  /** The snapshot the caller read (the API gets it from snapshot() just before, in the same tick), else the one read now. */
+  private async currentSnapshot(asOf: string | null): Promise<Snapshot> {
     const known = this.knownSnapshot();
-    const current = known !== undefined && known.asOf === asOf ? known : await this.readSnapshot();
+    return known !== undefined && known.asOf === asOf ? known : this.readSnapshot();
+  }
+
+  /** The queue's copy at `current`; a load may find a newer one, which it then reports. */
+  private async queueCopy(queueId: string, current: Snapshot): Promise<VersionedCopy> {
     const held = this.queueCopies.at(queueId, current.version);
     return held ? { snapshot: current, copy: held } : this.queueCopies.load(queueId);
   }
