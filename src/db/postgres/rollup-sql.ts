@@ -1,7 +1,8 @@
 // The result service's SQL on PostgreSQL: the same rollups as src/db/sqlite/rollup-sql.ts. The base is
 // (agent_queue, day): ratings grouped by queue, agent and local day (rollup-local-day.ts); agent and
 // queue days, weeks and months and the queue membership are all derived from it. Unlike SQLite, no
-// running totals are stored (sql/postgres/019): rankings sum the base rows of their range.
+// running totals are stored (sql/postgres/019): the queue copies sum them from the base rows
+// (stats-queue-copy.ts).
 //
 // Writing rows, with their index entries, costs far more here than computing them. So a full rebuild
 // over rollups already there computes what every row must be and writes only those that differ (a

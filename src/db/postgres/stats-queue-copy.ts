@@ -1,9 +1,9 @@
 // One queue's rollups (its trend buckets and its agents' running totals) held in memory, as one
 // result-service run left them. The running totals are not stored on PostgreSQL (sql/postgres/019):
-// they are summed here, once per load, from the agents' (agent_queue, day) rows. On PostgreSQL an answer computed from the tables costs a round trip
-// plus ~80 index seeks for a ranking (8-15 us each on the benchmark host, ~1 ms in all); from this copy
-// it is two binary searches per agent. The copy is read in one statement, so it and the version it
-// is returned with are one MVCC snapshot.
+// they are summed here, once per load, from the agents' (agent_queue, day) rows. On PostgreSQL an
+// answer computed from the tables costs a round trip plus ~80 index seeks for a ranking (8-15 us each
+// on the benchmark host, ~1 ms in all); from this copy it is two binary searches per agent. The copy
+// is read in one statement, so it and the version it is returned with are one MVCC snapshot.
 import type { PoolClient } from 'pg';
 import { snapshotOf, type BucketRow } from '../../results/stats-shape.js';
 import type { Snapshot, StatsRange } from '../../storage/ports.js';

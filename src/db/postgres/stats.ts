@@ -30,27 +30,25 @@ const AGENT_BUCKETS = {
 // summing every agent's days of the range on the server cost ~20 ms for a year of two queues of 40
 // agents on the benchmark host. Up to AGENT_QUEUES_FROM_COPIES queues: an agent in more would load
 // (and hold) that many copies for one request, pushing out the queues other callers ask for (at
-// most MAX_HELD are held); its standings are summed on the server instead (AGENT_RANKINGS_SUMMED).
+// most MAX_HELD are held); its standings are summed on the server instead (RANKINGS_SUMMED).
 const AGENT_QUEUES = {
   name: 'cc_csat_agent_queues',
   text: `SELECT queue_id FROM csat_queue_agent WHERE agent_id = $1 AND last_day >= $2 AND first_day <= $3 ORDER BY queue_id`,
 };
 const AGENT_QUEUES_FROM_COPIES = 8;
 
-// Every ranking an agent stands in, in one round trip: all agents of each queue the agent was rated in
-// around the range, each one's (agent_queue, day) rows in the range summed (an index range each).
-const AGENT_RANKINGS_SUMMED = {
-  name: 'cc_csat_agent_rankings_summed',
+// The rankings of queues `$1` (the agent's, from AGENT_QUEUES), in one round trip: every agent of each
+// rated around the range, its (agent_queue, day) rows in the range summed (an index range each).
+const RANKINGS_SUMMED = {
+  name: 'cc_csat_rankings_summed',
   text: `SELECT qa.queue_id, qa.agent_id, in_range.count, in_range.sum
-    FROM csat_queue_agent mine
-    JOIN csat_queue_agent qa ON qa.queue_id = mine.queue_id
+    FROM csat_queue_agent qa
     CROSS JOIN LATERAL (
       SELECT coalesce(sum(r.count), 0)::bigint AS count, coalesce(sum(r.sum), 0)::bigint AS sum FROM csat_rollup r
       WHERE r.scope = 'agent_queue' AND r.period = 'day' AND r.queue_id = qa.queue_id AND r.agent_id = qa.agent_id
         AND r.period_start BETWEEN $2 AND $3
     ) AS in_range
-    WHERE mine.agent_id = $1 AND mine.last_day >= $2 AND mine.first_day <= $3
-      AND qa.last_day >= $2 AND qa.first_day <= $3 AND in_range.count > 0
+    WHERE qa.queue_id = ANY ($1::text[]) AND qa.last_day >= $2 AND qa.first_day <= $3 AND in_range.count > 0
     ORDER BY qa.queue_id`,
 };
 
@@ -111,7 +109,7 @@ export class PostgresStatsStore implements StatsStore {
         this.query<[string]>({ ...AGENT_QUEUES, values: [agentId, range.from, range.to], rowMode: 'array' }),
       ]);
       const queueIds = queues.rows.map(([queueId]) => queueId);
-      const rankings = queueIds.length > AGENT_QUEUES_FROM_COPIES ? await this.summedRankings(agentId, range, minRatings) : await this.rankingsFromCopies(queueIds, range, minRatings, asOf);
+      const rankings = queueIds.length > AGENT_QUEUES_FROM_COPIES ? await this.summedRankings(queueIds, range, minRatings) : await this.rankingsFromCopies(queueIds, range, minRatings, asOf);
       return {
         agent_id: agentId,
         period: range.period,
@@ -157,8 +155,8 @@ export class PostgresStatsStore implements StatsStore {
     return queueIds.map((queueId, index) => ({ queue_id: queueId, ranking: rankAgents(copies[index]!.copy.agentTotals(range), minRatings) }));
   }
 
-  private async summedRankings(agentId: string, range: StatsRange, minRatings: number): Promise<Array<{ queue_id: string; ranking: RankedAgent[] }>> {
-    const rows = (await this.query<AgentTotal & { queue_id: string }>({ ...AGENT_RANKINGS_SUMMED, values: [agentId, range.from, range.to] })).rows;
+  private async summedRankings(queueIds: readonly string[], range: StatsRange, minRatings: number): Promise<Array<{ queue_id: string; ranking: RankedAgent[] }>> {
+    const rows = (await this.query<AgentTotal & { queue_id: string }>({ ...RANKINGS_SUMMED, values: [queueIds, range.from, range.to] })).rows;
     const byQueue = new Map<string, AgentTotal[]>();
     for (const row of rows) {
       const agents = byQueue.get(row.queue_id) ?? [];
