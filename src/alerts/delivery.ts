@@ -11,6 +11,7 @@
 import { linkDeliveryExpired, SURVEY_LINK } from '../links/link-fallback.js';
 import type { Logger } from '../log.js';
 import type { AlertOutboxStore, AlertRecord } from '../storage/ports.js';
+import { deadlineSignal } from '../deadline-signal.js';
 import { deliveryHeaders } from './signing.js';
 
 /** Where one destination's alerts go (src/config/alerts.ts's AlertDestination fits). */
@@ -301,6 +302,7 @@ export class AlertDelivery {
     }
     const headers = deliveryHeaders(destination.secret, destination.headers, { event: row.event, idempotencyKey: row.idempotencyKey, body: row.payload }, Math.floor(this.now().getTime() / 1000));
     let response: Response;
+    const deadline = deadlineSignal(destination.timeoutMs, this.stopping.signal);
     try {
       response = await fetch(destination.url, {
         method: 'POST',
@@ -308,10 +310,12 @@ export class AlertDelivery {
         body: row.payload,
         // A redirect is not a delivery: following it would send caller data somewhere not configured.
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(destination.timeoutMs), this.stopping.signal]),
+        signal: deadline.signal,
       });
     } catch (err) {
       return { kind: 'failed', error: describeRequestError(err, destination.timeoutMs) };
+    } finally {
+      deadline.clear();
     }
     // The body is never read (nor stored, nor logged): free the connection.
     await response.body?.cancel().catch(() => undefined);

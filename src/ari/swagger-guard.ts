@@ -3,6 +3,7 @@
 // nothing can catch it: a 401 (wrong password) or a 503 during an Asterisk restart would crash
 // the engine. The failure callback already rejects ari.connect(), so the throw is dropped.
 import { createRequire } from 'node:module';
+import { deadlineSignal } from '../deadline-signal.js';
 
 const requireFromAriClient = createRequire(createRequire(import.meta.url).resolve('ari-client'));
 const swagger = requireFromAriClient('swagger-client') as {
@@ -30,17 +31,20 @@ export function installSwaggerFailGuard(): void {
 export async function probeAri(url: string, username: string, password: string, timeoutMs: number, stop?: AbortSignal): Promise<void> {
   const base = url.replace(/\/+$/, '');
   let response: Response;
+  // A stop (SIGTERM) must not wait for an Asterisk that accepts connections and never answers.
+  const deadline = deadlineSignal(timeoutMs, stop);
   try {
     response = await fetch(`${base}/ari/api-docs/resources.json`, {
       headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
-      // A stop (SIGTERM) must not wait for an Asterisk that accepts connections and never answers.
-      signal: stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs),
+      signal: deadline.signal,
     });
   } catch (err) {
     // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, timeout) is in its cause.
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (err instanceof Error ? err.name : String(err));
     throw new Error(`ARI at ${base} unreachable (${reason})`);
+  } finally {
+    deadline.clear();
   }
   await response.body?.cancel();
   if (response.status === 401) {
