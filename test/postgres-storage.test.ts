@@ -20,7 +20,7 @@ import { openSqliteStorage } from '../src/db/sqlite/storage.js';
 import { DatabaseOpenError, StorageError } from '../src/db/storage-error.js';
 import { alignRange } from '../src/results/stats-shape.js';
 import { ZoneCalendar } from '../src/results/zone.js';
-import type { StatsStore } from '../src/storage/ports.js';
+import type { AgentCsatRow, StatsStore, SurveyStatsStore } from '../src/storage/ports.js';
 import { POSTGRES_SKIP, createPostgresDatabase, type PostgresDatabase } from './helpers/postgres.js';
 import { localDay, reference, type SeedRating } from './helpers/reference-stats.js';
 import { freePort, within } from './helpers/wait.js';
@@ -138,13 +138,42 @@ async function assertStatsMatchReference(stats: StatsStore, ratings: readonly Se
   }
 }
 
-/** The rollup tables, in one order for SQLite and PostgreSQL alike. */
+/**
+ * The rollup tables, in one order for SQLite and PostgreSQL alike. PostgreSQL stores no agent rows
+ * (sql/postgres/020: they are summed from the (agent_queue, day) rows when read): SQLite's are left
+ * out here and compared with what PostgreSQL reads instead (agentBucketsMatchSqlite).
+ */
 async function rollupTables(db: Kysely<Database>) {
   return {
     rollups: (await sql<Record<string, unknown>>`SELECT scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5
-      FROM csat_rollup ORDER BY scope, period, queue_id, agent_id, period_start`.execute(db)).rows,
+      FROM csat_rollup WHERE scope <> 'agent' ORDER BY scope, period, queue_id, agent_id, period_start`.execute(db)).rows,
     queueAgents: (await sql<Record<string, unknown>>`SELECT queue_id, agent_id, first_day, last_day FROM csat_queue_agent ORDER BY queue_id, agent_id`.execute(db)).rows,
   };
+}
+
+/**
+ * Every agent's buckets as PostgreSQL sums them when read equal the agent rows SQLite stores: over all
+ * time in each period, and over ranges that start and end inside a week or a month (a bucket is in a
+ * range when it starts in it, whatever days it holds past the range's end).
+ */
+type RollupReader = { readonly db: Kysely<Database>; readonly surveyStats: SurveyStatsStore };
+
+async function agentBucketsMatchSqlite(postgres: RollupReader, sqlite: RollupReader): Promise<void> {
+  const agentIds = (await sql<{ agent_id: string }>`SELECT DISTINCT agent_id FROM cc_csat ORDER BY agent_id`.execute(sqlite.db)).rows.map((row) => row.agent_id);
+  assert.ok(agentIds.length > 3);
+  for (const period of ['day', 'week', 'month'] as const) {
+    const stored = (await sql<AgentCsatRow>`SELECT agent_id, period_start, count, sum, n1, n2, n3, n4, n5 FROM csat_rollup
+      WHERE scope = 'agent' AND period = ${period} ORDER BY agent_id, period_start`.execute(sqlite.db)).rows;
+    assert.ok(stored.length > agentIds.length, period);
+    assert.deepEqual(await postgres.surveyStats.agentCsatRows(agentIds, { period, from: '2000-01-01', to: '2099-12-31' }), stored, `every agent ${period}`);
+  }
+  const ranges = [...QUERIES, { period: 'week', from: '2026-03-04', to: '2026-03-30' }, { period: 'month', from: '2026-02-01', to: '2026-10-01' }] as const;
+  for (const range of ranges) {
+    const expected = await sqlite.surveyStats.agentCsatRows(agentIds, range);
+    assert.ok(expected.length > 0, JSON.stringify(range));
+    assert.deepEqual(await postgres.surveyStats.agentCsatRows(agentIds, range), expected, JSON.stringify(range));
+    assert.deepEqual(await postgres.surveyStats.agentCsatRows(agentIds.slice(1, 3), range), expected.filter((row) => agentIds.slice(1, 3).includes(row.agent_id)), `two agents ${JSON.stringify(range)}`);
+  }
 }
 
 async function resultState(db: Kysely<Database>): Promise<Record<string, string>> {
@@ -328,6 +357,8 @@ test('rollups equal the reference over DST, week and month edges; incremental ru
         await seed(sqlite.db, folded);
         await sqlite.rollups.refresh('full', PARIS, stamp());
         assert.deepEqual(await rollupTables(storage.db), await rollupTables(sqlite.db), 'PostgreSQL rollups equal SQLite rollups');
+        assert.equal(Number((await sql<{ n: number }>`SELECT count(*) AS n FROM csat_rollup WHERE scope = 'agent'`.execute(storage.db)).rows[0]!.n), 0);
+        await agentBucketsMatchSqlite(storage, sqlite);
         for (const q of QUERIES) {
           const range = alignRange(q.period, q.from, q.to);
           for (const queueId of QUEUES) {

@@ -23,8 +23,8 @@ export class RollupSurveyStatsStore implements SurveyStatsStore {
    * run). `call`: runs each read (PostgreSQL: turns driver errors into StorageErrors).
    */
   constructor(
-    private readonly db: () => Kysely<Database>,
-    private readonly call: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
+    protected readonly db: () => Kysely<Database>,
+    protected readonly call: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
   ) {}
 
   async answerRows(subject: SurveySubject, range: StatsRange, questionId?: string, source?: AnswerSource): Promise<AnswerRollupRow[]> {

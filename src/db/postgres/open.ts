@@ -27,7 +27,7 @@ import { describeOpenFailure } from './open-failure.js';
 import { probeWrite } from './probe.js';
 import { PostgresRollupStore, type RollupOptions } from './rollups.js';
 import { PostgresStatsStore } from './stats.js';
-import { RollupSurveyStatsStore } from '../survey-stats.js';
+import { PostgresSurveyStatsStore } from './survey-stats.js';
 
 export interface PostgresStorage extends Storage {
   readonly kind: 'postgres';
@@ -165,7 +165,7 @@ export async function openPostgresStorage(options: PostgresOpenOptions): Promise
         }),
     },
     stats: new PostgresStatsStore(pool),
-    surveyStats: new RollupSurveyStatsStore(() => db, storageCall),
+    surveyStats: new PostgresSurveyStatsStore(() => db, storageCall),
     exportAudit: {
       start: (record) => storageCall(() => startExport(db, record)),
       finish: (id, outcome) => storageCall(() => finishExport(db, id, outcome)),

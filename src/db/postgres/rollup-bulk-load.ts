@@ -17,7 +17,7 @@
 // (pg_get_constraintdef, pg_get_indexdef): whatever the migrations define, this file does not repeat it.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
-import { allBaseRows, analyze, COUNTERS, dayBuckets, list, queueAgentRows, ROLLUP_COLUMNS, weekAndMonthBuckets } from './rollup-sql.js';
+import { allBaseRows, analyze, COUNTERS, list, queueAgentRows, queueDayBuckets, ROLLUP_COLUMNS, weekAndMonthBuckets } from './rollup-sql.js';
 
 // csat_queue_agent is left with its indexes: a few hundred rows.
 const REBUILT_TABLES = ['csat_rollup'] as const;
@@ -93,10 +93,9 @@ function createIndex(index: IndexDefinition) {
  *
  * Sorting by the text keys themselves is what costs: ~146,000 base rows by (queue_id, agent_id, day)
  * took ~0.5 s (queue_id ties nine comparisons in ten, and ids share long prefixes, so every comparison
- * reads two or three strings), the ~73,000 agent days by (agent_id, day) ~0.15 s. So the few hundred
- * pairs and agents are numbered first, in the same (C collation) order, and the rows sorted by one
- * integer made of the number and the day: ~0.25 s for both, the joins included (sorting by number,
- * then day, as two keys costs ~0.1 s more).
+ * reads two or three strings). So the few hundred pairs are numbered first, in the same (C collation)
+ * order, and the rows sorted by one integer made of the number and the day: ~0.2 s, the join included
+ * (sorting by number, then day, as two keys costs ~0.1 s more). The queue rows are a few thousand.
  */
 function insertAll(localDay: RawBuilder<string>, bound: number) {
   return sql<{ ratings: number | null }>`WITH
@@ -105,23 +104,18 @@ function insertAll(localDay: RawBuilder<string>, bound: number) {
     pairs AS MATERIALIZED (
       SELECT queue_id, agent_id, row_number() OVER (ORDER BY queue_id, agent_id) AS pair_no FROM base_hashed GROUP BY queue_id, agent_id
     ),
-    agents AS MATERIALIZED (SELECT agent_id, row_number() OVER (ORDER BY agent_id) AS agent_no FROM pairs GROUP BY agent_id),
     base AS MATERIALIZED (
       SELECT b.* FROM base_hashed AS b JOIN pairs AS p ON p.queue_id = b.queue_id AND p.agent_id = b.agent_id ORDER BY ${numberThenDay('p.pair_no', 'b.period_start')}
     ),
-    base_days AS MATERIALIZED (${dayBuckets('base')}),
+    base_days AS MATERIALIZED (${queueDayBuckets('base')}),
     base_weeks_and_months AS MATERIALIZED (${weekAndMonthBuckets('base_days')}),
     rollup_loaded AS (
       INSERT INTO csat_rollup (${ROLLUP_COLUMNS})
       SELECT ${ROLLUP_COLUMNS} FROM (
-        (SELECT 'agent' AS scope, 'day' AS period, ${list(['d.queue_id', 'd.agent_id', 'd.period_start', ...COUNTERS])}
-          FROM base_days AS d JOIN agents AS a ON a.agent_id = d.agent_id WHERE d.scope = 'agent' ORDER BY ${numberThenDay('a.agent_no', 'd.period_start')})
-        UNION ALL ${part('agent', 'month', 'base_weeks_and_months', ['agent_id'])}
-        UNION ALL ${part('agent', 'week', 'base_weeks_and_months', ['agent_id'])}
-        UNION ALL (SELECT 'agent_queue' AS scope, 'day' AS period, ${list(['queue_id', 'agent_id', 'period_start', ...COUNTERS])} FROM base)
-        UNION ALL ${part('queue', 'day', 'base_days', ['queue_id'])}
-        UNION ALL ${part('queue', 'month', 'base_weeks_and_months', ['queue_id'])}
-        UNION ALL ${part('queue', 'week', 'base_weeks_and_months', ['queue_id'])}
+        (SELECT 'agent_queue' AS scope, 'day' AS period, ${list(['queue_id', 'agent_id', 'period_start', ...COUNTERS])} FROM base)
+        UNION ALL ${part('day', 'base_days')}
+        UNION ALL ${part('month', 'base_weeks_and_months')}
+        UNION ALL ${part('week', 'base_weeks_and_months')}
       ) AS r
     ),
     queue_agent_loaded AS (INSERT INTO csat_queue_agent (queue_id, agent_id, first_day, last_day) ${queueAgentRows('base')})
@@ -136,9 +130,9 @@ function numberThenDay(number: string, day: string): RawBuilder<unknown> {
   return sql.raw(`${number} * ${DAYS_FIELD} + (${day} - date '0001-01-01')`);
 }
 
-/** The rows of one scope and period from CTE `rows` (day, or week and month, buckets), sorted by what varies in them. */
-function part(scope: 'agent' | 'queue', period: 'day' | 'week' | 'month', rows: string, keys: readonly string[]) {
-  const periodFilter = period === 'day' ? sql`` : sql` AND period = ${sql.lit(period)}`;
-  return sql`(SELECT ${sql.lit(scope)} AS scope, ${sql.lit(period)} AS period, ${list(['queue_id', 'agent_id', 'period_start', ...COUNTERS])}
-    FROM ${sql.table(rows)} WHERE scope = ${sql.lit(scope)}${periodFilter} ORDER BY ${list([...keys, 'period_start'])})`;
+/** The queue rows of one period from CTE `rows` (day, or week and month, buckets), in key order. */
+function part(period: 'day' | 'week' | 'month', rows: string) {
+  const periodFilter = period === 'day' ? sql`` : sql` WHERE period = ${sql.lit(period)}`;
+  return sql`(SELECT 'queue' AS scope, ${sql.lit(period)} AS period, ${list(['queue_id', 'agent_id', 'period_start', ...COUNTERS])}
+    FROM ${sql.table(rows)}${periodFilter} ORDER BY queue_id, period_start)`;
 }

@@ -6,7 +6,7 @@
 // Every write reaches its rows through the primary keys, one index descent each: the cost follows the
 // rows the new ratings touch (a few hundred for a thousand ratings), whatever the size of the tables.
 import { sql, type RawBuilder } from 'kysely';
-import { COUNTERS, ROLLUP_KEY, dayBuckets, list, newBaseRows, queueAgentRows, rollupRows, saveState, weekAndMonthBuckets } from './rollup-sql.js';
+import { COUNTERS, ROLLUP_KEY, list, newBaseRows, queueAgentRows, queueDayBuckets, rollupRows, saveState, weekAndMonthBuckets } from './rollup-sql.js';
 
 export interface FoldCounts {
   readonly ratings: number;
@@ -50,7 +50,7 @@ function widenQueueAgents(base: string): RawBuilder<unknown> {
 export function foldNewRatings(localDay: RawBuilder<string>, zone: string, watermark: number, bound: number, refreshedAt: string): RawBuilder<FoldCounts> {
   return sql<FoldCounts>`WITH
     new_base AS MATERIALIZED (${newBaseRows(localDay, watermark, bound)}),
-    new_days AS MATERIALIZED (${dayBuckets('new_base')}),
+    new_days AS MATERIALIZED (${queueDayBuckets('new_base')}),
     new_weeks_and_months AS MATERIALIZED (${weekAndMonthBuckets('new_days')}),
     new_rollup AS MATERIALIZED (${rollupRows('new_base', 'new_days', 'new_weeks_and_months')}),
     ${addToRollups('new_rollup')},

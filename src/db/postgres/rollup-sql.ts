@@ -1,8 +1,10 @@
-// The result service's SQL on PostgreSQL: the same rollups as src/db/sqlite/rollup-sql.ts. The base is
-// (agent_queue, day): ratings grouped by queue, agent and local day (rollup-local-day.ts); agent and
-// queue days, weeks and months and the queue membership are all derived from it. Unlike SQLite, no
-// running totals are stored (sql/postgres/019): the queue copies sum them from the base rows
-// (stats-queue-copy.ts).
+// The result service's SQL on PostgreSQL: the rollups of src/db/sqlite/rollup-sql.ts less two kinds of
+// rows that are summed from the base when read instead. The base is (agent_queue, day): ratings grouped
+// by queue, agent and local day (rollup-local-day.ts); queue days, weeks and months and the queue
+// membership are derived from it. Unlike SQLite, no running totals (sql/postgres/019: the queue copies
+// sum them, stats-queue-copy.ts) and no agent rows (sql/postgres/020: an agent's buckets are summed
+// from its few queues' days, agent-buckets-sql.ts) are stored: each was a large share of the rows
+// every run wrote.
 //
 // Writing rows, with their index entries, costs far more here than computing them. So a full rebuild
 // over rollups already there computes what every row must be and writes only those that differ (a
@@ -40,23 +42,19 @@ const monthOf = (day: string): RawBuilder<string> => sql<string>`date_trunc('mon
 
 // ------------------------------------------------------------------------------- derived rows
 
-/**
- * Agent and queue day rows of base-shaped rows `base` (a CTE: queue_id, agent_id, period_start,
- * counters): one pass, two grouping sets.
- */
-export function dayBuckets(base: string): RawBuilder<unknown> {
-  return sql`SELECT CASE WHEN grouping(b.agent_id) = 0 THEN 'agent' ELSE 'queue' END AS scope,
-      coalesce(b.queue_id, '') AS queue_id, coalesce(b.agent_id, '') AS agent_id, b.period_start, ${summed('b')}
+/** Queue day rows of base-shaped rows `base` (a CTE: queue_id, agent_id, period_start, counters). */
+export function queueDayBuckets(base: string): RawBuilder<unknown> {
+  return sql`SELECT 'queue' AS scope, b.queue_id, '' AS agent_id, b.period_start, ${summed('b')}
     FROM ${sql.table(base)} AS b
-    GROUP BY GROUPING SETS ((b.agent_id, b.period_start), (b.queue_id, b.period_start))`;
+    GROUP BY b.queue_id, b.period_start`;
 }
 
-/** Weeks and months of day rows `days` (a CTE shaped like dayBuckets): one pass, two grouping sets. */
+/** Queue weeks and months of queue day rows `days` (a CTE shaped like queueDayBuckets): one pass, two grouping sets. */
 export function weekAndMonthBuckets(days: string): RawBuilder<unknown> {
-  return sql`SELECT d.scope, CASE WHEN grouping(d.week) = 0 THEN 'week' ELSE 'month' END AS period,
-      d.queue_id, d.agent_id, coalesce(d.week, d.month) AS period_start, ${summed('d')}
+  return sql`SELECT 'queue' AS scope, CASE WHEN grouping(d.week) = 0 THEN 'week' ELSE 'month' END AS period,
+      d.queue_id, '' AS agent_id, coalesce(d.week, d.month) AS period_start, ${summed('d')}
     FROM (SELECT *, ${weekOf('period_start')} AS week, ${monthOf('period_start')} AS month FROM ${sql.table(days)}) AS d
-    GROUP BY GROUPING SETS ((d.scope, d.queue_id, d.agent_id, d.week), (d.scope, d.queue_id, d.agent_id, d.month))`;
+    GROUP BY GROUPING SETS ((d.queue_id, d.week), (d.queue_id, d.month))`;
 }
 
 /** Every rollup row of base rows `base` and their day buckets `days`, in csat_rollup's column order. */
@@ -151,7 +149,7 @@ export interface FullRebuildCounts {
 export function rebuildAll(localDay: RawBuilder<string>, bound: number): RawBuilder<FullRebuildCounts> {
   return sql<FullRebuildCounts>`WITH
     base AS MATERIALIZED (${allBaseRows(localDay, bound)}),
-    base_days AS MATERIALIZED (${dayBuckets('base')}),
+    base_days AS MATERIALIZED (${queueDayBuckets('base')}),
     base_weeks_and_months AS MATERIALIZED (${weekAndMonthBuckets('base_days')}),
     -- Read once, by the comparison: not materialized again.
     rollup_fresh AS NOT MATERIALIZED (${rollupRows('base', 'base_days', 'base_weeks_and_months')}),
@@ -192,7 +190,6 @@ export interface SettledRow {
   readonly outcome_bound: number;
   readonly watermark: number | null;
   readonly zone: string | null;
-  readonly rollups_empty: boolean;
   /** created_at of every rating, and of the ratings after the watermark (null: none). */
   readonly first_at: string | null;
   readonly last_at: string | null;
@@ -203,9 +200,8 @@ export interface SettledRow {
 /**
  * A run's starting point, in one round trip: the largest id of cc_csat, survey_answer and
  * survey_outcome (settled bounds when read under the SHARE lock on the three), the last run's
- * watermark and zone, whether there are rollups at all, and the time spans of the ratings a full and
- * an incremental run would read (index probes: the created_at index, and the primary key range after
- * the watermark).
+ * watermark and zone, and the time spans of the ratings a full and an incremental run would read
+ * (index probes: the created_at index, and the primary key range after the watermark).
  */
 export function selectSettled(): RawBuilder<SettledRow> {
   return sql<SettledRow>`WITH
@@ -225,10 +221,19 @@ export function selectSettled(): RawBuilder<SettledRow> {
       WHERE id > (SELECT watermark FROM settled) AND id <= (SELECT bound FROM settled)
       OFFSET 0
     )
-    SELECT s.bound, s.answer_bound, s.outcome_bound, s.watermark, s.zone, NOT EXISTS (SELECT FROM csat_rollup) AS rollups_empty,
+    SELECT s.bound, s.answer_bound, s.outcome_bound, s.watermark, s.zone,
       (SELECT min(created_at) FROM cc_csat) AS first_at, (SELECT max(created_at) FROM cc_csat) AS last_at,
       (SELECT min(created_at) FROM new_ratings) AS first_new_at, (SELECT max(created_at) FROM new_ratings) AS last_new_at
     FROM settled AS s`;
+}
+
+/**
+ * Whether csat_rollup holds no row: a full run then writes every row. Asked by full runs only: the
+ * probe is a sequential scan to the first live row, which after a delete of the table's first rows
+ * (sql/postgres/020) reads every dead page until VACUUM has been (~1,000 pages, 6 ms at 1M ratings).
+ */
+export function selectRollupsEmpty(): RawBuilder<{ empty: boolean }> {
+  return sql<{ empty: boolean }>`SELECT NOT EXISTS (SELECT FROM csat_rollup) AS empty`;
 }
 
 /** The run's state as one INSERT, usable on its own or as a CTE of a run's last statement. */

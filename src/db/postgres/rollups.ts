@@ -39,7 +39,7 @@ import { CC_CSAT_LOCK_CLASS, LOCK } from './locks.js';
 import { loadAll, mayBulkLoad } from './rollup-bulk-load.js';
 import { foldNewRatings } from './rollup-fold-sql.js';
 import { localDayOf, type TimeSpan } from './rollup-local-day.js';
-import { analyze, rebuildAll, saveState, selectSettled } from './rollup-sql.js';
+import { analyze, rebuildAll, saveState, selectRollupsEmpty, selectSettled } from './rollup-sql.js';
 import { refreshSurveyRollups, type SurveyBounds } from '../survey-rollups.js';
 import { postgresSurveyDialect } from './survey-rollup-dialect.js';
 
@@ -87,7 +87,6 @@ interface Settled {
   /** Where the last run stopped, in which zone; null before the first run. */
   readonly watermark: number | null;
   readonly zone: string | null;
-  readonly rollupsEmpty: boolean;
   /** When the ratings up to the bound, and those after the watermark, were made; null when there are none. */
   readonly allSpan: TimeSpan | null;
   readonly newSpan: TimeSpan | null;
@@ -116,7 +115,7 @@ class Run {
   }
 
   private async refreshCsat(mode: RefreshMode, refreshedAt: string, settled: Settled): Promise<{ report: RefreshReport; full: boolean }> {
-    const { bound, watermark, zone, rollupsEmpty, allSpan, newSpan } = settled;
+    const { bound, watermark, zone, allSpan, newSpan } = settled;
     // Only a first run, a changed timezone or a shrunk table needs everything rebuilt; any backlog of
     // new ratings goes the incremental way, whose cost follows the new ratings and the rows they touch.
     const needsFull = mode === 'full' || watermark === null || zone !== this.zone || bound < watermark;
@@ -127,7 +126,7 @@ class Run {
       await sql`SELECT set_config('work_mem', ${FULL_REBUILD_WORK_MEM}, true)`.execute(this.trx);
       const localDay = localDayOf(this.calendar, allSpan);
       // Nothing to keep: every row is new (empty tables) or moves (another zone's local days).
-      const everyRowWritten = rollupsEmpty || (zone !== null && zone !== this.zone);
+      const everyRowWritten = (zone !== null && zone !== this.zone) || (await selectRollupsEmpty().execute(this.trx)).rows[0]!.empty;
       const total = everyRowWritten && (await mayBulkLoad(this.trx)) ? await loadAll(this.trx, localDay, bound) : await this.rebuildAll(localDay, bound);
       await saveState(bound, this.zone, refreshedAt).execute(this.trx);
       return { report: { kind: 'full', newRatings: total, touchedDays: -1, watermark: bound, refreshedAt }, full: true };
@@ -175,7 +174,6 @@ class Run {
           surveyBounds: { answers: settled.answer_bound, outcomes: settled.outcome_bound },
           watermark: settled.watermark,
           zone: settled.zone,
-          rollupsEmpty: settled.rollups_empty,
           allSpan: spanOf(settled.first_at, settled.last_at),
           newSpan: spanOf(settled.first_new_at, settled.last_new_at),
         };

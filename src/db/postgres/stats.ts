@@ -9,19 +9,16 @@
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { rankAgents, snapshotOf, standingsOf, summarize, type BucketRow } from '../../results/stats-shape.js';
 import type { AgentStats, QueueStats, RankedAgent, Snapshot, StatsRange, StatsStore } from '../../storage/ports.js';
+import { agentBucketsSql } from './agent-buckets-sql.js';
 import { storageCall } from './errors.js';
 import { QueueCopies, type VersionedCopy } from './stats-queue-copies.js';
 import { RollupStateWatch } from './stats-state-watch.js';
 import { TickSnapshot } from './stats-tick-snapshot.js';
 
-const BUCKET_COLUMNS = 'period_start, count, sum, n1, n2, n3, n4, n5';
-
-// scope and the other side's '' are literals: the planner sees which index (queue or agent) serves.
+// The agent's buckets, summed from its (agent_queue, day) rows (agent-buckets-sql.ts): $2 is [agent].
 const AGENT_BUCKETS = {
   name: 'cc_csat_agent_buckets',
-  text: `SELECT ${BUCKET_COLUMNS} FROM csat_rollup
-    WHERE scope = 'agent' AND period = $1 AND agent_id = $2 AND queue_id = '' AND period_start BETWEEN $3 AND $4
-    ORDER BY period_start`,
+  text: agentBucketsSql(false),
 };
 
 // The queues an agent was rated in around [from, to] (each pair's first and last day), in queue order.
@@ -105,7 +102,7 @@ export class PostgresStatsStore implements StatsStore {
   agentStats(agentId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<AgentStats> {
     return storageCall(async () => {
       const [buckets, queues] = await Promise.all([
-        this.buckets(AGENT_BUCKETS, agentId, range),
+        this.buckets(AGENT_BUCKETS, [agentId], range),
         this.query<[string]>({ ...AGENT_QUEUES, values: [agentId, range.from, range.to], rowMode: 'array' }),
       ]);
       const queueIds = queues.rows.map(([queueId]) => queueId);
@@ -188,11 +185,11 @@ export class PostgresStatsStore implements StatsStore {
     return held ? { snapshot: current, copy: held } : this.queueCopies.load(queueId);
   }
 
-  private async buckets(statement: { name: string; text: string }, id: string, range: StatsRange): Promise<BucketRow[]> {
+  private async buckets(statement: { name: string; text: string }, ids: readonly string[], range: StatsRange): Promise<BucketRow[]> {
     // Raw rows (arrays): a trend of 30 buckets builds no row objects.
     const result = await this.query<[string, number, number, number, number, number, number, number]>({
       ...statement,
-      values: [range.period, id, range.from, range.to],
+      values: [range.period, ids, range.from, range.to],
       rowMode: 'array',
     });
     return result.rows;
