@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { POSTGRES_MIGRATIONS_DIR, readMigrations } from '../src/db/migrate.js';
+import { migrate, POSTGRES_MIGRATIONS_DIR, readMigrations } from '../src/db/migrate.js';
 import { connectionTarget } from '../src/db/postgres/connection.js';
 import { asPostgresStorageError } from '../src/db/postgres/errors.js';
 import { PostgresLeadership } from '../src/db/postgres/leadership.js';
@@ -790,4 +790,91 @@ test('connection settings and failures: the password stays out of descriptions a
   assert.equal(failure(coded('58030')), 'io');
   // A constraint or a mistake in SQL is not storage trouble.
   for (const code of ['23505', '23514', '42601', '42P01']) assert.equal(failure(coded(code)), undefined, code);
+});
+
+// ------------------------------------------------------------------------------- agent buckets (sql/postgres/020)
+
+test('agent buckets are summed when read: a pair first rated after the range ends, inside its last bucket, counts; 020 drops only agent rows', SKIP, async () => {
+  await withDatabase('agent buckets', async ({ open }) => {
+    const storage = await open();
+    // A database of the release before 020, whose result runs stored agent rows.
+    await migrate(storage.db, readMigrations(POSTGRES_MIGRATIONS_DIR).filter((migration) => migration.version < 20));
+    await sql`INSERT INTO csat_rollup (scope, period, queue_id, agent_id, period_start, count, sum, n1, n2, n3, n4, n5) VALUES
+      ('agent', 'day', '', 'old', '2026-01-05', 1, 5, 0, 0, 0, 0, 1),
+      ('queue', 'day', 'q-old', '', '2026-01-05', 1, 5, 0, 0, 0, 0, 1),
+      ('agent_queue', 'day', 'q-old', 'old', '2026-01-05', 1, 5, 0, 0, 0, 0, 1)`.execute(storage.db);
+    assert.deepEqual((await storage.migrate()).map((migration) => migration.version), [20]);
+    const left = await sql<{ scope: string }>`SELECT scope FROM csat_rollup ORDER BY scope`.execute(storage.db);
+    assert.deepEqual(left.rows.map((row) => row.scope), ['agent_queue', 'queue'], 'the agent row is gone, the others stay');
+    await assert.rejects(
+      sql`INSERT INTO csat_rollup VALUES ('agent', 'day', '', 'old', '2026-01-06', 1, 5, 0, 0, 0, 0, 1)`.execute(storage.db),
+      { code: '23514' },
+      'an engine of the release before cannot store agent rows again',
+    );
+    await sql`DELETE FROM csat_rollup`.execute(storage.db);
+
+    // ana: q1 from Monday 2 March, q2 from Wednesday 4 March; bo: first rated on 15 April, in q2.
+    const ratings: SeedRating[] = [
+      { call_id: 'a1', agent_id: 'ana', queue_id: 'q1', score: 5, created_at: '2026-03-02T09:00:00.000Z' },
+      { call_id: 'a2', agent_id: 'ana', queue_id: 'q2', score: 1, created_at: '2026-03-04T09:00:00.000Z' },
+      { call_id: 'a3', agent_id: 'ana', queue_id: 'q1', score: 3, created_at: '2026-04-01T09:00:00.000Z' },
+      { call_id: 'a4', agent_id: 'ana', queue_id: 'q2', score: 4, created_at: '2026-04-20T09:00:00.000Z' },
+      { call_id: 'b1', agent_id: 'bo', queue_id: 'q2', score: 2, created_at: '2026-04-15T09:00:00.000Z' },
+      { call_id: 'b2', agent_id: 'bo', queue_id: 'q2', score: 5, created_at: '2026-04-15T10:00:00.000Z' },
+    ];
+    await seed(storage.db, ratings);
+    const utc = new ZoneCalendar('UTC');
+    await storage.rollups.refresh('full', utc, stamp());
+    const agents = ['ana', 'bo', 'nobody'];
+    const bucket = (agent_id: string, period_start: string, scores: number[]) => ({
+      agent_id,
+      period_start,
+      count: scores.length,
+      sum: scores.reduce((total, score) => total + score, 0),
+      ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`n${n}`, scores.filter((score) => score === n).length])),
+    });
+    // The week of 2 March holds ana's q2 day of 4 March, although that pair starts after `to`.
+    assert.deepEqual(await storage.surveyStats.agentCsatRows(agents, { period: 'week', from: '2026-03-02', to: '2026-03-02' }), [bucket('ana', '2026-03-02', [5, 1])]);
+    // April, asked for up to its first day: bo's pair starts on the 15th, ana's q2 days are the 20th.
+    assert.deepEqual(await storage.surveyStats.agentCsatRows(agents, { period: 'month', from: '2026-04-01', to: '2026-04-01' }), [
+      bucket('ana', '2026-04-01', [3, 4]),
+      bucket('bo', '2026-04-01', [2, 5]),
+    ]);
+    // A range starting after a bucket's start leaves that bucket out, whatever days of it are in range.
+    assert.deepEqual(await storage.surveyStats.agentCsatRows(agents, { period: 'month', from: '2026-03-02', to: '2026-04-30' }), [
+      bucket('ana', '2026-04-01', [3, 4]),
+      bucket('bo', '2026-04-01', [2, 5]),
+    ]);
+    assert.deepEqual(await storage.surveyStats.agentCsatRows(agents, { period: 'day', from: '2026-03-03', to: '2026-04-15' }), [
+      bucket('ana', '2026-03-04', [1]),
+      bucket('ana', '2026-04-01', [3]),
+      bucket('bo', '2026-04-15', [2, 5]),
+    ]);
+    assert.deepEqual(await storage.surveyStats.agentCsatRows(['nobody'], { period: 'month', from: '2026-01-01', to: '2026-12-31' }), []);
+    const week = await storage.stats.agentStats('ana', { period: 'week', from: '2026-03-02', to: '2026-03-02' }, 1, null);
+    assert.deepEqual([week.count, week.average, week.trend.map((point) => [point.period_start, point.count])], [2, 3, [['2026-03-02', 2]]]);
+
+    // SQLite, which stores the agent rows, answers the same.
+    const sqlite = openSqliteStorage(':memory:');
+    try {
+      await sqlite.migrate();
+      await seed(sqlite.db, ratings);
+      await sqlite.rollups.refresh('full', utc, stamp());
+      const ranges = [
+        { period: 'week', from: '2026-03-02', to: '2026-03-02' },
+        { period: 'week', from: '2026-03-03', to: '2026-04-13' },
+        { period: 'month', from: '2026-04-01', to: '2026-04-01' },
+        { period: 'month', from: '2026-03-02', to: '2026-04-30' },
+        { period: 'day', from: '2026-03-03', to: '2026-04-15' },
+      ] as const;
+      for (const range of ranges) {
+        assert.deepEqual(await storage.surveyStats.agentCsatRows(agents, range), await sqlite.surveyStats.agentCsatRows(agents, range), JSON.stringify(range));
+        for (const agent of agents) {
+          assert.deepEqual(await storage.stats.agentStats(agent, range, 1, null), await sqlite.stats.agentStats(agent, range, 1, null), `${agent} ${JSON.stringify(range)}`);
+        }
+      }
+    } finally {
+      await sqlite.close();
+    }
+  });
 });

@@ -416,7 +416,7 @@ export interface OutcomeRollupRow {
   readonly count: number;
 }
 
-/** One agent's headline csat rollup in one period (csat_rollup, scope 'agent'). */
+/** One agent's headline csat rollup in one period (SQLite: csat_rollup, scope 'agent'; PostgreSQL: summed from the agent's (agent_queue, day) rows). */
 export interface AgentCsatRow {
   readonly agent_id: string;
   readonly period_start: string;
