@@ -814,13 +814,13 @@ test('agent buckets are summed when read: a pair first rated after the range end
     await sql`DELETE FROM csat_rollup`.execute(storage.db);
 
     // ana: q1 from Monday 2 March, q2 from Wednesday 4 March; bo: first rated on 15 April, in q2.
-    const ratings: SeedRating[] = [
-      { call_id: 'a1', agent_id: 'ana', queue_id: 'q1', score: 5, created_at: '2026-03-02T09:00:00.000Z' },
-      { call_id: 'a2', agent_id: 'ana', queue_id: 'q2', score: 1, created_at: '2026-03-04T09:00:00.000Z' },
-      { call_id: 'a3', agent_id: 'ana', queue_id: 'q1', score: 3, created_at: '2026-04-01T09:00:00.000Z' },
-      { call_id: 'a4', agent_id: 'ana', queue_id: 'q2', score: 4, created_at: '2026-04-20T09:00:00.000Z' },
-      { call_id: 'b1', agent_id: 'bo', queue_id: 'q2', score: 2, created_at: '2026-04-15T09:00:00.000Z' },
-      { call_id: 'b2', agent_id: 'bo', queue_id: 'q2', score: 5, created_at: '2026-04-15T10:00:00.000Z' },
+    const ratings = [
+      rating('a1', 'ana', 'q1', 5, '2026-03-02T09:00:00.000Z'),
+      rating('a2', 'ana', 'q2', 1, '2026-03-04T09:00:00.000Z'),
+      rating('a3', 'ana', 'q1', 3, '2026-04-01T09:00:00.000Z'),
+      rating('a4', 'ana', 'q2', 4, '2026-04-20T09:00:00.000Z'),
+      rating('b1', 'bo', 'q2', 2, '2026-04-15T09:00:00.000Z'),
+      rating('b2', 'bo', 'q2', 5, '2026-04-15T10:00:00.000Z'),
     ];
     await seed(storage.db, ratings);
     const utc = new ZoneCalendar('UTC');
