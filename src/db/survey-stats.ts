@@ -3,7 +3,8 @@
 // agent's, are contiguous in the primary key over a date range; the whole contact center reads the
 // queue rows of the range through the (scope, period, period_start) index. Rows are summed over the
 // subject in the database, so an answer holds one row per period, key and value, however many agents
-// or queues it covers.
+// or queues it covers. PostgreSQL stores no agent rows in csat_rollup: its agentCsatRows sums them
+// from the pair days instead (postgres/survey-stats.ts).
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { AgentCsatRow, AnswerRollupRow, OutcomeRollupRow, StatsRange, SurveyStatsStore, SurveySubject } from '../storage/ports.js';
 import type { AnswerSource, Database } from './schema.js';
