@@ -151,12 +151,13 @@ async function rollupTables(db: Kysely<Database>) {
   };
 }
 
+type RollupReader = { readonly db: Kysely<Database>; readonly surveyStats: SurveyStatsStore };
+
 /**
  * Every agent's buckets as PostgreSQL sums them when read equal the agent rows SQLite stores: over all
  * time in each period, and over ranges that start and end inside a week or a month (a bucket is in a
  * range when it starts in it, whatever days it holds past the range's end).
  */
-type RollupReader = { readonly db: Kysely<Database>; readonly surveyStats: SurveyStatsStore };
 
 async function agentBucketsMatchSqlite(postgres: RollupReader, sqlite: RollupReader): Promise<void> {
   const agentIds = (await sql<{ agent_id: string }>`SELECT DISTINCT agent_id FROM cc_csat ORDER BY agent_id`.execute(sqlite.db)).rows.map((row) => row.agent_id);

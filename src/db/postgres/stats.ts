@@ -102,7 +102,7 @@ export class PostgresStatsStore implements StatsStore {
   agentStats(agentId: string, range: StatsRange, minRatings: number, asOf: string | null): Promise<AgentStats> {
     return storageCall(async () => {
       const [buckets, queues] = await Promise.all([
-        this.buckets(AGENT_BUCKETS, [agentId], range),
+        this.agentBuckets(agentId, range),
         this.query<[string]>({ ...AGENT_QUEUES, values: [agentId, range.from, range.to], rowMode: 'array' }),
       ]);
       const queueIds = queues.rows.map(([queueId]) => queueId);
@@ -185,11 +185,11 @@ export class PostgresStatsStore implements StatsStore {
     return held ? { snapshot: current, copy: held } : this.queueCopies.load(queueId);
   }
 
-  private async buckets(statement: { name: string; text: string }, ids: readonly string[], range: StatsRange): Promise<BucketRow[]> {
+  private async agentBuckets(agentId: string, range: StatsRange): Promise<BucketRow[]> {
     // Raw rows (arrays): a trend of 30 buckets builds no row objects.
     const result = await this.query<[string, number, number, number, number, number, number, number]>({
-      ...statement,
-      values: [range.period, ids, range.from, range.to],
+      ...AGENT_BUCKETS,
+      values: [range.period, [agentId], range.from, range.to],
       rowMode: 'array',
     });
     return result.rows;
